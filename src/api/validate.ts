@@ -1,0 +1,46 @@
+import type { TSchema, Static } from '@sinclair/typebox';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { BadRequestError, ValidationError } from '../errors.js';
+import { EMPTY_BODY } from './body.js';
+
+/**
+ * Body validation with go-openapi's wording, which upstream clients print and users search for:
+ * `validation failure list:\nmachine_id in body is required`. `null` counts as absent, as in Go.
+ */
+export function bodyProblems(schema: TSchema, body: unknown): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of Value.Errors(schema, body)) {
+    const path = e.path.replace(/^\//, '').split('/').join('.');
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const where = `${path} in body`;
+    if (e.value === undefined || e.value === null) out.push(`${where} is required`);
+    else if (e.type === ValueErrorType.StringMinLength) out.push(`${where} should be at least ${e.schema.minLength} chars long`);
+    else if (e.type === ValueErrorType.StringMaxLength) out.push(`${where} should be at most ${e.schema.maxLength} chars long`);
+    else if (e.type === ValueErrorType.ObjectAdditionalProperties) continue;
+    else out.push(`${where} must be of type ${expected(e.schema)}: "${typeName(e.value)}"`);
+  }
+  return out;
+}
+
+function expected(schema: TSchema): string {
+  const t = (schema as { type?: unknown }).type;
+  return typeof t === 'string' ? t : 'object';
+}
+
+function typeName(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  return typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
+}
+
+/** Decodes a JSON body against a schema: absent body → 400 `EOF`; problems → 422 listing them. */
+export function parseBody<S extends TSchema>(schema: S, body: unknown, status: 400 | 422 = 422): Static<S> {
+  if (body === undefined || body === EMPTY_BODY) throw new BadRequestError('EOF');
+  const problems = bodyProblems(schema, body);
+  if (problems.length > 0) {
+    const message = `validation failure list:\n${problems.join('\n')}`;
+    throw status === 422 ? new ValidationError(message) : new BadRequestError(message);
+  }
+  return body as Static<S>;
+}

@@ -1,0 +1,60 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import { bouncerRoutes, machineRoutes } from './api/auth-hooks.js';
+import { installBodyParser } from './api/body.js';
+import { clientIp, clientIpPolicy } from './api/client-ip.js';
+import type { AppDeps } from './api/deps.js';
+import { installErrorHandler } from './api/errors.js';
+import { installFallbacks } from './api/fallbacks.js';
+import { machineSelfRoutes } from './api/v1/machine-self.js';
+import { publicWatcherRoutes } from './api/v1/watchers.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The client address after the forwarded-headers policy (protocol §1.5). */
+    clientIp: string;
+  }
+}
+
+export interface BuildOptions {
+  logger?: Logger | false;
+  /** Extra routes behind bouncer auth; tests use it to exercise the middleware on its own. */
+  extraBouncerRoutes?: FastifyPluginAsync;
+}
+
+/** Builds the Local API. No listen: the server and the tests call it. */
+export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
+    disableRequestLogging: true,
+    // a bigger bound than any cap: the body parser enforces the real one after decompression
+    bodyLimit: 1024 * 1024 * 1024,
+    return503OnClosing: true,
+    // upstream answers HEAD only where it routes it (HEAD /health is a 405)
+    exposeHeadRoutes: false,
+    forceCloseConnections: 'idle',
+  });
+  const policy = clientIpPolicy(deps.config.server.use_forwarded_for_headers, deps.config.server.trusted_proxies);
+  app.decorateRequest('clientIp', '');
+  app.addHook('onRequest', async (req) => {
+    req.clientIp = clientIp(policy, req);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ip: req.clientIp, ms: reply.elapsedTime }, 'request');
+  });
+  installErrorHandler(app);
+  installBodyParser(app, deps.config.server.max_body_bytes);
+  installFallbacks(app);
+
+  app.get('/health', async (_req, reply) =>
+    reply
+      .header('cache-control', 'no-cache')
+      .header('pragma', 'no-cache')
+      .header('expires', 'Thu, 01 Jan 1970 00:00:00 GMT')
+      .send({ status: 'up' }),
+  );
+  await app.register(async (pub) => publicWatcherRoutes(pub, deps));
+  await app.register(machineRoutes(deps, async (m) => machineSelfRoutes(m, deps)));
+  if (opts.extraBouncerRoutes) await app.register(bouncerRoutes(deps, opts.extraBouncerRoutes));
+  return app;
+}

@@ -1,0 +1,86 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../store/db.js';
+import { bouncersByKey, createBouncer, updateBouncerSeen, type Bouncer } from '../store/bouncers.js';
+
+/** As upstream: unsalted SHA-512, lowercase hex. A key is 32 random bytes, so a salt would add nothing. */
+export function hashApiKey(key: string): string {
+  return createHash('sha512').update(key).digest('hex');
+}
+
+/** As `cscli bouncers add`: 32 random bytes, standard base64 without padding (43 chars). */
+export function generateApiKey(): string {
+  return randomBytes(32).toString('base64').replace(/=+$/, '');
+}
+
+/** Constant-time string equality (a length difference returns early, which reveals nothing secret here). */
+export function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Upstream's User-Agent rule: `type/version` when it splits in exactly two on `/`, else the whole UA and `N/A`. */
+export function parseUserAgent(ua: string): { type: string; version: string } {
+  const parts = ua.split('/');
+  return parts.length === 2 ? { type: parts[0]!, version: parts[1]! } : { type: ua, version: 'N/A' };
+}
+
+/** `fw@10.0.0.1@10.0.0.2` never happens: the base name drops every trailing `@ip`. */
+function baseName(name: string): string {
+  const at = name.indexOf('@');
+  return at < 0 ? name : name.slice(0, at);
+}
+
+export interface BouncerRequest {
+  key: string | undefined;
+  clientIp: string;
+  userAgent: string;
+  /** HEAD requests authenticate without side effects, as upstream. */
+  head: boolean;
+}
+
+/**
+ * Authenticates an `X-Api-Key` request (lapi-behaviour §9.2): the bouncer whose key and IP match, or the
+ * key's only bouncer on its first use, or else a new `name@ip` bouncer for a key reused from another IP.
+ * Returns undefined for every rejection (the caller answers 403 `access forbidden`).
+ */
+export async function authenticateBouncer(db: Db, req: BouncerRequest): Promise<Bouncer | undefined> {
+  if (!req.key) return undefined;
+  const hash = hashApiKey(req.key);
+  const holders = (await bouncersByKey(db, hash)).filter((b) => sameHash(b.keyHash, hash));
+  const apiKeyHolders = holders.filter((b) => b.authType === 'api-key');
+  if (req.head) return apiKeyHolders[0];
+
+  let bouncer = holders.find((b) => b.ipAddress === req.clientIp);
+  if (bouncer && bouncer.authType !== 'api-key') return undefined;
+  if (!bouncer) {
+    const first = apiKeyHolders[0];
+    if (!first) return undefined;
+    if (apiKeyHolders.length === 1 && first.ipAddress === '') {
+      bouncer = first;
+    } else {
+      try {
+        bouncer = await createBouncer(db, {
+          name: `${baseName(first.name)}@${req.clientIp}`,
+          keyHash: hash,
+          ipAddress: req.clientIp,
+          autoCreated: true,
+        });
+      } catch {
+        return undefined; // a name clash, as upstream
+      }
+    }
+  }
+  await recordSeen(db, bouncer, req);
+  return bouncer;
+}
+
+async function recordSeen(db: Db, b: Bouncer, req: BouncerRequest): Promise<void> {
+  const { type, version } = parseUserAgent(req.userAgent);
+  const ipAddress = b.ipAddress === '' ? req.clientIp : undefined;
+  if (ipAddress === undefined && b.type === type && b.version === version) return;
+  await updateBouncerSeen(db, b.id, { ...(ipAddress !== undefined ? { ipAddress } : {}), type, version });
+  if (ipAddress !== undefined) b.ipAddress = ipAddress;
+  b.type = type;
+  b.version = version;
+}

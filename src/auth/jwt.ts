@@ -1,0 +1,95 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errors as joseErrors, jwtVerify, SignJWT, decodeJwt } from 'jose';
+import { JwtAuthError } from '../errors.js';
+
+/** As upstream: tokens live one hour, and can be refreshed within an hour of their original issue time. */
+export const TOKEN_TTL_S = 3600;
+export const MAX_REFRESH_S = 3600;
+
+export interface MachineClaims {
+  id: string;
+  exp: number;
+  orig_iat: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  /** Unix seconds. */
+  exp: number;
+}
+
+/**
+ * The JWT secret: `CS_LAPI_SECRET` when set (required when several nodes share a database), otherwise
+ * 64 random bytes drawn once and kept in the data dir, so tokens survive a restart (upstream loses them).
+ */
+export function loadJwtSecret(configured: string | null, dataDir: string): Uint8Array {
+  if (configured) return new TextEncoder().encode(configured);
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) {
+    const hex = readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f]{128}$/.test(hex)) return Buffer.from(hex, 'hex');
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = crypto.getRandomValues(new Uint8Array(64));
+  writeFileSync(file, `${Buffer.from(secret).toString('hex')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export class JwtService {
+  constructor(private readonly secret: Uint8Array) {}
+
+  async issue(machineId: string, nowS = Math.floor(Date.now() / 1000)): Promise<IssuedToken> {
+    const exp = nowS + TOKEN_TTL_S;
+    const token = await new SignJWT({ id: machineId, exp, orig_iat: nowS })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(this.secret);
+    return { token, exp };
+  }
+
+  /** Verifies signature and expiry. Throws JwtAuthError with upstream's messages. */
+  async verify(token: string): Promise<MachineClaims> {
+    const claims = await this.verifySignature(token, false);
+    return claims;
+  }
+
+  /** Refresh accepts a token whose only defect is expiry, within the refresh window. */
+  async refresh(token: string, nowS = Math.floor(Date.now() / 1000)): Promise<IssuedToken> {
+    const claims = await this.verifySignature(token, true);
+    if (claims.orig_iat < nowS - MAX_REFRESH_S) throw new JwtAuthError('token is expired');
+    return this.issue(claims.id, nowS);
+  }
+
+  private async verifySignature(token: string, allowExpired: boolean): Promise<MachineClaims> {
+    if (token.split('.').length !== 3) throw new JwtAuthError('token contains an invalid number of segments');
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.secret, {
+        algorithms: ['HS256'],
+        ...(allowExpired ? { currentDate: new Date(0) } : {}),
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new JwtAuthError('Token is expired');
+      if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new JwtAuthError('signature is invalid');
+      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'exp') throw new JwtAuthError('exp must be float64 format', 400);
+      if (err instanceof joseErrors.JOSEAlgNotAllowed) throw new JwtAuthError('signing method (alg) is unavailable');
+      throw new JwtAuthError('token is malformed');
+    }
+    if (payload.exp === undefined) throw new JwtAuthError('missing exp field', 400);
+    if (typeof payload.exp !== 'number') throw new JwtAuthError('exp must be float64 format', 400);
+    if (typeof payload.id !== 'string') throw new JwtAuthError('token is malformed');
+    const origIat = typeof payload.orig_iat === 'number' ? payload.orig_iat : 0;
+    return { id: payload.id, exp: payload.exp, orig_iat: origIat };
+  }
+}
+
+/** The machine id a token names, without verifying it (for logs only). */
+export function peekMachineId(token: string): string | undefined {
+  try {
+    const id = decodeJwt(token).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,158 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * CrowdSec's config.yaml, restricted to what a Local API reads, with defaults beside the keys.
+ * Sections that only concern the agent or cscli (`crowdsec_service`, `cscli`, `plugin_config`…) are
+ * accepted so that an upstream config.yaml loads, and are ignored. Any other unknown key is an error.
+ */
+const Section = <T extends Record<string, TSchema>>(props: T) =>
+  Type.Object(props, { additionalProperties: false, default: {} });
+const Str = (def?: string) => (def === undefined ? Type.Optional(Type.String()) : Type.String({ default: def }));
+const Bool = (def: boolean) => Type.Boolean({ default: def });
+const StrList = () => Type.Array(Type.String(), { default: [] });
+/** Upstream accepts both `10m` strings and plain numbers for some sizes and counts; we keep strings for durations. */
+const Duration = () => Type.Optional(Type.String());
+const Ignored = Type.Optional(Type.Unknown());
+
+const AutoDelete = (keys: string[]) =>
+  Section(Object.fromEntries(keys.map((k) => [k, Duration()])) as Record<string, ReturnType<typeof Duration>>);
+
+export const FlushSchema = Type.Object(
+  {
+    max_items: Type.Optional(Type.Integer()),
+    max_age: Duration(),
+    metrics_max_age: Duration(),
+    bouncers_autodelete: Type.Optional(AutoDelete(['cert', 'api_key', 'login_password'])),
+    agents_autodelete: Type.Optional(AutoDelete(['cert', 'login_password', 'api_key'])),
+  },
+  { additionalProperties: false },
+);
+
+export const DbConfigSchema = Section({
+  type: Type.Union([Type.Literal('sqlite')], { default: 'sqlite' }),
+  db_path: Str(),
+  user: Str(),
+  password: Str(),
+  db_name: Str(),
+  host: Str(),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  sslmode: Str(),
+  ssl_ca_cert: Str(),
+  ssl_client_cert: Str(),
+  ssl_client_key: Str(),
+  max_open_conns: Type.Integer({ minimum: 1, default: 100 }),
+  use_wal: Type.Optional(Type.Boolean()),
+  decision_bulk_size: Type.Integer({ minimum: 1, maximum: 2000, default: 1000 }),
+  log_level: Str(),
+  flush: Type.Optional(FlushSchema),
+});
+
+const TlsSchema = Type.Object(
+  {
+    cert_file: Str(),
+    key_file: Str(),
+    ca_cert_path: Str(),
+    client_verification: Str(),
+    agents_allowed_ou: Type.Optional(Type.Array(Type.String())),
+    bouncers_allowed_ou: Type.Optional(Type.Array(Type.String())),
+    crl_path: Str(),
+    cache_expiration: Duration(),
+    server_name: Str(),
+  },
+  { additionalProperties: false },
+);
+
+export const ServerSchema = Section({
+  enable: Bool(true),
+  listen_uri: Str('127.0.0.1:8080'),
+  listen_socket: Str(),
+  log_level: Str(),
+  papi_log_level: Ignored,
+  profiles_path: Str(),
+  console_path: Ignored,
+  online_client: Ignored,
+  capi_whitelists_path: Ignored,
+  disable_usage_metrics_export: Ignored,
+  trusted_ips: StrList(),
+  use_forwarded_for_headers: Bool(false),
+  trusted_proxies: Type.Optional(Type.Array(Type.String())),
+  tls: Type.Optional(TlsSchema),
+  disable_remote_lapi_registration: Bool(false),
+  auto_registration: Section({
+    enabled: Bool(false),
+    token: Str(),
+    allowed_ranges: StrList(),
+  }),
+  /** Lapis: the request body cap after decompression, in bytes (upstream: 50 MiB, 2 MiB for register and login). */
+  max_body_bytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+  cors_allowed_origins: Ignored,
+});
+
+export const ClientSchema = Section({
+  credentials_path: Str(),
+  insecure_skip_verify: Bool(false),
+  unregister_on_exit: Bool(false),
+});
+
+export const ConfigSchema = Type.Object(
+  {
+    common: Section({
+      daemonize: Ignored,
+      pid_dir: Ignored,
+      log_media: Ignored,
+      log_dir: Ignored,
+      log_level: Str(),
+      log_format: Ignored,
+      log_max_size: Ignored,
+      log_max_age: Ignored,
+      log_max_files: Ignored,
+      compress_logs: Ignored,
+      working_dir: Ignored,
+    }),
+    config_paths: Section({
+      config_dir: Str(),
+      data_dir: Str(),
+      simulation_path: Ignored,
+      hub_dir: Ignored,
+      index_path: Ignored,
+      notification_dir: Ignored,
+      plugin_dir: Ignored,
+      pattern_dir: Ignored,
+    }),
+    crowdsec_service: Ignored,
+    cscli: Ignored,
+    plugin_config: Ignored,
+    db_config: DbConfigSchema,
+    api: Section({
+      client: ClientSchema,
+      server: ServerSchema,
+      cti: Ignored,
+    }),
+    prometheus: Section({
+      enabled: Bool(false),
+      level: Str('full'),
+      listen_addr: Str('127.0.0.1'),
+      listen_port: Type.Integer({ minimum: 0, maximum: 65535, default: 6060 }),
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type RawConfig = Static<typeof ConfigSchema>;
+export type DbConfig = Static<typeof DbConfigSchema> & { db_path: string };
+
+/** The loaded configuration: the file's keys with defaults applied, plus what was derived from them. */
+export interface Config {
+  /** The file it came from, or null for the embedded default. */
+  readonly source: string | null;
+  /** Where Lapis keeps its own state (the SQLite file by default, the JWT secret). */
+  readonly dataDir: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly db: Readonly<DbConfig>;
+  readonly server: Readonly<Static<typeof ServerSchema>>;
+  readonly client: Readonly<Static<typeof ClientSchema> & { credentials_path: string }>;
+  readonly prometheus: Readonly<RawConfig['prometheus']>;
+  readonly logLevel: string;
+  /** `CS_LAPI_SECRET`, when set. */
+  readonly jwtSecret: string | null;
+}

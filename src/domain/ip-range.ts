@@ -1,0 +1,102 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * IP addresses and CIDR ranges as inclusive integer intervals.
+ * As Go's net.ParseIP/ParseCIDR: no zones, no leading-zero IPv4 octets, host bits masked away.
+ * IPv4-mapped IPv6 (`::ffff:192.0.2.1`, and mapped CIDRs of prefix ≥ 96) is IPv4, one consistent way
+ * (crowdsecurity/crowdsec#3467), so a ban on the mapped form and on the plain form are the same ban.
+ */
+export interface IpRange {
+  /** 4 or 16 bytes, as upstream's `ip_size`. */
+  readonly size: 4 | 16;
+  readonly start: bigint;
+  readonly end: bigint;
+  /** Prefix length (32 or 128 for a single address). */
+  readonly prefix: number;
+}
+
+export class IpParseError extends Error {
+  override name = 'IpParseError';
+}
+
+function toBigInt(bytes: number[]): bigint {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+function parseAddress(text: string): { size: 4 | 16; value: bigint } | null {
+  if (isIPv4(text)) return { size: 4, value: toBigInt(ipaddr.IPv4.parse(text).toByteArray()) };
+  if (!isIPv6(text) || text.includes('%')) return null;
+  const v6 = ipaddr.IPv6.parse(text);
+  if (v6.isIPv4MappedAddress()) return { size: 4, value: toBigInt(v6.toIPv4Address().toByteArray()) };
+  return { size: 16, value: toBigInt(v6.toByteArray()) };
+}
+
+function span(size: 4 | 16, prefix: number): bigint {
+  return (1n << BigInt(size * 8 - prefix)) - 1n;
+}
+
+/** Parses an IP (`1.2.3.4`, `2001:db8::1`) or a CIDR (`1.2.3.0/24`). Throws IpParseError with upstream's message. */
+export function parseIpOrRange(text: string): IpRange {
+  return text.includes('/') ? parseCidr(text) : parseIp(text);
+}
+
+export function parseIp(text: string): IpRange {
+  const addr = parseAddress(text);
+  if (!addr) throw new IpParseError(`invalid ip address '${text}'`);
+  return { size: addr.size, start: addr.value, end: addr.value, prefix: addr.size * 8 };
+}
+
+export function parseCidr(text: string): IpRange {
+  const invalid = () => new IpParseError(`invalid ip range '${text}': invalid CIDR address: ${text}`);
+  const slash = text.indexOf('/');
+  const bits = text.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(bits)) throw invalid();
+  const addrText = text.slice(0, slash);
+  let prefix = Number(bits);
+  const mapped = isIPv6(addrText) && !addrText.includes('%') && ipaddr.IPv6.parse(addrText).isIPv4MappedAddress();
+  const addr = parseAddress(addrText);
+  if (!addr) throw invalid();
+  if (mapped) {
+    if (prefix > 128) throw invalid();
+    if (prefix < 96) throw invalid(); // a mapped range wider than ::ffff:0:0/96 is not an IPv4 range
+    prefix -= 96;
+  }
+  if (prefix > addr.size * 8) throw invalid();
+  const mask = span(addr.size, prefix);
+  const start = addr.value & ~mask;
+  return { size: addr.size, start, end: start | mask, prefix };
+}
+
+/** Whether `outer` contains `inner` (same family, bounds inclusive). */
+export function rangeContains(outer: IpRange, inner: IpRange): boolean {
+  return outer.size === inner.size && outer.start <= inner.start && outer.end >= inner.end;
+}
+
+/** Whether either range contains the other (allowlist matching). */
+export function rangesNest(a: IpRange, b: IpRange): boolean {
+  return rangeContains(a, b) || rangeContains(b, a);
+}
+
+/**
+ * A bound as a fixed-width hex string: 8 chars for IPv4, 32 for IPv6. Compared as strings, these order
+ * like the numbers on every engine, with no 64-bit signed-integer tricks.
+ */
+export function boundHex(size: 4 | 16, value: bigint): string {
+  return value.toString(16).padStart(size * 2, '0');
+}
+
+/** The canonical text of a single address (`::ffff:1.2.3.4` → `1.2.3.4`). */
+export function formatAddress(size: 4 | 16, value: bigint): string {
+  const bytes: number[] = [];
+  for (let i = size - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
+  return size === 4 ? bytes.join('.') : ipaddr.fromByteArray(bytes).toString();
+}
+
+/** The canonical text of a range: `a.b.c.d` for a single address, `network/prefix` otherwise. */
+export function formatRange(r: IpRange): string {
+  const addr = formatAddress(r.size, r.start);
+  return r.prefix === r.size * 8 ? addr : `${addr}/${r.prefix}`;
+}

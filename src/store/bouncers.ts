@@ -1,0 +1,136 @@
+import type { Kysely, Transaction } from 'kysely';
+import { ConflictError } from '../errors.js';
+import { isUniqueViolation } from './dialect.js';
+import type { BouncerRow, Tables } from './tables.js';
+
+type Q = Kysely<Tables> | Transaction<Tables>;
+
+export type BouncerAuthType = 'api-key' | 'tls';
+
+export interface Bouncer {
+  id: number;
+  name: string;
+  keyHash: string;
+  revoked: boolean;
+  ipAddress: string;
+  type: string;
+  version: string;
+  lastPull: number | null;
+  authType: BouncerAuthType;
+  os: { name: string; family: string; version: string };
+  featureFlags: string[];
+  autoCreated: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+function toBouncer(r: BouncerRow): Bouncer {
+  return {
+    id: Number(r.id),
+    name: r.name,
+    keyHash: r.api_key,
+    revoked: Boolean(Number(r.revoked)),
+    ipAddress: r.ip_address,
+    type: r.type,
+    version: r.version,
+    lastPull: r.last_pull === null ? null : Number(r.last_pull),
+    authType: r.auth_type as BouncerAuthType,
+    os: { name: r.os_name, family: r.os_family, version: r.os_version },
+    featureFlags: r.feature_flags === '' ? [] : r.feature_flags.split(','),
+    autoCreated: Boolean(Number(r.auto_created)),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export interface NewBouncer {
+  name: string;
+  keyHash: string;
+  ipAddress?: string;
+  authType?: BouncerAuthType;
+  autoCreated?: boolean;
+}
+
+/** Creates a bouncer. Throws ConflictError `bouncer NAME already exists` when the name is taken. */
+export async function createBouncer(db: Q, b: NewBouncer, now = Date.now()): Promise<Bouncer> {
+  try {
+    await db
+      .insertInto('bouncers')
+      .values({
+        name: b.name,
+        api_key: b.keyHash,
+        revoked: 0,
+        ip_address: b.ipAddress ?? '',
+        type: '',
+        version: '',
+        last_pull: null,
+        auth_type: b.authType ?? 'api-key',
+        os_name: '',
+        os_family: '',
+        os_version: '',
+        feature_flags: '',
+        auto_created: b.autoCreated ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError(`bouncer ${b.name} already exists`);
+    throw err;
+  }
+  return (await getBouncer(db, b.name))!;
+}
+
+export async function getBouncer(db: Q, name: string): Promise<Bouncer | undefined> {
+  const row = await db.selectFrom('bouncers').selectAll().where('name', '=', name).executeTakeFirst();
+  return row && toBouncer(row);
+}
+
+export async function listBouncers(db: Q): Promise<Bouncer[]> {
+  return (await db.selectFrom('bouncers').selectAll().orderBy('id').execute()).map(toBouncer);
+}
+
+/** Every bouncer holding this key hash, oldest first. */
+export async function bouncersByKey(db: Q, keyHash: string): Promise<Bouncer[]> {
+  const rows = await db.selectFrom('bouncers').selectAll().where('api_key', '=', keyHash).orderBy('id').execute();
+  return rows.map(toBouncer);
+}
+
+/** Records what a request told us about the bouncer: its IP (first use) and its User-Agent. */
+export async function updateBouncerSeen(
+  db: Q,
+  id: number,
+  seen: { ipAddress?: string; type?: string; version?: string },
+  now = Date.now(),
+): Promise<void> {
+  await db
+    .updateTable('bouncers')
+    .set({
+      updated_at: now,
+      ...(seen.ipAddress !== undefined ? { ip_address: seen.ipAddress } : {}),
+      ...(seen.type !== undefined ? { type: seen.type } : {}),
+      ...(seen.version !== undefined ? { version: seen.version } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function setLastPull(db: Q, id: number, at: number): Promise<void> {
+  await db.updateTable('bouncers').set({ last_pull: at }).where('id', '=', id).execute();
+}
+
+/** Deletes a bouncer and the `name@ip` rows auto-created from it. Returns how many rows went. */
+export async function deleteBouncerWithChildren(db: Q, name: string): Promise<number> {
+  // Children are found in code rather than with LIKE, whose escaping differs between engines.
+  const autoCreated = await db.selectFrom('bouncers').select(['id', 'name']).where('auto_created', '=', 1).execute();
+  const ids = autoCreated.filter((b) => b.name.startsWith(`${name}@`)).map((b) => Number(b.id));
+  const parent = await db.selectFrom('bouncers').select('id').where('name', '=', name).executeTakeFirst();
+  if (parent) ids.push(Number(parent.id));
+  return deleteBouncersById(db, ids);
+}
+
+export async function deleteBouncersById(db: Q, ids: number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db.deleteFrom('bouncers').where('id', 'in', ids).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { DbConfig } from '../config/schema.js';
+import { openKysely } from './dialect.js';
+import { migrateToLatest } from './migrate.js';
+import type { Tables } from './tables.js';
+
+export type Db = Kysely<Tables>;
+
+/** Opens the configured database and applies pending migrations. */
+export async function openDb(config: DbConfig): Promise<Db> {
+  const db = openKysely(config);
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return db;
+}
+
+/** Opens the database for the length of `fn`, as the CLI does for each command. */
+export async function usingDb<T>(config: DbConfig, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDb(config);
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}

@@ -1,0 +1,159 @@
+import type { Kysely, Transaction } from 'kysely';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { isUniqueViolation } from './dialect.js';
+import type { MachineRow, Tables } from './tables.js';
+
+type Q = Kysely<Tables> | Transaction<Tables>;
+
+export type AuthType = 'password' | 'tls';
+
+export interface Machine {
+  id: number;
+  machineId: string;
+  passwordHash: string;
+  ipAddress: string;
+  scenarios: string[];
+  version: string;
+  isValidated: boolean;
+  authType: AuthType;
+  createdAt: number;
+  updatedAt: number;
+  lastPush: number | null;
+  lastHeartbeat: number | null;
+  os: { name: string; family: string; version: string };
+  featureFlags: string[];
+}
+
+function split(list: string): string[] {
+  return list === '' ? [] : list.split(',');
+}
+
+function toMachine(r: MachineRow): Machine {
+  return {
+    id: Number(r.id),
+    machineId: r.machine_id,
+    passwordHash: r.password,
+    ipAddress: r.ip_address,
+    scenarios: split(r.scenarios),
+    version: r.version,
+    isValidated: Boolean(Number(r.is_validated)),
+    authType: r.auth_type as AuthType,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    lastPush: r.last_push === null ? null : Number(r.last_push),
+    lastHeartbeat: r.last_heartbeat === null ? null : Number(r.last_heartbeat),
+    os: { name: r.os_name, family: r.os_family, version: r.os_version },
+    featureFlags: split(r.feature_flags),
+  };
+}
+
+export interface NewMachine {
+  machineId: string;
+  passwordHash: string;
+  ipAddress?: string;
+  isValidated: boolean;
+  authType?: AuthType;
+}
+
+/** Creates a machine. Throws ConflictError (upstream's 403 "user already exist") when the id is taken. */
+export async function createMachine(db: Q, m: NewMachine, now = Date.now()): Promise<Machine> {
+  try {
+    await db
+      .insertInto('machines')
+      .values({
+        machine_id: m.machineId,
+        password: m.passwordHash,
+        ip_address: m.ipAddress ?? '',
+        scenarios: '',
+        version: '',
+        is_validated: m.isValidated ? 1 : 0,
+        auth_type: m.authType ?? 'password',
+        created_at: now,
+        updated_at: now,
+        // as upstream: last_push is set at creation
+        last_push: now,
+        last_heartbeat: null,
+        os_name: '',
+        os_family: '',
+        os_version: '',
+        feature_flags: '',
+        hubstate: '{}',
+        datasources: '{}',
+      })
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError(`user '${m.machineId}': user already exist`);
+    throw err;
+  }
+  return (await getMachine(db, m.machineId))!;
+}
+
+export async function getMachine(db: Q, machineId: string): Promise<Machine | undefined> {
+  const row = await db.selectFrom('machines').selectAll().where('machine_id', '=', machineId).executeTakeFirst();
+  return row && toMachine(row);
+}
+
+export async function listMachines(db: Q): Promise<Machine[]> {
+  const rows = await db.selectFrom('machines').selectAll().orderBy('id').execute();
+  return rows.map(toMachine);
+}
+
+/** Marks a machine validated. Throws NotFoundError when it does not exist. */
+export async function validateMachine(db: Q, machineId: string, now = Date.now()): Promise<void> {
+  const r = await db
+    .updateTable('machines')
+    .set({ is_validated: 1, updated_at: now })
+    .where('machine_id', '=', machineId)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) throw new NotFoundError('machine not found');
+}
+
+export async function setMachinePassword(db: Q, machineId: string, passwordHash: string, now = Date.now()): Promise<void> {
+  await db
+    .updateTable('machines')
+    .set({ password: passwordHash, is_validated: 1, updated_at: now })
+    .where('machine_id', '=', machineId)
+    .execute();
+}
+
+/** Deletes a machine; its alerts stay without an owner. Returns whether it existed. */
+export async function deleteMachine(db: Q, machineId: string): Promise<boolean> {
+  const r = await db.deleteFrom('machines').where('machine_id', '=', machineId).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/** Login side effects: scenarios (when given), client IP and the version from the User-Agent. */
+export async function recordLogin(
+  db: Q,
+  machineId: string,
+  seen: { scenarios?: string[] | undefined; ipAddress: string; version?: string | undefined },
+  now = Date.now(),
+): Promise<void> {
+  await db
+    .updateTable('machines')
+    .set({
+      ip_address: seen.ipAddress,
+      updated_at: now,
+      ...(seen.scenarios && seen.scenarios.length > 0 ? { scenarios: seen.scenarios.join(',') } : {}),
+      ...(seen.version ? { version: seen.version } : {}),
+    })
+    .where('machine_id', '=', machineId)
+    .execute();
+}
+
+export async function touchHeartbeat(db: Q, machineId: string, now = Date.now()): Promise<void> {
+  await db.updateTable('machines').set({ last_heartbeat: now }).where('machine_id', '=', machineId).execute();
+}
+
+/**
+ * Machines `lapis machines prune` would delete: every unvalidated machine, plus (unless `notValidatedOnly`)
+ * validated ones whose last heartbeat is older than `before`, or that never sent one and were created before it.
+ */
+export async function pruneCandidates(db: Q, before: number, notValidatedOnly: boolean): Promise<Machine[]> {
+  const all = await listMachines(db);
+  return all.filter(
+    (m) =>
+      !m.isValidated ||
+      (!notValidatedOnly && (m.lastHeartbeat === null ? m.createdAt < before : m.lastHeartbeat < before)),
+  );
+}

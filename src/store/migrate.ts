@@ -1,0 +1,26 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import * as m0001 from './migrations/20261123-0001-machines-bouncers.js';
+
+/** Every migration, in order. Names are timestamped; a merged migration is never edited. */
+const MIGRATIONS: Record<string, Migration> = {
+  '20261123-0001-machines-bouncers': m0001,
+};
+
+/**
+ * Brings the schema up to date. Never throws for "nothing to do"; throws with the failing
+ * migration's name when one fails.
+ */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableName: 'lapis_migrations',
+    migrationLockTableName: 'lapis_migrations_lock',
+  });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
