@@ -6,6 +6,9 @@ import { clientIp, clientIpPolicy } from './api/client-ip.js';
 import type { AppDeps } from './api/deps.js';
 import { installErrorHandler } from './api/errors.js';
 import { installFallbacks } from './api/fallbacks.js';
+import { alertRoutes } from './api/v1/alerts.js';
+import { decisionAdminRoutes } from './api/v1/decisions-admin.js';
+import { decisionRoutes } from './api/v1/decisions.js';
 import { machineSelfRoutes } from './api/v1/machine-self.js';
 import { publicWatcherRoutes } from './api/v1/watchers.js';
 
@@ -54,7 +57,18 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       .send({ status: 'up' }),
   );
   await app.register(async (pub) => publicWatcherRoutes(pub, deps));
-  await app.register(machineRoutes(deps, async (m) => machineSelfRoutes(m, deps)));
-  if (opts.extraBouncerRoutes) await app.register(bouncerRoutes(deps, opts.extraBouncerRoutes));
+  await app.register(
+    machineRoutes(deps, async (m) => {
+      await machineSelfRoutes(m, deps);
+      await alertRoutes(m, deps);
+      await decisionAdminRoutes(m, deps);
+    }),
+  );
+  await app.register(
+    bouncerRoutes(deps, async (b) => {
+      await decisionRoutes(b, deps);
+      if (opts.extraBouncerRoutes) await b.register(opts.extraBouncerRoutes);
+    }),
+  );
   return app;
 }

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { JwtService, loadJwtSecret } from './auth/jwt.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
-import { openDb, type Db } from './store/db.js';
+import { openRuntime } from './runtime.js';
+import type { Db } from './store/db.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -16,14 +16,14 @@ export interface RunningServer {
 
 /** Opens the store (migrating it), builds the app and listens. */
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const db = await openDb(config.db);
-  const jwt = new JwtService(loadJwtSecret(config.jwtSecret, config.dataDir));
-  const app = await buildApp({ config, db, jwt }, { logger });
+  const runtime = await openRuntime(config, logger);
+  const { db } = runtime.deps;
+  const app = await buildApp(runtime.deps, { logger });
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
     await app.close();
-    await db.destroy();
+    await runtime.close();
     throw err;
   }
   const addr = app.server.address();
@@ -39,7 +39,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     close: () =>
       (closing ??= (async () => {
         await app.close();
-        await db.destroy();
+        await runtime.close();
       })()),
   };
 }

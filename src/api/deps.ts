@@ -1,10 +1,15 @@
 import type { Config } from '../config/schema.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { Db } from '../store/db.js';
+import type { DecisionFeed } from '../engine/decision-feed.js';
 
 /** What the HTTP layer needs from the outside world; tests build it with a real database. */
 export interface AppDeps {
   config: Config;
   db: Db;
   jwt: JwtService;
+  /** The in-memory decision index and what keeps it in step with the store. */
+  feed: DecisionFeed;
+  /** How long expired decisions stay available to stream deltas. */
+  graceMs: number;
 }

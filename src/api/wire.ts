@@ -1,3 +1,7 @@
+import type { Alert, AlertEvent, MetaItem } from '../domain/alert.js';
+import type { Decision } from '../domain/decision.js';
+import { remainingDuration } from '../domain/duration.js';
+
 /**
  * Domain → wire. Upstream's formatting quirks live here and nowhere else.
  */
@@ -22,4 +26,113 @@ export function rfc3339(ms: number): string {
 /** The login and refresh answer: keys in Go's map order. */
 export function tokenResponse(token: string, expS: number): { code: number; expire: string; token: string } {
   return { code: 200, expire: rfc3339Local(expS * 1000), token };
+}
+
+/** JSON strings as Go's encoder writes them: `<`, `>`, `&` and the JS line separators escaped. */
+export function goString(s: string): string {
+  const json = JSON.stringify(s);
+  return /[<>&\u2028\u2029]/.test(json)
+    ? json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : json;
+}
+
+/** Go's Time.String() in UTC, as upstream prints event timestamps: `2026-07-24 08:15:30 +0000 UTC`. */
+export function goTimeString(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  const frac = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ''} +0000 UTC`;
+}
+
+// Everything after `duration` never changes for a decision: built once, reused by every pull.
+const tails = new WeakMap<Decision, string>();
+const tailsWithUuid = new WeakMap<Decision, string>();
+
+function tail(d: Decision, withUuid: boolean): string {
+  const cache = withUuid ? tailsWithUuid : tails;
+  let t = cache.get(d);
+  if (t === undefined) {
+    t =
+      `,"id":${d.id},"origin":${goString(d.origin)},"scenario":${goString(d.scenario)},"scope":${goString(d.scope)}` +
+      `,"type":${goString(d.type)}${withUuid ? `,"uuid":${goString(d.uuid)}` : ''},"value":${goString(d.value)}}`;
+    cache.set(d, t);
+  }
+  return t;
+}
+
+/** A decision as bouncers receive it (protocol §5.3); the stream adds `uuid`. Keys in Go's order. */
+export function bouncerDecision(d: Decision, now: number, withUuid: boolean): string {
+  return `{"duration":"${remainingDuration(d.until, now)}"${tail(d, withUuid)}`;
+}
+
+/** A JSON array of bouncer decisions, or `null` when empty (as upstream). */
+export function bouncerDecisionList(list: Decision[], now: number, withUuid: boolean): string {
+  if (list.length === 0) return 'null';
+  const parts = new Array<string>(list.length);
+  for (let i = 0; i < list.length; i++) parts[i] = bouncerDecision(list[i]!, now, withUuid);
+  return `[${parts.join(',')}]`;
+}
+
+/** The stream body: upstream writes it by hand, separators with a space after `:` and `,`. */
+export function streamBody(news: Decision[], deleted: Decision[], now: number): string {
+  return `{"new": ${bouncerDecisionList(news, now, true)}, "deleted": ${bouncerDecisionList(deleted, now, true)}}`;
+}
+
+function metaWire(items: MetaItem[]) {
+  return items.map((m) => ({ ...(m.key ? { key: m.key } : {}), ...(m.value ? { value: m.value } : {}) }));
+}
+
+function eventWire(e: AlertEvent) {
+  return { meta: metaWire(e.meta), timestamp: goTimeString(e.timestamp) };
+}
+
+/** A decision inside an alert: `simulated` copied from it, no `uuid`, keys in Go's order. */
+function alertDecisionWire(d: Decision, now: number) {
+  return {
+    duration: remainingDuration(d.until, now),
+    id: d.id,
+    origin: d.origin,
+    scenario: d.scenario,
+    scope: d.scope,
+    simulated: d.simulated,
+    type: d.type,
+    value: d.value,
+  };
+}
+
+/** An alert as the alert routes return it (protocol §5.1): keys alphabetical, upstream's omissions and nulls. */
+export function alertWire(a: Alert, now: number): Record<string, unknown> {
+  const s = a.source;
+  return {
+    capacity: a.capacity,
+    created_at: rfc3339(a.createdAt),
+    decisions: a.decisions && a.decisions.length > 0 ? a.decisions.map((d) => alertDecisionWire(d, now)) : null,
+    events: a.events.length > 0 ? a.events.map(eventWire) : null,
+    events_count: a.eventsCount,
+    id: a.id,
+    ...(a.kind ? { kind: a.kind } : {}),
+    labels: a.labels && a.labels.length > 0 ? a.labels : null,
+    leakspeed: a.leakspeed,
+    machine_id: a.machineId ?? 'N/A',
+    message: a.message,
+    ...(a.meta.length > 0 ? { meta: metaWire(a.meta) } : {}),
+    ...(a.remediation ? { remediation: true } : {}),
+    scenario: a.scenario,
+    scenario_hash: a.scenarioHash,
+    scenario_version: a.scenarioVersion,
+    simulated: a.simulated,
+    source: {
+      ...(s.asName ? { as_name: s.asName } : {}),
+      ...(s.asNumber ? { as_number: s.asNumber } : {}),
+      ...(s.country ? { cn: s.country } : {}),
+      ...(s.ip ? { ip: s.ip } : {}),
+      ...(s.latitude ? { latitude: s.latitude } : {}),
+      ...(s.longitude ? { longitude: s.longitude } : {}),
+      ...(s.range ? { range: s.range } : {}),
+      scope: s.scope,
+      value: s.value,
+    },
+    start_at: rfc3339(a.startedAt),
+    stop_at: rfc3339(a.stoppedAt),
+    uuid: a.uuid,
+  };
 }

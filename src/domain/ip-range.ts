@@ -53,7 +53,8 @@ export function parseCidr(text: string): IpRange {
   const invalid = () => new IpParseError(`invalid ip range '${text}': invalid CIDR address: ${text}`);
   const slash = text.indexOf('/');
   const bits = text.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(bits)) throw invalid();
+  // Go's dtoi: any run of decimal digits (`/024`, `/0024`); a long one is out of range below.
+  if (!/^[0-9]+$/.test(bits)) throw invalid();
   const addrText = text.slice(0, slash);
   let prefix = Number(bits);
   const mapped = isIPv6(addrText) && !addrText.includes('%') && ipaddr.IPv6.parse(addrText).isIPv4MappedAddress();

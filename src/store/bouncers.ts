@@ -22,6 +22,8 @@ export interface Bouncer {
   autoCreated: boolean;
   createdAt: number;
   updatedAt: number;
+  /** The stream cursor: the last change sequence served, or null before the first pull. */
+  streamSeq: number | null;
 }
 
 function toBouncer(r: BouncerRow): Bouncer {
@@ -40,6 +42,7 @@ function toBouncer(r: BouncerRow): Bouncer {
     autoCreated: Boolean(Number(r.auto_created)),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    streamSeq: r.stream_seq === null ? null : Number(r.stream_seq),
   };
 }
 
@@ -72,6 +75,7 @@ export async function createBouncer(db: Q, b: NewBouncer, now = Date.now()): Pro
         auto_created: b.autoCreated ? 1 : 0,
         created_at: now,
         updated_at: now,
+        stream_seq: null,
       })
       .execute();
   } catch (err) {
@@ -119,6 +123,11 @@ export async function setLastPull(db: Q, id: number, at: number): Promise<void> 
   await db.updateTable('bouncers').set({ last_pull: at }).where('id', '=', id).execute();
 }
 
+/** Moves a bouncer's stream cursor after a successful pull. */
+export async function setStreamCursor(db: Q, id: number, seq: number, at: number): Promise<void> {
+  await db.updateTable('bouncers').set({ last_pull: at, stream_seq: seq }).where('id', '=', id).execute();
+}
+
 /** Deletes a bouncer and the `name@ip` rows auto-created from it. Returns how many rows went. */
 export async function deleteBouncerWithChildren(db: Q, name: string): Promise<number> {
   // Children are found in code rather than with LIKE, whose escaping differs between engines.
@@ -133,4 +142,13 @@ export async function deleteBouncersById(db: Q, ids: number[]): Promise<number> 
   if (ids.length === 0) return 0;
   const r = await db.deleteFrom('bouncers').where('id', 'in', ids).executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/** A bouncer's stream cursor, read fresh: another node may have moved it. */
+export async function getStreamCursor(db: Q, id: number): Promise<{ seq: number | null; lastPull: number | null }> {
+  const r = await db.selectFrom('bouncers').select(['stream_seq', 'last_pull']).where('id', '=', id).executeTakeFirst();
+  return {
+    seq: r?.stream_seq == null ? null : Number(r.stream_seq),
+    lastPull: r?.last_pull == null ? null : Number(r.last_pull),
+  };
 }

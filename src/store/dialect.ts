@@ -4,6 +4,7 @@ import {
   PostgresAdapter,
   SqliteDialect,
   type CreateTableBuilder,
+  type InsertQueryBuilder,
 } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -61,4 +62,10 @@ export function isUniqueViolation(err: unknown): boolean {
     e?.code === '23505' ||
     e?.code === 'ER_DUP_ENTRY'
   );
+}
+
+/** Runs an INSERT of one row and returns its generated id (PostgreSQL needs RETURNING, the others report it). */
+export async function insertReturningId(db: Kysely<any>, query: InsertQueryBuilder<any, any, any>): Promise<number> {
+  if (dialectOf(db) === 'postgres') return Number((await query.returning('id').executeTakeFirstOrThrow()).id);
+  return Number((await query.executeTakeFirstOrThrow()).insertId);
 }

@@ -44,6 +44,64 @@ export interface BouncerTable {
   auto_created: number;
   created_at: number;
   updated_at: number;
+  stream_seq: number | null;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  uuid: string;
+  machine_ref: number | null;
+  scenario: string;
+  scenario_hash: string;
+  scenario_version: string;
+  message: string;
+  events_count: number;
+  started_at: number;
+  stopped_at: number;
+  created_at: number;
+  capacity: number;
+  leakspeed: string;
+  simulated: number;
+  remediation: number;
+  kind: string;
+  source_scope: string;
+  source_value: string;
+  source_ip: string;
+  source_range: string;
+  source_as_number: string;
+  source_as_name: string;
+  source_country: string;
+  source_latitude: number;
+  source_longitude: number;
+  events: string;
+  meta: string;
+  labels: string;
+}
+
+export interface DecisionTable {
+  id: Generated<number>;
+  uuid: string;
+  alert_id: number | null;
+  /** The change sequence of the row's latest change (creation or expiry). */
+  seq: number;
+  created_at: number;
+  until: number;
+  scenario: string;
+  type: string;
+  scope: string;
+  value: string;
+  origin: string;
+  simulated: number;
+  /** 4, 16, or 0 for scopes that are not IPs. */
+  ip_size: number;
+  /** Fixed-width hex bounds (see domain/ip-range.ts boundHex); empty for other scopes. */
+  start_ip: string;
+  end_ip: string;
+}
+
+export interface CounterTable {
+  name: string;
+  value: number;
 }
 
 /** Small instance-wide settings (organization id, leases…): `config_items` as upstream names it. */
@@ -56,7 +114,12 @@ export interface Tables {
   machines: MachineTable;
   bouncers: BouncerTable;
   config_items: ConfigItemTable;
+  alerts: AlertTable;
+  decisions: DecisionTable;
+  counters: CounterTable;
 }
 
 export type MachineRow = Selectable<MachineTable>;
 export type BouncerRow = Selectable<BouncerTable>;
+export type AlertRow = Selectable<AlertTable>;
+export type DecisionRow = Selectable<DecisionTable>;

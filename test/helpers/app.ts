@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { JwtService, loadJwtSecret } from '../../src/auth/jwt.js';
+import type { JwtService } from '../../src/auth/jwt.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { openDb, type Db } from '../../src/store/db.js';
+import type { DecisionFeed } from '../../src/engine/decision-feed.js';
+import { openRuntime } from '../../src/runtime.js';
+import type { Db } from '../../src/store/db.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -15,6 +17,7 @@ export interface TestApp {
   config: Config;
   dir: string;
   jwt: JwtService;
+  feed: DecisionFeed;
 }
 
 /** A fresh temp dir, removed when the test ends. */
@@ -38,13 +41,13 @@ export async function buildTestApp(
 ): Promise<TestApp> {
   const dir = tempDir(t);
   const config = testConfig(dir, opts.yaml, opts.env);
-  const db = await openDb(config.db);
-  const jwt = new JwtService(loadJwtSecret(config.jwtSecret, config.dataDir));
-  const app = await buildApp({ config, db, jwt }, { extraBouncerRoutes: opts.extraBouncerRoutes });
+  const runtime = await openRuntime(config);
+  const app = await buildApp(runtime.deps, { extraBouncerRoutes: opts.extraBouncerRoutes });
   await app.ready();
   t.after(async () => {
     await app.close();
-    await db.destroy();
+    await runtime.close();
   });
-  return { app, db, config, dir, jwt };
+  const { db, jwt, feed } = runtime.deps;
+  return { app, db, config, dir, jwt, feed };
 }

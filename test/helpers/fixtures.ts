@@ -33,3 +33,45 @@ export async function login(t: TestApp, machineId = 'web-01', password = 's3cr3t
 export function gzipJson(v: unknown): Buffer {
   return gzipSync(Buffer.from(JSON.stringify(v)));
 }
+
+/** An alert as `cscli decisions add` sends it (cscli.md §3), one decision. */
+export function cscliAlert(value: string, opts: { duration?: string; type?: string; scope?: string; origin?: string; scenario?: string; stopAt?: string; simulated?: boolean } = {}) {
+  const now = opts.stopAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const reason = opts.scenario ?? `manual '${opts.type ?? 'ban'}' from 'web-01'`;
+  const scope = opts.scope ?? (value.includes('/') ? 'Range' : 'Ip');
+  return {
+    capacity: 0,
+    created_at: now,
+    decisions: [{ duration: opts.duration ?? '4h', origin: opts.origin ?? 'cscli', scenario: reason, scope, type: opts.type ?? 'ban', value }],
+    events: [],
+    events_count: 1,
+    kind: 'cscli',
+    labels: null,
+    leakspeed: '0',
+    message: reason,
+    remediation: true,
+    scenario: reason,
+    scenario_hash: '',
+    scenario_version: '',
+    simulated: opts.simulated ?? false,
+    source: { ip: value, scope, value },
+    start_at: now,
+    stop_at: now,
+  };
+}
+
+/** Pushes alerts as a machine; returns the ids. */
+export async function pushAlerts(t: TestApp, token: string, alerts: unknown[]): Promise<string[]> {
+  const res = await t.app.inject({ method: 'POST', url: '/v1/alerts', headers: { authorization: `Bearer ${token}` }, payload: alerts as object });
+  if (res.statusCode !== 201) throw new Error(`push failed: ${res.statusCode} ${res.body}`);
+  return res.json() as string[];
+}
+
+export async function bouncerGet(t: TestApp, key: string, url: string, headers: Record<string, string> = {}) {
+  return t.app.inject({ method: 'GET', url, headers: { 'x-api-key': key, 'user-agent': 'crowdsec-firewall-bouncer/v0.0.31', ...headers } });
+}
+
+/** Replaces durations (which depend on the clock) by a marker, for exact comparisons. */
+export function stripDurations(body: string): string {
+  return body.replace(/"duration":"-?[0-9hms.]+"/g, '"duration":"D"');
+}

@@ -1,0 +1,143 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { truncateMeta, type AlertEvent, type NewAlert, type NewDecision } from '../../domain/alert.js';
+import { DurationError, parseDuration } from '../../domain/duration.js';
+import { IpParseError, parseIpOrRange } from '../../domain/ip-range.js';
+import { isIpScope, normalizeScope } from '../../domain/scope.js';
+import { BadRequestError } from '../../errors.js';
+import { bodyProblems } from '../validate.js';
+import { EMPTY_BODY } from '../body.js';
+
+const Meta = Type.Array(Type.Object({ key: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }));
+
+const DecisionIn = Type.Object({
+  origin: Type.String(),
+  type: Type.String(),
+  scope: Type.String(),
+  value: Type.String(),
+  duration: Type.String(),
+  scenario: Type.String(),
+  simulated: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  until: Type.Optional(Type.Unknown()),
+  id: Type.Optional(Type.Unknown()),
+  uuid: Type.Optional(Type.Unknown()),
+});
+
+const SourceIn = Type.Object({
+  scope: Type.String(),
+  value: Type.String(),
+  ip: Type.Optional(Type.String()),
+  range: Type.Optional(Type.String()),
+  as_number: Type.Optional(Type.String()),
+  as_name: Type.Optional(Type.String()),
+  cn: Type.Optional(Type.String()),
+  latitude: Type.Optional(Type.Number()),
+  longitude: Type.Optional(Type.Number()),
+});
+
+/** The swagger's Alert, as agents and cscli send it (protocol §5.1). */
+export const AlertIn = Type.Object({
+  scenario: Type.String(),
+  scenario_hash: Type.String(),
+  scenario_version: Type.String(),
+  message: Type.String(),
+  events_count: Type.Integer(),
+  start_at: Type.String(),
+  stop_at: Type.String(),
+  capacity: Type.Integer(),
+  leakspeed: Type.String(),
+  simulated: Type.Boolean(),
+  events: Type.Array(Type.Object({ timestamp: Type.String(), meta: Meta })),
+  remediation: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  decisions: Type.Optional(Type.Union([Type.Array(DecisionIn), Type.Null()])),
+  source: SourceIn,
+  meta: Type.Optional(Type.Union([Meta, Type.Null()])),
+  labels: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
+  kind: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+export const AlertsIn = Type.Array(AlertIn);
+export type AlertInput = Static<typeof AlertIn>;
+
+/** RFC 3339 → epoch ms; unparsable → `fallback`, as upstream. */
+function parseTime(text: string, fallback: number): number {
+  const t = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(text) ? Date.parse(text) : NaN;
+  return Number.isNaN(t) ? fallback : t;
+}
+
+function toDecision(path: string, d: Static<typeof DecisionIn>, stopAt: number, simulated: boolean): NewDecision {
+  let durationMs: number;
+  try {
+    durationMs = parseDuration(d.duration);
+  } catch (err) {
+    if (err instanceof DurationError) throw new BadRequestError(`${path}.duration: ${err.message}`);
+    throw err;
+  }
+  if (durationMs <= 0) throw new BadRequestError(`${path}.duration: must be positive, got '${d.duration}'`);
+  const scope = normalizeScope(d.scope);
+  let range = null;
+  if (isIpScope(scope)) {
+    try {
+      range = parseIpOrRange(d.value);
+    } catch (err) {
+      if (err instanceof IpParseError) throw new BadRequestError(`${path}.value: ${err.message}`);
+      throw err;
+    }
+  }
+  return {
+    type: d.type,
+    scope,
+    value: d.value,
+    origin: d.origin,
+    scenario: d.scenario,
+    until: Math.round(stopAt + durationMs),
+    // as upstream, a decision is simulated when its alert is
+    simulated,
+    range,
+  };
+}
+
+/**
+ * Validates and normalises a `POST /v1/alerts` body. All-or-nothing: any problem is a 400 naming the
+ * field (`0.decisions.1.duration: …`), where upstream answers 500 or drops the decision silently.
+ */
+export function parseAlerts(body: unknown, now: number): NewAlert[] {
+  if (body === undefined || body === EMPTY_BODY) throw new BadRequestError('EOF');
+  if (!Array.isArray(body)) throw new BadRequestError('the body must be a JSON array of alerts');
+  const problems = bodyProblems(AlertsIn, body);
+  if (problems.length > 0) throw new BadRequestError(`validation failure list:\n${problems.join('\n')}`);
+  return (body as AlertInput[]).map((a, i) => {
+    const stoppedAt = parseTime(a.stop_at, now);
+    const events: AlertEvent[] = a.events.map((e) => ({
+      timestamp: parseTime(e.timestamp, now),
+      meta: truncateMeta(e.meta.map((m) => ({ key: m.key ?? '', value: m.value ?? '' }))),
+    }));
+    return {
+      scenario: a.scenario,
+      scenarioHash: a.scenario_hash,
+      scenarioVersion: a.scenario_version,
+      message: a.message,
+      eventsCount: a.events_count,
+      startedAt: parseTime(a.start_at, now),
+      stoppedAt,
+      capacity: a.capacity,
+      leakspeed: a.leakspeed,
+      simulated: a.simulated,
+      remediation: a.remediation === true,
+      kind: a.kind ?? '',
+      source: {
+        scope: normalizeScope(a.source.scope),
+        value: a.source.value,
+        ip: a.source.ip ?? '',
+        range: a.source.range ?? '',
+        asNumber: a.source.as_number ?? '',
+        asName: a.source.as_name ?? '',
+        country: a.source.cn ?? '',
+        latitude: a.source.latitude ?? 0,
+        longitude: a.source.longitude ?? 0,
+      },
+      events,
+      meta: truncateMeta((a.meta ?? []).map((m) => ({ key: m.key ?? '', value: m.value ?? '' }))),
+      labels: a.labels ?? null,
+      decisions: (a.decisions ?? []).map((d, j) => toDecision(`${i}.decisions.${j}`, d, stoppedAt, a.simulated)),
+    };
+  });
+}

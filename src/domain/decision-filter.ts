@@ -1,0 +1,141 @@
+import type { Decision } from './decision.js';
+import { IpParseError, parseCidr, parseIp, rangeContains, type IpRange } from './ip-range.js';
+import { normalizeScope } from './scope.js';
+import { BadRequestError } from '../errors.js';
+
+/** What a bouncer asks for, in query or stream mode (protocol §4.14, §4.15). */
+export interface DecisionFilter {
+  /** Scope IN list (normalised). Both `scope` and `scopes` constrain when both are given, as upstream. */
+  scopeSets: ReadonlySet<string>[];
+  value?: string;
+  type?: string;
+  origins?: ReadonlySet<string>;
+  scenariosContaining?: readonly string[];
+  scenariosNotContaining?: readonly string[];
+  includeSimulated: boolean;
+  range?: IpRange;
+  /** true: the decision contains the queried range; false: the decision lies inside it. */
+  contains: boolean;
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+function one(q: Query, key: string): string | undefined {
+  const v = q[key];
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+function list(text: string | undefined): string[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** `contains` as Go's strconv.ParseBool. */
+export function parseBool(key: string, text: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  throw new BadRequestError(`${key}: invalid boolean '${text}'`);
+}
+
+/** Parses `ip=`/`range=`; throws 400 naming the parameter. */
+export function parseRangeParam(key: 'ip' | 'range', text: string): IpRange {
+  try {
+    return key === 'ip' && !text.includes('/') ? parseIp(text) : text.includes('/') ? parseCidr(text) : parseIp(text);
+  } catch (err) {
+    if (err instanceof IpParseError) throw new BadRequestError(`${key}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Builds a filter from bouncer query parameters. Unknown parameters are ignored, as upstream;
+ * malformed values are a 400 naming the parameter. `defaultScopes` applies when `scopes` is absent.
+ */
+export function parseDecisionFilter(q: Query, defaultScopes?: string[]): DecisionFilter {
+  const scopeSets: Set<string>[] = [];
+  const scopes = list(one(q, 'scopes')) ?? defaultScopes;
+  if (scopes) scopeSets.push(new Set(scopes.map(normalizeScope)));
+  const scope = list(one(q, 'scope'));
+  if (scope) scopeSets.push(new Set(scope.map(normalizeScope)));
+  const filter: DecisionFilter = {
+    scopeSets,
+    includeSimulated: one(q, 'simulated') !== undefined && one(q, 'simulated') !== 'false',
+    contains: true,
+  };
+  const value = one(q, 'value');
+  if (value) filter.value = value;
+  const type = one(q, 'type');
+  if (type) filter.type = type;
+  const origins = list(one(q, 'origins'));
+  if (origins) filter.origins = new Set(origins);
+  const yes = list(one(q, 'scenarios_containing'));
+  if (yes) filter.scenariosContaining = yes.map((s) => s.toLowerCase());
+  const no = list(one(q, 'scenarios_not_containing'));
+  if (no) filter.scenariosNotContaining = no.map((s) => s.toLowerCase());
+  const contains = one(q, 'contains');
+  if (contains !== undefined && contains !== '') filter.contains = parseBool('contains', contains);
+  const ip = one(q, 'ip');
+  const range = one(q, 'range');
+  if (ip) filter.range = parseRangeParam('ip', ip);
+  else if (range) filter.range = parseRangeParam('range', range);
+  return filter;
+}
+
+/** Whether a decision passes every part of the filter but the IP part, which the index resolves. */
+export function matchesAttributes(f: DecisionFilter, d: Decision): boolean {
+  if (!f.includeSimulated && d.simulated) return false;
+  for (const set of f.scopeSets) if (!set.has(d.scope)) return false;
+  if (f.value !== undefined && d.value !== f.value) return false;
+  if (f.type !== undefined && d.type !== f.type) return false;
+  if (f.origins && !f.origins.has(d.origin)) return false;
+  if (f.scenariosContaining || f.scenariosNotContaining) {
+    const s = d.scenario.toLowerCase();
+    if (f.scenariosContaining && !f.scenariosContaining.some((w) => s.includes(w))) return false;
+    if (f.scenariosNotContaining && f.scenariosNotContaining.some((w) => s.includes(w))) return false;
+  }
+  return true;
+}
+
+/** The whole filter, IP part included (a linear check; the index avoids it for lookups). */
+export function matchesFilter(f: DecisionFilter, d: Decision): boolean {
+  if (!matchesAttributes(f, d)) return false;
+  if (!f.range) return true;
+  if (!d.range) return false;
+  return f.contains ? rangeContains(d.range, f.range) : rangeContains(f.range, d.range);
+}
+
+/** `DELETE /v1/decisions` filters (protocol §4.12): exact matches, `scopes` not normalised, as upstream. */
+export interface DecisionDeleteFilter {
+  scope?: string;
+  value?: string;
+  type?: string;
+  origin?: string;
+  scenario?: string;
+  uuids?: string[];
+  range?: IpRange;
+  contains: boolean;
+}
+
+const DELETE_KEYS = new Set(['scopes', 'value', 'type', 'origin', 'scenario', 'uuid', 'ip', 'range', 'contains']);
+
+/** Unknown parameters are a 400 (upstream: a 500 `'foo' doesn't exist: invalid filter`). */
+export function parseDecisionDeleteFilter(q: Query): DecisionDeleteFilter {
+  const f: DecisionDeleteFilter = { contains: true };
+  for (const [key, raw] of Object.entries(q)) {
+    if (raw === undefined) continue;
+    if (!DELETE_KEYS.has(key)) throw new BadRequestError(`'${key}' doesn't exist: invalid filter`);
+    const v = one(q, key)!;
+    switch (key) {
+      case 'scopes': f.scope = v; break;
+      case 'value': f.value = v; break;
+      case 'type': f.type = v; break;
+      case 'origin': f.origin = v; break;
+      case 'scenario': f.scenario = v; break;
+      case 'uuid': f.uuids = [raw].flat(); break;
+      case 'ip': if (v) f.range = parseRangeParam('ip', v); break;
+      case 'range': if (v) f.range = parseRangeParam('range', v); break;
+      case 'contains': if (v) f.contains = parseBool('contains', v); break;
+    }
+  }
+  return f;
+}

@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+import type { Decision } from '../domain/decision.js';
+import type { Db } from '../store/db.js';
+import { changesSince, currentSequence, decisionsLiveSince } from '../store/decisions.js';
+import { DecisionIndex } from './decision-index.js';
+
+/** Rows read per query while rebuilding or catching up. */
+const PAGE = 5000;
+
+export interface FeedOptions {
+  /** How often to look for writes made by other processes (the CLI, other nodes). */
+  pollMs: number;
+  /** How long expired decisions stay available to stream deltas. */
+  graceMs: number;
+  log?: Logger | undefined;
+  now?: () => number;
+}
+
+/**
+ * Keeps a DecisionIndex in step with the store by following the decisions' change sequence.
+ * Local writes call `catchUp()` after committing; a timer catches up on everyone else's.
+ * Catch-ups are single-flight: concurrent callers share the running one, and one more runs after it
+ * when asked for meanwhile, so a caller that awaits `catchUp()` sees every commit made before its call.
+ */
+export class DecisionFeed {
+  readonly index = new DecisionIndex();
+  /** Every row with a sequence up to this one is in the index. */
+  servedSeq = 0;
+  private cursor = { seq: 0, id: 0 };
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastForget = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: FeedOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Loads active and recently expired decisions, then starts following changes. */
+  async start(): Promise<void> {
+    const seq = await currentSequence(this.db);
+    const rows: Decision[] = [];
+    for (let afterId = 0; ; ) {
+      const page = await decisionsLiveSince(this.db, this.now() - this.opts.graceMs, afterId, PAGE);
+      rows.push(...page);
+      if (page.length < PAGE) break;
+      afterId = page[page.length - 1]!.id;
+    }
+    // the change log must be in sequence order
+    rows.sort((a, b) => a.seq - b.seq || a.id - b.id);
+    const now = this.now();
+    for (const d of rows) this.index.apply(d, now);
+    // sequences at or below `seq` were committed before it was read: everything is loaded up to it
+    this.cursor = { seq, id: Number.MAX_SAFE_INTEGER };
+    this.servedSeq = seq;
+    await this.catchUp();
+    this.timer = setInterval(() => {
+      this.catchUp().catch((err) => this.opts.log?.error({ err }, 'decision feed: catch-up failed'));
+    }, this.opts.pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Reads and applies every change committed before this call. */
+  catchUp(): Promise<void> {
+    if (!this.running) {
+      this.running = this.run().finally(() => (this.running = undefined));
+      return this.running;
+    }
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.catchUp();
+    });
+    return this.queued;
+  }
+
+  private async run(): Promise<void> {
+    const pages: Decision[][] = [];
+    let cursor = this.cursor;
+    for (;;) {
+      const page = await changesSince(this.db, cursor, PAGE);
+      if (page.length > 0) {
+        pages.push(page);
+        const last = page[page.length - 1]!;
+        cursor = { seq: last.seq, id: last.id };
+      }
+      if (page.length < PAGE) break;
+    }
+    // applied in one synchronous step: a request never sees half of a catch-up
+    const now = this.now();
+    for (const page of pages) for (const d of page) this.index.apply(d, now);
+    this.cursor = cursor;
+    this.servedSeq = Math.max(this.servedSeq, cursor.seq);
+    if (now - this.lastForget > 60_000) {
+      this.lastForget = now;
+      this.index.forget(now - this.opts.graceMs);
+    }
+  }
+}

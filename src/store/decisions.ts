@@ -1,0 +1,185 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Decision } from '../domain/decision.js';
+import { boundHex, type IpRange } from '../domain/ip-range.js';
+import type { NewDecision } from '../domain/alert.js';
+import type { DecisionDeleteFilter } from '../domain/decision-filter.js';
+import type { DecisionRow, Tables } from './tables.js';
+
+type Q = Kysely<Tables> | Transaction<Tables>;
+
+/**
+ * SQLite binds at most 32,766 variables per statement; a decision row takes 14, so 1,000 rows per
+ * INSERT stay well inside it on every engine (upstream's decision_bulk_size default is also 1,000).
+ */
+export const DECISION_BATCH = 1000;
+/** Id lists in `IN (…)` are cut to this size for the same reason. */
+export const ID_BATCH = 5000;
+
+function rangeFromRow(r: DecisionRow): IpRange | null {
+  if (r.ip_size !== 4 && r.ip_size !== 16) return null;
+  const start = BigInt(`0x${r.start_ip}`);
+  const end = BigInt(`0x${r.end_ip}`);
+  const span = end - start + 1n;
+  const prefix = r.ip_size * 8 - (span.toString(2).length - 1);
+  return { size: Number(r.ip_size) as 4 | 16, start, end, prefix };
+}
+
+export function toDecision(r: DecisionRow): Decision {
+  return {
+    id: Number(r.id),
+    uuid: r.uuid,
+    alertId: r.alert_id === null ? null : Number(r.alert_id),
+    seq: Number(r.seq),
+    createdAt: Number(r.created_at),
+    until: Number(r.until),
+    scenario: r.scenario,
+    type: r.type,
+    scope: r.scope,
+    value: r.value,
+    origin: r.origin,
+    simulated: Boolean(Number(r.simulated)),
+    range: rangeFromRow(r),
+  };
+}
+
+/**
+ * Takes the next change sequence for this transaction: every decision row it writes carries it.
+ * The counter row stays locked until the transaction commits, so writers commit in sequence order
+ * and a reader following `(seq, id) > cursor` never skips a row.
+ */
+export async function nextSequence(trx: Transaction<Tables>): Promise<number> {
+  await trx
+    .updateTable('counters')
+    .set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('name', '=', 'decisions')
+    .execute();
+  const row = await trx.selectFrom('counters').select('value').where('name', '=', 'decisions').executeTakeFirstOrThrow();
+  return Number(row.value);
+}
+
+/** The newest change sequence handed out. */
+export async function currentSequence(db: Q): Promise<number> {
+  const row = await db.selectFrom('counters').select('value').where('name', '=', 'decisions').executeTakeFirst();
+  return Number(row?.value ?? 0);
+}
+
+/** Inserts decisions for one alert under the transaction's change sequence. */
+export async function insertDecisions(
+  trx: Transaction<Tables>,
+  alertId: number | null,
+  decisions: NewDecision[],
+  seq: number,
+  now: number,
+): Promise<void> {
+  for (let i = 0; i < decisions.length; i += DECISION_BATCH) {
+    const rows = decisions.slice(i, i + DECISION_BATCH).map((d) => ({
+      uuid: crypto.randomUUID(),
+      alert_id: alertId,
+      seq,
+      created_at: now,
+      until: d.until,
+      scenario: d.scenario,
+      type: d.type,
+      scope: d.scope,
+      value: d.value,
+      origin: d.origin,
+      simulated: d.simulated ? 1 : 0,
+      ip_size: d.range?.size ?? 0,
+      start_ip: d.range ? boundHex(d.range.size, d.range.start) : '',
+      end_ip: d.range ? boundHex(d.range.size, d.range.end) : '',
+    }));
+    await trx.insertInto('decisions').values(rows).execute();
+  }
+}
+
+/** Every row changed after the cursor `(seq, id)`, in that order, at most `limit` rows. */
+export async function changesSince(db: Q, after: { seq: number; id: number }, limit: number): Promise<Decision[]> {
+  const rows = await db
+    .selectFrom('decisions')
+    .selectAll()
+    .where((eb) => eb.or([eb('seq', '>', after.seq), eb.and([eb('seq', '=', after.seq), eb('id', '>', after.id)])]))
+    .orderBy('seq')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toDecision);
+}
+
+/** Decisions still active, or expired after `since`: what the in-memory index is rebuilt from. */
+export async function decisionsLiveSince(db: Q, since: number, afterId: number, limit: number): Promise<Decision[]> {
+  const rows = await db
+    .selectFrom('decisions')
+    .selectAll()
+    .where('until', '>', since)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toDecision);
+}
+
+/**
+ * Expires decisions (`until = now`) under the transaction's change sequence, so bouncers receive them
+ * in `deleted`. `onlyActive` leaves already-expired ones alone (delete by filter); delete by id expires
+ * regardless, as upstream. Returns how many rows changed.
+ */
+export async function expireDecisions(trx: Transaction<Tables>, ids: number[], now: number, seq: number, onlyActive: boolean): Promise<number> {
+  let changed = 0;
+  for (let i = 0; i < ids.length; i += ID_BATCH) {
+    let q = trx.updateTable('decisions').set({ until: now, seq }).where('id', 'in', ids.slice(i, i + ID_BATCH));
+    if (onlyActive) q = q.where('until', '>', now);
+    changed += Number((await q.executeTakeFirst()).numUpdatedRows);
+  }
+  return changed;
+}
+
+/** Decision ids of these alerts that are still active. */
+export async function activeDecisionIdsOfAlerts(db: Q, alertIds: number[], now: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < alertIds.length; i += ID_BATCH) {
+    const rows = await db
+      .selectFrom('decisions')
+      .select('id')
+      .where('alert_id', 'in', alertIds.slice(i, i + ID_BATCH))
+      .where('until', '>', now)
+      .execute();
+    out.push(...rows.map((r) => Number(r.id)));
+  }
+  return out;
+}
+
+export async function decisionExists(db: Q, id: number): Promise<boolean> {
+  return (await db.selectFrom('decisions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+/** Purges decisions expired before `before` that no longer belong to an alert or whose alert is gone. */
+export async function purgeExpired(db: Q, before: number, limit: number): Promise<number> {
+  const rows = await db.selectFrom('decisions').select('id').where('until', '<', before).where('alert_id', 'is', null).limit(limit).execute();
+  if (rows.length === 0) return 0;
+  const r = await db.deleteFrom('decisions').where('id', 'in', rows.map((x) => Number(x.id))).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Ids of the active decisions (`until > now`, simulated included) a delete filter selects. */
+export async function activeDecisionIds(db: Q, f: DecisionDeleteFilter, now: number): Promise<number[]> {
+  let q = db.selectFrom('decisions').select('id').where('until', '>', now);
+  if (f.scope !== undefined) q = q.where('scope', '=', f.scope);
+  if (f.value !== undefined) q = q.where('value', '=', f.value);
+  if (f.type !== undefined) q = q.where('type', '=', f.type);
+  if (f.origin !== undefined) q = q.where('origin', '=', f.origin);
+  if (f.scenario !== undefined) q = q.where('scenario', '=', f.scenario);
+  if (f.uuids !== undefined) q = q.where('uuid', 'in', f.uuids);
+  if (f.range) {
+    const lo = boundHex(f.range.size, f.range.start);
+    const hi = boundHex(f.range.size, f.range.end);
+    q = q.where('ip_size', '=', f.range.size);
+    q = f.contains ? q.where('start_ip', '<=', lo).where('end_ip', '>=', hi) : q.where('start_ip', '>=', lo).where('end_ip', '<=', hi);
+  }
+  return (await q.execute()).map((r) => Number(r.id));
+}
+
+/** Expires decisions in their own transaction; returns how many changed. */
+export async function expireDecisionIds(db: Kysely<Tables>, ids: number[], now: number, onlyActive: boolean): Promise<number> {
+  if (ids.length === 0) return 0;
+  return db.transaction().execute(async (trx) => expireDecisions(trx, ids, now, await nextSequence(trx), onlyActive));
+}
