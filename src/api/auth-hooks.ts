@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { authenticateBouncer } from '../auth/api-key.js';
+import { bouncerAuthenticator } from '../auth/api-key.js';
 import { JwtAuthError } from '../errors.js';
 import type { Bouncer } from '../store/bouncers.js';
 import type { AppDeps } from './deps.js';
@@ -46,9 +46,10 @@ export function machineRoutes(deps: AppDeps, routes: FastifyPluginAsync): Fastif
 export function bouncerRoutes(deps: AppDeps, routes: FastifyPluginAsync): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.decorateRequest('bouncer', null as unknown as Bouncer);
+    const authenticate = bouncerAuthenticator(deps.db);
     app.addHook('onRequest', async (req, reply) => {
       const key = req.headers['x-api-key'];
-      const bouncer = await authenticateBouncer(deps.db, {
+      const bouncer = await authenticate({
         key: typeof key === 'string' ? key : undefined,
         clientIp: req.clientIp,
         userAgent: String(req.headers['user-agent'] ?? ''),
