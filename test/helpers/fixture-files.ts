@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+
+/** Reads a JSON fixture from test/fixtures (the sources, not dist). */
+export function fixture<T = Record<string, unknown>>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+/** The ssh-bf alert fixture, re-dated to now so that its 4h decision is active. */
+export function sshAlert(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const a = fixture('ssh-bf-alert.json');
+  const now = Date.now();
+  return { ...a, start_at: new Date(now - 1500).toISOString(), stop_at: new Date(now).toISOString(), ...overrides };
+}
