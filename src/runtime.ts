@@ -3,6 +3,7 @@ import type { AppDeps } from './api/deps.js';
 import { JwtService, loadJwtSecret } from './auth/jwt.js';
 import type { Config } from './config/schema.js';
 import { DecisionFeed } from './engine/decision-feed.js';
+import { startRetention } from './engine/retention-job.js';
 import { openDb } from './store/db.js';
 
 /** Expired decisions stay available to stream deltas this long: far beyond any bouncer's pull interval. */
@@ -22,9 +23,11 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
     const jwt = new JwtService(loadJwtSecret(config.jwtSecret, config.dataDir));
     const feed = new DecisionFeed(db, { pollMs: opts.pollMs ?? FEED_POLL_MS, graceMs: STREAM_GRACE_MS, log });
     await feed.start();
+    const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
     return {
       deps: { config, db, jwt, feed, graceMs: STREAM_GRACE_MS },
       close: async () => {
+        stopRetention();
         feed.stop();
         await db.destroy();
       },

@@ -40,9 +40,11 @@ export const DbConfigSchema = Section({
   ssl_ca_cert: Str(),
   ssl_client_cert: Str(),
   ssl_client_key: Str(),
-  max_open_conns: Type.Integer({ minimum: 1, default: 100 }),
+  /** 0 means the default, as upstream. */
+  max_open_conns: Type.Integer({ minimum: 0, default: 100 }),
   use_wal: Type.Optional(Type.Boolean()),
-  decision_bulk_size: Type.Integer({ minimum: 1, maximum: 2000, default: 1000 }),
+  /** 0 means the default; above 2000 is capped at load time, as upstream (not an error). */
+  decision_bulk_size: Type.Integer({ minimum: 0, default: 1000 }),
   log_level: Str(),
   flush: Type.Optional(FlushSchema),
 });
@@ -102,6 +104,7 @@ export const ConfigSchema = Type.Object(
       log_media: Ignored,
       log_dir: Ignored,
       log_level: Str(),
+      force_color_logs: Ignored,
       log_format: Ignored,
       log_max_size: Ignored,
       log_max_age: Ignored,

@@ -26,10 +26,19 @@ function toBigInt(bytes: number[]): bigint {
   return n;
 }
 
+/**
+ * An IPv6 address without zone, or null. ipaddr.js reads the deprecated IPv4-compatible form `::1.2.3.4`
+ * as the mapped `::ffff:1.2.3.4`; Go (and RFC 4291) keep it apart, so it goes in as `::0:1.2.3.4`.
+ */
+function parseV6(text: string): ipaddr.IPv6 | null {
+  if (!isIPv6(text) || text.includes('%')) return null;
+  return ipaddr.IPv6.parse(/^::\d+\.\d+\.\d+\.\d+$/.test(text) ? `::0:${text.slice(2)}` : text);
+}
+
 function parseAddress(text: string): { size: 4 | 16; value: bigint } | null {
   if (isIPv4(text)) return { size: 4, value: toBigInt(ipaddr.IPv4.parse(text).toByteArray()) };
-  if (!isIPv6(text) || text.includes('%')) return null;
-  const v6 = ipaddr.IPv6.parse(text);
+  const v6 = parseV6(text);
+  if (!v6) return null;
   if (v6.isIPv4MappedAddress()) return { size: 4, value: toBigInt(v6.toIPv4Address().toByteArray()) };
   return { size: 16, value: toBigInt(v6.toByteArray()) };
 }
@@ -57,7 +66,7 @@ export function parseCidr(text: string): IpRange {
   if (!/^[0-9]+$/.test(bits)) throw invalid();
   const addrText = text.slice(0, slash);
   let prefix = Number(bits);
-  const mapped = isIPv6(addrText) && !addrText.includes('%') && ipaddr.IPv6.parse(addrText).isIPv4MappedAddress();
+  const mapped = parseV6(addrText)?.isIPv4MappedAddress() ?? false;
   const addr = parseAddress(addrText);
   if (!addr) throw invalid();
   if (mapped) {

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { parseDuration } from '../domain/duration.js';
+import type { Db } from '../store/db.js';
+import { autodeleteBouncers, autodeleteMachines, flushAlerts, purgeDetachedDecisions } from '../store/retention.js';
+
+/** As upstream, the flush runs every minute. */
+export const RETENTION_EVERY_MS = 60_000;
+
+export interface RetentionReport {
+  alerts: number;
+  decisions: number;
+  bouncers: number;
+  machines: number;
+}
+
+const ms = (d: string | undefined) => (d === undefined ? null : parseDuration(d));
+
+/** One pass of `db_config.flush`, plus the purge of expired decisions every stream has had time to see. */
+export async function runRetention(db: Db, config: Config, graceMs: number, now = Date.now()): Promise<RetentionReport> {
+  const flush = config.db.flush;
+  const report: RetentionReport = { alerts: 0, decisions: 0, bouncers: 0, machines: 0 };
+  if (flush) {
+    report.alerts = await flushAlerts(db, { maxAgeMs: ms(flush.max_age), maxItems: flush.max_items ?? null }, now);
+    const b = flush.bouncers_autodelete ?? {};
+    if (b.api_key) report.bouncers += await autodeleteBouncers(db, 'api-key', now - parseDuration(b.api_key));
+    if (b.cert) report.bouncers += await autodeleteBouncers(db, 'tls', now - parseDuration(b.cert));
+    const a = flush.agents_autodelete ?? {};
+    if (a.login_password) report.machines += await autodeleteMachines(db, 'password', now - parseDuration(a.login_password));
+    if (a.cert) report.machines += await autodeleteMachines(db, 'tls', now - parseDuration(a.cert));
+  }
+  report.decisions = await purgeDetachedDecisions(db, now - graceMs);
+  return report;
+}
+
+/** Runs retention in the background, one pass at a time; requests are never made to wait for it. */
+export function startRetention(db: Db, config: Config, graceMs: number, log?: Logger): () => void {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const r = await runRetention(db, config, graceMs);
+      if (r.alerts + r.decisions + r.bouncers + r.machines > 0) log?.info(r, 'retention pass');
+    } catch (err) {
+      log?.error({ err }, 'retention pass failed');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), RETENTION_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

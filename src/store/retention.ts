@@ -1,0 +1,91 @@
+import type { Kysely } from 'kysely';
+import type { Tables } from './tables.js';
+
+/**
+ * Rows deleted per statement: each batch is one short transaction, so the flush never holds the
+ * database (SQLite's single writer above all) long enough to delay a request noticeably.
+ */
+const FLUSH_BATCH = 500;
+
+export interface AlertRetention {
+  /** Keep alerts younger than this (ms); null = no age limit. */
+  maxAgeMs: number | null;
+  /** Keep at most this many of the newest alerts; null = no count limit. */
+  maxItems: number | null;
+}
+
+async function deleteAlertBatches(db: Kysely<Tables>, select: (limit: number) => Promise<number[]>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const ids = await select(FLUSH_BATCH);
+    if (ids.length === 0) return total;
+    await db.transaction().execute(async (trx) => {
+      // the decisions left are all expired (the selection guarantees it): detach them for the purge
+      await trx.updateTable('decisions').set({ alert_id: null }).where('alert_id', 'in', ids).execute();
+      total += Number((await trx.deleteFrom('alerts').where('id', 'in', ids).executeTakeFirst()).numDeletedRows);
+    });
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/**
+ * Flushes alerts by age and by count. An alert that still carries an active decision is never
+ * deleted, however old (upstream #3978 deleted active bans this way). Returns the number deleted.
+ */
+export async function flushAlerts(db: Kysely<Tables>, r: AlertRetention, now = Date.now()): Promise<number> {
+  const noActive = (q: ReturnType<typeof selectIds>) =>
+    q.where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('decisions').select('decisions.id').whereRef('decisions.alert_id', '=', 'alerts.id').where('decisions.until', '>=', now))),
+    );
+  const selectIds = () => db.selectFrom('alerts').select('alerts.id');
+  let total = 0;
+  if (r.maxAgeMs !== null) {
+    const before = now - r.maxAgeMs;
+    total += await deleteAlertBatches(db, async (limit) =>
+      (await noActive(selectIds().where('alerts.created_at', '<=', before)).orderBy('alerts.id').limit(limit).execute()).map((x) => Number(x.id)),
+    );
+  }
+  if (r.maxItems !== null) {
+    const max = await db.selectFrom('alerts').select(({ fn }) => fn.max('alerts.id').as('m')).executeTakeFirst();
+    const cutoff = Number(max?.m ?? 0) - r.maxItems;
+    if (cutoff > 0) {
+      total += await deleteAlertBatches(db, async (limit) =>
+        (await noActive(selectIds().where('alerts.id', '<=', cutoff)).orderBy('alerts.id').limit(limit).execute()).map((x) => Number(x.id)),
+      );
+    }
+  }
+  return total;
+}
+
+/** Deletes decision rows expired before `before` that no alert holds any more. Returns how many went. */
+export async function purgeDetachedDecisions(db: Kysely<Tables>, before: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await db.selectFrom('decisions').select('id').where('alert_id', 'is', null).where('until', '<', before).limit(FLUSH_BATCH).execute();
+    if (rows.length === 0) return total;
+    total += Number((await db.deleteFrom('decisions').where('id', 'in', rows.map((r) => Number(r.id))).executeTakeFirst()).numDeletedRows);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Bouncers of this auth type whose last pull is older than `before` (never-pulled ones stay). */
+export async function autodeleteBouncers(db: Kysely<Tables>, authType: 'api-key' | 'tls', before: number): Promise<number> {
+  const r = await db.deleteFrom('bouncers').where('auth_type', '=', authType).where('last_pull', 'is not', null).where('last_pull', '<=', before).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/**
+ * Machines of this auth type silent since `before`, with no alerts, and not local (as upstream);
+ * machines that never sent a heartbeat stay.
+ */
+export async function autodeleteMachines(db: Kysely<Tables>, authType: 'password' | 'tls', before: number): Promise<number> {
+  const r = await db
+    .deleteFrom('machines')
+    .where('auth_type', '=', authType)
+    .where('last_heartbeat', 'is not', null)
+    .where('last_heartbeat', '<=', before)
+    .where('ip_address', 'not in', ['127.0.0.1', '::1'])
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('alerts').select('alerts.id').whereRef('alerts.machine_ref', '=', 'machines.id'))))
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

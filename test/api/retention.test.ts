@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runRetention } from '../../src/engine/retention-job.js';
+import { listBouncers, setLastPull } from '../../src/store/bouncers.js';
+import { buildTestApp } from '../helpers/app.js';
+import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+
+test('flush by age and by count never deletes an alert that still carries an active decision (#3978)', async (t) => {
+  const ta = await buildTestApp(t, { yaml: 'db_config:\n  flush:\n    max_age: 1h\n    max_items: 2\n' });
+  await addMachine(ta);
+  const token = await login(ta);
+  const past = new Date(Date.now() - 7200_000).toISOString();
+  // 1: active ban; 2 and 3: decisions already expired; 4, 5: recent and active
+  await pushAlerts(ta, token, [cscliAlert('10.0.0.1', { duration: '24h' })]);
+  await pushAlerts(ta, token, [cscliAlert('10.0.0.2', { duration: '1m', stopAt: past })]);
+  await pushAlerts(ta, token, [cscliAlert('10.0.0.3', { duration: '1m', stopAt: past })]);
+  await pushAlerts(ta, token, [cscliAlert('10.0.0.4'), cscliAlert('10.0.0.5')]);
+  // two hours later every alert is older than max_age: only 2 and 3 have no active decision left
+  const report = await runRetention(ta.db, ta.config, 24 * 3600_000, Date.now() + 2 * 3600_000);
+  assert.equal(report.alerts, 2);
+  const ids = async () => (await ta.db.selectFrom('alerts').select('id').orderBy('id').execute()).map((r) => Number(r.id));
+  assert.deepEqual(await ids(), [1, 4, 5]);
+  // by count: beyond the 2 newest, alerts without an active decision go (6), active ones stay (1, 4, 5)
+  await pushAlerts(ta, token, [cscliAlert('10.0.0.6', { duration: '1m', stopAt: past })]);
+  await pushAlerts(ta, token, [cscliAlert('10.0.0.7', { duration: '1m', stopAt: past })]);
+  await pushAlerts(ta, token, [cscliAlert('10.0.0.8')]);
+  assert.equal((await runRetention(ta.db, ta.config, 24 * 3600_000)).alerts, 1);
+  assert.deepEqual(await ids(), [1, 4, 5, 7, 8]);
+  // the expired decisions of flushed alerts are detached, then purged after the grace period
+  const purge = await runRetention(ta.db, ta.config, 0, Date.now() + 1000);
+  assert.ok(purge.decisions >= 2);
+});
+
+test('bouncers_autodelete.api_key removes bouncers silent for too long, never those that never pulled', async (t) => {
+  const ta = await buildTestApp(t, { yaml: 'db_config:\n  flush:\n    bouncers_autodelete:\n      api_key: 1h\n' });
+  const key = await addBouncer(ta, 'old');
+  await addBouncer(ta, 'never', 'another-key-0123456789');
+  await bouncerGet(ta, key, '/v1/decisions');
+  const [old] = await listBouncers(ta.db);
+  await setLastPull(ta.db, old!.id, Date.now() - 2 * 3600_000);
+  const r = await runRetention(ta.db, ta.config, 24 * 3600_000);
+  assert.equal(r.bouncers, 1);
+  assert.deepEqual((await listBouncers(ta.db)).map((b) => b.name), ['never']);
+});
