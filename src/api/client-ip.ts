@@ -16,13 +16,22 @@ export function clientIpPolicy(useForwarded: boolean, trustedProxies: readonly s
   return { trustedProxies: list.map(parseIpOrRange) };
 }
 
+// Peers repeat: bouncers hold keep-alive connections and ask many times a second.
+const canonical = new Map<string, string>();
+
 /** `::ffff:1.2.3.4` → `1.2.3.4`: the peer address in the one form we store. */
 export function canonicalIp(text: string): string {
-  try {
-    return formatRange(parseIp(text));
-  } catch {
-    return text;
+  let out = canonical.get(text);
+  if (out === undefined) {
+    try {
+      out = formatRange(parseIp(text));
+    } catch {
+      out = text;
+    }
+    if (canonical.size > 10_000) canonical.clear();
+    canonical.set(text, out);
   }
+  return out;
 }
 
 function trusted(policy: ClientIpPolicy, ip: string): boolean {
