@@ -1,12 +1,19 @@
 #!/usr/bin/env node
-// Runs every compiled test file with node's test runner. Node 20 has no glob support in `--test`,
-// so the files are listed here. Usage: node scripts/run-tests.mjs [filter-substring]
-import { readdirSync, statSync } from 'node:fs';
+// Runs the compiled tests with node's test runner: every suite on SQLite, then the suites that touch a
+// database again on PostgreSQL and MariaDB/MySQL when those answer on 127.0.0.1 (set
+// LAPIS_TEST_DIALECTS=sqlite to skip them, or to a list to require them).
+// Node 20 has no glob support in `--test`, so the files are listed here.
+// Usage: node scripts/run-tests.mjs [filter-substring]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 
 const root = new URL('../dist/test', import.meta.url).pathname;
 const filter = process.argv[2] ?? '';
+/** Suites that exercise the store; pure ones (domain, config…) run once. */
+const DB_SUITES = ['/api/', '/clients/', '/cli/', '/store/', '/engine/', '/nodes/'];
+
 const files = [];
 (function walk(dir) {
   for (const name of readdirSync(dir).sort()) {
@@ -19,6 +26,49 @@ if (files.length === 0) {
   console.error(`no test files under ${root}${filter ? ` matching '${filter}'` : ''}`);
   process.exit(1);
 }
-const args = ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-process.exit(r.status ?? 1);
+
+function answers(dialect) {
+  try {
+    if (dialect === 'postgres') execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', 'select 1'], { stdio: 'pipe', timeout: 5000 });
+    else execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', 'select 1'], { stdio: 'pipe', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const required = process.env.LAPIS_TEST_DIALECTS?.split(',').map((s) => s.trim()).filter(Boolean);
+const dialects = ['sqlite'];
+for (const d of ['postgres', 'mysql']) {
+  if (required && !required.includes(d)) continue;
+  if (answers(d)) dialects.push(d);
+  else if (required) {
+    console.error(`${d} is required (LAPIS_TEST_DIALECTS) but does not answer on 127.0.0.1`);
+    process.exit(1);
+  } else console.error(`note: ${d} does not answer on 127.0.0.1; its suites are skipped`);
+}
+
+let failed = false;
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const tapDir = mkdtempSync(join(tmpdir(), 'lapis-tap-'));
+for (const dialect of dialects) {
+  const list = dialect === 'sqlite' ? files : files.filter((f) => DB_SUITES.some((s) => f.includes(s)));
+  if (list.length === 0) continue;
+  console.log(`\n== ${dialect}: ${list.length} test files`);
+  const tap = join(tapDir, `${dialect}.tap`);
+  const r = spawnSync(
+    process.execPath,
+    ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...list],
+    { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1', LAPIS_TEST_DIALECT: dialect } },
+  );
+  if (r.status !== 0) failed = true;
+  const text = readFileSync(tap, 'utf8');
+  const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  totals.passed += count('pass');
+  totals.failed += count('fail') + count('cancelled');
+  totals.skipped += count('skipped');
+}
+rmSync(tapDir, { recursive: true, force: true });
+console.log(`\nall engines (${dialects.join(', ')}):`);
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failed || totals.failed > 0 ? 1 : 0);

@@ -29,7 +29,7 @@ export const FlushSchema = Type.Object(
 );
 
 export const DbConfigSchema = Section({
-  type: Type.Union([Type.Literal('sqlite')], { default: 'sqlite' }),
+  type: Type.Union(['sqlite', 'mysql', 'postgres', 'postgresql', 'pgx'].map((t) => Type.Literal(t)), { default: 'sqlite' }),
   db_path: Str(),
   user: Str(),
   password: Str(),

@@ -8,7 +8,7 @@ export type Db = Kysely<Tables>;
 
 /** Opens the configured database and applies pending migrations. */
 export async function openDb(config: DbConfig): Promise<Db> {
-  const db = openKysely(config);
+  const db = await openKysely(config);
   try {
     await migrateToLatest(db);
   } catch (err) {

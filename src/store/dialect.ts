@@ -1,14 +1,21 @@
 import {
   Kysely,
   MysqlAdapter,
+  MysqlDialect,
   PostgresAdapter,
+  PostgresDialect,
   SqliteDialect,
+  sql,
   type CreateTableBuilder,
+  type ColumnDataType,
+  type Expression,
   type InsertQueryBuilder,
 } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DbConfig } from '../config/schema.js';
+
+type DataTypeExpression = ColumnDataType | Expression<unknown>;
 import { openSqlite } from './sqlite-driver.js';
 import type { Tables } from './tables.js';
 
@@ -26,14 +33,56 @@ export function dialectOf(db: Kysely<any>): DialectName {
 }
 
 /** Opens the configured database. Drivers for other engines are loaded only when configured. */
-export function openKysely(config: DbConfig): Kysely<Tables> {
+export async function openKysely(config: DbConfig): Promise<Kysely<Tables>> {
   switch (config.type) {
     case 'sqlite': {
       if (config.db_path !== ':memory:') mkdirSync(dirname(config.db_path), { recursive: true });
       const database = openSqlite(config.db_path);
       return new Kysely<Tables>({ dialect: new SqliteDialect({ database }) });
     }
+    case 'postgres':
+    case 'postgresql':
+    case 'pgx':
+      return openPostgres(config);
+    case 'mysql':
+      return openMysql(config);
+    default:
+      throw new Error(`unknown database type '${String(config.type)}'`);
   }
+}
+
+async function openPostgres(config: DbConfig): Promise<Kysely<Tables>> {
+  const pg = (await import('pg')).default;
+  // int8 (bigint, bigserial) comes back as text by default; every value we store fits a double exactly
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  const sslmode = config.sslmode ?? 'disable';
+  const pool = new pg.Pool({
+    // as upstream: without host and port, db_path names the socket directory
+    host: config.host ?? (config.db_path.startsWith('/') && !config.db_path.endsWith('.db') ? config.db_path : '127.0.0.1'),
+    port: config.port ?? 5432,
+    user: config.user,
+    password: config.password,
+    database: config.db_name ?? 'crowdsec',
+    max: config.max_open_conns,
+    ssl: sslmode === 'disable' ? false : { rejectUnauthorized: sslmode === 'verify-full' || sslmode === 'verify-ca' },
+  });
+  return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+}
+
+async function openMysql(config: DbConfig): Promise<Kysely<Tables>> {
+  const mysql = await import('mysql2');
+  const pool = mysql.createPool({
+    host: config.host ?? '127.0.0.1',
+    port: config.port ?? 3306,
+    user: config.user,
+    password: config.password,
+    database: config.db_name ?? 'crowdsec',
+    connectionLimit: config.max_open_conns,
+    supportBigNumbers: true,
+    charset: 'utf8mb4',
+    ...(config.sslmode && config.sslmode !== 'disable' ? { ssl: { rejectUnauthorized: config.sslmode !== 'skip-verify' } } : {}),
+  });
+  return new Kysely<Tables>({ dialect: new MysqlDialect({ pool: pool as never }) });
 }
 
 /** An auto-increment integer primary key. */
@@ -48,9 +97,25 @@ export function idColumn<T extends string>(db: Kysely<any>, table: CreateTableBu
   }
 }
 
-/** The column type for short strings that appear in indexes or unique constraints. */
-export function keyType(db: Kysely<any>, size = 255): 'text' | `varchar(${number})` {
-  return dialectOf(db) === 'mysql' ? `varchar(${size})` : 'text';
+/**
+ * The column type for short strings that are compared, indexed or unique. Comparisons are by bytes on
+ * every engine, as on SQLite: case-sensitive equality, and hex IP bounds that order like numbers.
+ * (MySQL cannot index TEXT, and its default collation ignores case.)
+ */
+export function keyType(db: Kysely<any>, size = 255): DataTypeExpression {
+  switch (dialectOf(db)) {
+    case 'mysql':
+      return sql`varchar(${sql.raw(String(size))}) character set utf8mb4 collate utf8mb4_bin`;
+    case 'postgres':
+      return sql`text collate "C"`;
+    default:
+      return 'text';
+  }
+}
+
+/** Long text (serialised events): MySQL's TEXT stops at 64 KiB. */
+export function bigText(db: Kysely<any>): DataTypeExpression {
+  return dialectOf(db) === 'mysql' ? sql`mediumtext` : 'text';
 }
 
 /** Whether an error is a unique-constraint violation, whatever the engine. */

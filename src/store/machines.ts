@@ -157,3 +157,24 @@ export async function pruneCandidates(db: Q, before: number, notValidatedOnly: b
       (!notValidatedOnly && (m.lastHeartbeat === null ? m.createdAt < before : m.lastHeartbeat < before)),
   );
 }
+
+export interface HubItemState {
+  name: string;
+  status: string;
+  version: string;
+}
+
+/**
+ * A machine's hub state as its agent last reported it (`{type: [{name, status, version}]}`, upstream's
+ * `hubstate`), or undefined when the machine does not exist. An unreadable value reads as empty.
+ */
+export async function getMachineHubState(db: Q, machineId: string): Promise<Record<string, HubItemState[]> | undefined> {
+  const row = await db.selectFrom('machines').select('hubstate').where('machine_id', '=', machineId).executeTakeFirst();
+  if (!row) return undefined;
+  try {
+    const v: unknown = JSON.parse(row.hubstate);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, HubItemState[]>) : {};
+  } catch {
+    return {};
+  }
+}

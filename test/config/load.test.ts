@@ -369,8 +369,7 @@ describe('rejected configurations', () => {
     ['days in a Go duration', server('tls:\n  cache_expiration: 1d'), 'config: api.server.tls.cache_expiration: time: unknown unit "d" in duration "1d"'],
     // database
     ['db type test', 'db_config:\n  type: test\n', "config: db_config.type: unknown database type 'test'"],
-    ['db type mysql', 'db_config:\n  type: mysql\n', "config: db_config.type: database type 'mysql' is not supported by Lapis (only sqlite)"],
-    ['db type pgx', 'db_config:\n  type: pgx\n', "config: db_config.type: database type 'pgx' is not supported by Lapis (only sqlite)"],
+    ['db type oracle', 'db_config:\n  type: oracle\n', "config: db_config.type: unknown database type 'oracle'"],
     // log levels
     ['a bad server log level', server('log_level: verbose'), 'config: api.server.log_level: not a valid logrus Level: "verbose"'],
     ['a bad common log level', 'common:\n  log_level: notice\n', 'config: common.log_level: not a valid logrus Level: "notice"'],

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { freshDbConfig } from './dialect.js';
 import { buildApp } from '../../src/app.js';
 import type { JwtService } from '../../src/auth/jwt.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -34,13 +36,27 @@ export function testConfig(dir: string, yaml = '', env: NodeJS.ProcessEnv = {}):
   return loadConfig({ path, env: { LAPIS_DATA_DIR: join(dir, 'data'), ...env } });
 }
 
+/** Adds a fresh database of the run's engine to a config text (see helpers/dialect.ts); SQLite needs nothing. */
+export function withTestDb(yaml = ''): string {
+  const db = freshDbConfig();
+  if (!db) return yaml;
+  const doc = (parseYaml(yaml) ?? {}) as { db_config?: Record<string, unknown> };
+  doc.db_config = { ...(doc.db_config ?? {}), ...db };
+  return stringifyYaml(doc);
+}
+
+/** testConfig on a fresh database of the run's engine. */
+export function testDbConfig(dir: string, yaml = '', env: NodeJS.ProcessEnv = {}): Config {
+  return testConfig(dir, withTestDb(yaml), env);
+}
+
 /** A real app on a real SQLite file in a temp dir, closed when the test ends. */
 export async function buildTestApp(
   t: TestContext | { after(fn: () => unknown): void },
   opts: { yaml?: string; env?: NodeJS.ProcessEnv; extraBouncerRoutes?: FastifyPluginAsync } = {},
 ): Promise<TestApp> {
   const dir = tempDir(t);
-  const config = testConfig(dir, opts.yaml, opts.env);
+  const config = testDbConfig(dir, opts.yaml, opts.env);
   const runtime = await openRuntime(config);
   const app = await buildApp(runtime.deps, { extraBouncerRoutes: opts.extraBouncerRoutes });
   await app.ready();

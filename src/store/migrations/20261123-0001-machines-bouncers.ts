@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { idColumn, keyType } from '../dialect.js';
+import { bigText, idColumn, keyType } from '../dialect.js';
 
 /** Foundation: machines, bouncers and instance settings. Frozen once merged. */
 export async function up(db: Kysely<any>): Promise<void> {
@@ -8,7 +8,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('machine_id', key, (c) => c.notNull().unique())
     .addColumn('password', 'text', (c) => c.notNull())
     .addColumn('ip_address', key, (c) => c.notNull().defaultTo(''))
-    .addColumn('scenarios', 'text', (c) => c.notNull())
+    .addColumn('scenarios', bigText(db), (c) => c.notNull())
     .addColumn('version', key, (c) => c.notNull().defaultTo(''))
     .addColumn('is_validated', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('auth_type', key, (c) => c.notNull().defaultTo('password'))

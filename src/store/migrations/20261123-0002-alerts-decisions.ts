@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { idColumn, keyType } from '../dialect.js';
+import { bigText, idColumn, keyType } from '../dialect.js';
 
 /**
  * The decision engine: alerts, their decisions, and the change sequence bouncer streams follow.
@@ -13,7 +13,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('scenario', key, (c) => c.notNull())
     .addColumn('scenario_hash', key, (c) => c.notNull())
     .addColumn('scenario_version', key, (c) => c.notNull())
-    .addColumn('message', 'text', (c) => c.notNull())
+    .addColumn('message', bigText(db), (c) => c.notNull())
     .addColumn('events_count', 'integer', (c) => c.notNull())
     .addColumn('started_at', 'bigint', (c) => c.notNull())
     .addColumn('stopped_at', 'bigint', (c) => c.notNull())
@@ -28,14 +28,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('source_ip', key, (c) => c.notNull())
     .addColumn('source_range', key, (c) => c.notNull())
     .addColumn('source_as_number', key, (c) => c.notNull())
-    .addColumn('source_as_name', 'text', (c) => c.notNull())
+    .addColumn('source_as_name', key, (c) => c.notNull())
     .addColumn('source_country', key, (c) => c.notNull())
     .addColumn('source_latitude', 'real', (c) => c.notNull())
     .addColumn('source_longitude', 'real', (c) => c.notNull())
     // events, meta and labels are read back whole and never filtered on: JSON text keeps ingestion to one row
-    .addColumn('events', 'text', (c) => c.notNull())
-    .addColumn('meta', 'text', (c) => c.notNull())
-    .addColumn('labels', 'text', (c) => c.notNull())
+    .addColumn('events', bigText(db), (c) => c.notNull())
+    .addColumn('meta', bigText(db), (c) => c.notNull())
+    .addColumn('labels', bigText(db), (c) => c.notNull())
     .execute();
   await db.schema.createIndex('alerts_created_at').on('alerts').columns(['created_at', 'id']).execute();
   await db.schema.createIndex('alerts_source').on('alerts').columns(['source_value']).execute();
