@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../domain/duration.js';
 import type { Db } from '../store/db.js';
+import { releaseLease, tryLease } from '../store/leases.js';
 import { autodeleteBouncers, autodeleteMachines, flushAlerts, purgeDetachedDecisions } from '../store/retention.js';
 
 /** As upstream, the flush runs every minute. */
@@ -33,13 +34,21 @@ export async function runRetention(db: Db, config: Config, graceMs: number, now 
   return report;
 }
 
-/** Runs retention in the background, one pass at a time; requests are never made to wait for it. */
-export function startRetention(db: Db, config: Config, graceMs: number, log?: Logger): () => void {
+/** A node holds the retention lease for this long; it renews it at every pass. */
+const LEASE_MS = 3 * RETENTION_EVERY_MS;
+
+/**
+ * Runs retention in the background, one pass at a time and on one node at a time (a database lease);
+ * requests are never made to wait for it. Returns a stop function.
+ */
+export function startRetention(db: Db, config: Config, graceMs: number, log?: Logger): () => Promise<void> {
+  const holder = crypto.randomUUID();
   let running = false;
   const tick = async () => {
     if (running) return;
     running = true;
     try {
+      if (!(await tryLease(db, 'retention', holder, LEASE_MS))) return;
       const r = await runRetention(db, config, graceMs);
       if (r.alerts + r.decisions + r.bouncers + r.machines > 0) log?.info(r, 'retention pass');
     } catch (err) {
@@ -50,5 +59,8 @@ export function startRetention(db: Db, config: Config, graceMs: number, log?: Lo
   };
   const timer = setInterval(() => void tick(), RETENTION_EVERY_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await releaseLease(db, 'retention', holder).catch(() => undefined);
+  };
 }

@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/20261123-0001-machines-bouncers.js';
 import * as m0002 from './migrations/20261123-0002-alerts-decisions.js';
+import * as m0003 from './migrations/20261123-0003-leases.js';
 
 /** Every migration, in order. Names are timestamped; a merged migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
   '20261123-0001-machines-bouncers': m0001,
   '20261123-0002-alerts-decisions': m0002,
+  '20261123-0003-leases': m0003,
 };
 
 /**

@@ -99,6 +99,12 @@ export interface DecisionTable {
   end_ip: string;
 }
 
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface CounterTable {
   name: string;
   value: number;
@@ -117,6 +123,7 @@ export interface Tables {
   alerts: AlertTable;
   decisions: DecisionTable;
   counters: CounterTable;
+  leases: LeaseTable;
 }
 
 export type MachineRow = Selectable<MachineTable>;

@@ -42,3 +42,16 @@ test('bouncers_autodelete.api_key removes bouncers silent for too long, never th
   assert.equal(r.bouncers, 1);
   assert.deepEqual((await listBouncers(ta.db)).map((b) => b.name), ['never']);
 });
+
+test('the retention lease goes to one holder at a time, and to another once it expires or is released', async (t) => {
+  const { tryLease, releaseLease } = await import('../../src/store/leases.js');
+  const ta = await buildTestApp(t);
+  const now = Date.now();
+  assert.equal(await tryLease(ta.db, 'retention', 'node-a', 1000, now), true);
+  assert.equal(await tryLease(ta.db, 'retention', 'node-b', 1000, now + 10), false);
+  assert.equal(await tryLease(ta.db, 'retention', 'node-a', 1000, now + 20), true);
+  assert.equal(await tryLease(ta.db, 'retention', 'node-b', 1000, now + 2000), true);
+  assert.equal(await tryLease(ta.db, 'retention', 'node-a', 1000, now + 2010), false);
+  await releaseLease(ta.db, 'retention', 'node-b');
+  assert.equal(await tryLease(ta.db, 'retention', 'node-a', 1000, now + 2020), true);
+});
