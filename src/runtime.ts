@@ -27,7 +27,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
     return {
       deps: { config, db, jwt, feed, graceMs: STREAM_GRACE_MS },
       close: async () => {
-        stopRetention();
+        await stopRetention();
         feed.stop();
         await db.destroy();
       },

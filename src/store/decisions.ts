@@ -183,3 +183,26 @@ export async function expireDecisionIds(db: Kysely<Tables>, ids: number[], now: 
   if (ids.length === 0) return 0;
   return db.transaction().execute(async (trx) => expireDecisions(trx, ids, now, await nextSequence(trx), onlyActive));
 }
+
+export interface DecisionHistoryItem {
+  createdAt: number;
+  until: number;
+  simulated: boolean;
+}
+
+/**
+ * Every decision ever stored (expired and simulated included) that covers a value: ranges that
+ * contain it for IPs and ranges, exact matches otherwise. Feeds the profiles' escalation helpers.
+ */
+export async function decisionHistory(db: Q, value: string, range: IpRange | null): Promise<DecisionHistoryItem[]> {
+  let q = db.selectFrom('decisions').select(['created_at', 'until', 'simulated']);
+  if (range) {
+    q = q
+      .where('ip_size', '=', range.size)
+      .where('start_ip', '<=', boundHex(range.size, range.start))
+      .where('end_ip', '>=', boundHex(range.size, range.end));
+  } else {
+    q = q.where('value', '=', value);
+  }
+  return (await q.execute()).map((r) => ({ createdAt: Number(r.created_at), until: Number(r.until), simulated: Boolean(Number(r.simulated)) }));
+}
