@@ -10,6 +10,7 @@ import { alertRoutes } from './api/v1/alerts.js';
 import { decisionAdminRoutes } from './api/v1/decisions-admin.js';
 import { decisionRoutes } from './api/v1/decisions.js';
 import { machineSelfRoutes } from './api/v1/machine-self.js';
+import { usageMetricsRoutes } from './api/v1/usage-metrics.js';
 import { publicWatcherRoutes } from './api/v1/watchers.js';
 
 declare module 'fastify' {
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       .send({ status: 'up' }),
   );
   await app.register(async (pub) => publicWatcherRoutes(pub, deps));
+  await app.register(async (either) => usageMetricsRoutes(either, deps));
   await app.register(
     machineRoutes(deps, async (m) => {
       await machineSelfRoutes(m, deps);

@@ -99,6 +99,16 @@ export interface DecisionTable {
   end_ip: string;
 }
 
+export interface MetricTable {
+  id: Generated<number>;
+  /** `LP` (log processor: an agent) or `RC` (remediation component: a bouncer). */
+  generated_type: string;
+  generated_by: string;
+  received_at: number;
+  pushed_at: number | null;
+  payload: string;
+}
+
 export interface LeaseTable {
   name: string;
   holder: string;
@@ -124,6 +134,7 @@ export interface Tables {
   decisions: DecisionTable;
   counters: CounterTable;
   leases: LeaseTable;
+  metrics: MetricTable;
 }
 
 export type MachineRow = Selectable<MachineTable>;
