@@ -1,0 +1,231 @@
+import { parseArgs } from 'node:util';
+import { DurationError, parseDuration } from '../domain/duration.js';
+import { CliError, type Ctx } from './context.js';
+
+/**
+ * The command tree and its parsing, shaped like cobra (which cscli uses): nouns group verbs, global flags
+ * are accepted anywhere, a string flag takes the next word whatever it looks like, and errors use
+ * cobra's wording (`unknown flag: --x`, `accepts 1 arg(s), received 0`).
+ */
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  description: string;
+  /** Shown in help as `(default "…")`. */
+  defaultText?: string;
+  /** Printed on stderr when used, as cobra's MarkDeprecated. */
+  deprecated?: string;
+  /** The value's name in help (`string`, `duration`). */
+  valueName?: string;
+}
+
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+export interface LeafCommand {
+  name: string;
+  aliases?: string[];
+  /** What follows the command in the usage line: `[NAME]`, `NAME...`. */
+  usage?: string;
+  summary: string;
+  description?: string;
+  examples?: string[];
+  flags?: Record<string, FlagSpec>;
+  args: { min: number; max: number };
+  run(ctx: Ctx, args: string[], flags: FlagValues): Promise<void>;
+}
+
+export interface GroupCommand {
+  name: string;
+  aliases?: string[];
+  summary: string;
+  description?: string;
+  commands: Command[];
+}
+
+export type Command = LeafCommand | GroupCommand;
+
+export function isGroup(c: Command): c is GroupCommand {
+  return 'commands' in c;
+}
+
+export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
+  config: {
+    type: 'string',
+    short: 'c',
+    description: 'path to the configuration file (default: $LAPIS_CONFIG, else the built-in defaults)',
+  },
+  output: { type: 'string', short: 'o', description: 'Output format: human, json, raw', defaultText: 'human' },
+};
+
+const HELP_FLAG: FlagSpec = { type: 'boolean', short: 'h', description: 'help for' };
+
+export interface Resolved {
+  /** From the root down to the command found. */
+  path: Command[];
+  /** argv without the command names. */
+  rest: string[];
+  /** A word that names no subcommand of the last group in `path`. */
+  unknown?: string;
+}
+
+function takesGlobalValue(token: string): boolean {
+  return ['-c', '--config', '-o', '--output'].includes(token);
+}
+
+/** Finds the command named by argv, skipping global flags (and their values) between the words. */
+export function resolveCommand(root: GroupCommand, argv: readonly string[]): Resolved {
+  const path: Command[] = [root];
+  const rest = [...argv];
+  let node: Command = root;
+  while (isGroup(node)) {
+    let idx = -1;
+    for (let i = 0; i < rest.length; i++) {
+      const tok = rest[i]!;
+      if (tok === '--') break;
+      if (tok.startsWith('-') && tok !== '-') {
+        if (takesGlobalValue(tok)) i++;
+        continue;
+      }
+      idx = i;
+      break;
+    }
+    if (idx < 0) break;
+    const word = rest[idx]!;
+    const child: Command | undefined = node.commands.find((c) => c.name === word || c.aliases?.includes(word));
+    if (!child) return { path, rest, unknown: word };
+    rest.splice(idx, 1);
+    node = child;
+    path.push(child);
+  }
+  return { path, rest };
+}
+
+export function commandPath(path: readonly Command[]): string {
+  return path.map((c) => c.name).join(' ');
+}
+
+function parseBool(raw: string, flagName: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(raw)) return false;
+  throw new CliError(`invalid argument "${raw}" for "${flagName}" flag: strconv.ParseBool: parsing "${raw}": invalid syntax`);
+}
+
+/** Parses flags and positionals against `specs` (the command's, the global ones and -h). */
+export function parseFlags(
+  argv: readonly string[],
+  specs: Record<string, FlagSpec>,
+  warn: (msg: string) => void,
+): { values: FlagValues; positionals: string[] } {
+  const all: Record<string, FlagSpec> = { ...specs, help: HELP_FLAG };
+  const options = Object.fromEntries(
+    Object.entries(all).map(([k, s]) => [k, s.short ? { type: s.type, short: s.short } : { type: s.type }]),
+  );
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const values: FlagValues = {};
+  const positionals: string[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
+      continue;
+    }
+    if (t.kind !== 'option') continue;
+    const spec = all[t.name];
+    const short = !t.rawName.startsWith('--');
+    // cobra names the whole word a short flag came in (`'d' in -dash`)
+    const word = argv[t.index] ?? t.rawName;
+    if (!spec) {
+      throw new CliError(short ? `unknown shorthand flag: '${t.name}' in ${word}` : `unknown flag: ${t.rawName}`);
+    }
+    if (spec.type === 'string') {
+      if (t.value === undefined) {
+        throw new CliError(short ? `flag needs an argument: '${spec.short}' in ${word}` : `flag needs an argument: ${t.rawName}`);
+      }
+      values[t.name] = t.value;
+    } else {
+      values[t.name] = t.inlineValue && t.value !== undefined ? parseBool(t.value, `--${t.name}`) : true;
+    }
+    if (spec.deprecated) warn(`Flag --${t.name} has been deprecated, ${spec.deprecated}`);
+  }
+  return { values, positionals };
+}
+
+/** cobra's argument-count checks. */
+export function checkArgCount(cmd: LeafCommand, path: string, args: readonly string[]): void {
+  const { min, max } = cmd.args;
+  const n = args.length;
+  if (max === 0 && n > 0) throw new CliError(`unknown command "${args[0]}" for "${path}"`);
+  if (min === max && n !== min) throw new CliError(`accepts ${min} arg(s), received ${n}`);
+  if (n < min) throw new CliError(`requires at least ${min} arg(s), only received ${n}`);
+  if (n > max) throw new CliError(`accepts at most ${max} arg(s), received ${n}`);
+}
+
+export function stringFlag(flags: FlagValues, name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function boolFlag(flags: FlagValues, name: string): boolean {
+  return flags[name] === true;
+}
+
+/** A duration flag (days allowed), with pflag's error wording. */
+export function durationFlag(flags: FlagValues, name: string, short: string | undefined, fallbackMs: number): number {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) return fallbackMs;
+  try {
+    return parseDuration(raw);
+  } catch (err) {
+    if (err instanceof DurationError) {
+      throw new CliError(`invalid argument "${raw}" for "${short ? `-${short}, ` : ''}--${name}" flag: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+// ---- help ---------------------------------------------------------------------------------------
+
+function flagLines(specs: Record<string, FlagSpec>): string[] {
+  const entries = Object.entries(specs).sort(([a], [b]) => a.localeCompare(b));
+  const left = entries.map(([name, s]) => {
+    const shortPart = s.short ? `-${s.short}, ` : '    ';
+    const value = s.type === 'string' ? ` ${s.valueName ?? 'string'}` : '';
+    return `  ${shortPart}--${name}${value}`;
+  });
+  const width = Math.max(0, ...left.map((l) => l.length));
+  return entries.map(([, s], i) => {
+    const def = s.defaultText !== undefined ? ` (default "${s.defaultText}")` : '';
+    return `${left[i]!.padEnd(width)}   ${s.description}${def}`;
+  });
+}
+
+/** Help in cobra's layout, for a group or a verb. */
+export function helpText(path: readonly Command[]): string {
+  const cmd = path[path.length - 1]!;
+  const full = commandPath(path);
+  const isRoot = path.length === 1;
+  const lines: string[] = [cmd.description ?? cmd.summary, '', 'Usage:'];
+  if (isGroup(cmd)) {
+    lines.push(`  ${full} [command]`);
+  } else {
+    lines.push(`  ${full}${cmd.usage ? ` ${cmd.usage}` : ''} [flags]`);
+  }
+  if (cmd.aliases?.length) lines.push('', 'Aliases:', `  ${[cmd.name, ...cmd.aliases].join(', ')}`);
+  if (!isGroup(cmd) && cmd.examples?.length) lines.push('', 'Examples:', ...cmd.examples.map((e) => `  ${e}`));
+  if (isGroup(cmd)) {
+    const width = Math.max(...cmd.commands.map((c) => c.name.length), 10);
+    lines.push('', 'Available Commands:');
+    for (const c of [...cmd.commands].sort((a, b) => a.name.localeCompare(b.name))) {
+      lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
+    }
+  }
+  const own: Record<string, FlagSpec> = {
+    ...(isGroup(cmd) ? {} : cmd.flags),
+    help: { ...HELP_FLAG, description: `help for ${cmd.name}` },
+  };
+  if (isRoot) Object.assign(own, GLOBAL_FLAGS);
+  lines.push('', 'Flags:', ...flagLines(own));
+  if (!isRoot) lines.push('', 'Global Flags:', ...flagLines(GLOBAL_FLAGS));
+  if (isGroup(cmd)) lines.push('', `Use "${full} [command] --help" for more information about a command.`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import './warnings.js';
+import { createInterface } from 'node:readline/promises';
+import type { CliIo } from './context.js';
+import { runCli } from './run.js';
+
+/** Asks on the terminal (the prompt on stderr, so that stdout stays the command's result). */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+function untilStopped(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+const io: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  confirm: process.stdin.isTTY ? confirm : undefined,
+  untilStopped,
+};
+
+const code = await runCli(process.argv.slice(2), io);
+// exit now: nothing (keep-alive sockets, timers) should hold a finished command open
+process.exit(code);

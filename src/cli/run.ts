@@ -1,0 +1,106 @@
+import { ConfigError } from '../config/load.js';
+import {
+  checkArgCount,
+  commandPath,
+  GLOBAL_FLAGS,
+  helpText,
+  isGroup,
+  parseFlags,
+  resolveCommand,
+  stringFlag,
+  type GroupCommand,
+} from './args.js';
+import { addCommand as bouncersAdd } from './bouncers/add.js';
+import { deleteCommand as bouncersDelete } from './bouncers/delete.js';
+import { inspectCommand as bouncersInspect } from './bouncers/inspect.js';
+import { listCommand as bouncersList } from './bouncers/list.js';
+import { pruneCommand as bouncersPrune } from './bouncers/prune.js';
+import { CliError, makeConfigLoader, type CliIo, type Ctx } from './context.js';
+import { registerCommand } from './lapi/register.js';
+import { statusCommand } from './lapi/status.js';
+import { addCommand as machinesAdd } from './machines/add.js';
+import { deleteCommand as machinesDelete } from './machines/delete.js';
+import { inspectCommand as machinesInspect } from './machines/inspect.js';
+import { listCommand as machinesList } from './machines/list.js';
+import { pruneCommand as machinesPrune } from './machines/prune.js';
+import { validateCommand as machinesValidate } from './machines/validate.js';
+import { migrateCommand } from './migrate.js';
+import { isOutputFormat, Printer } from './output.js';
+import { serveCommand } from './serve.js';
+
+export const ROOT: GroupCommand = {
+  name: 'lapis',
+  summary: 'lapis',
+  description: 'lapis: a CrowdSec-compatible Local API server and its admin CLI',
+  commands: [
+    serveCommand,
+    migrateCommand,
+    {
+      name: 'machines',
+      aliases: ['machine'],
+      summary: 'Manage local API machines [requires local API]',
+      description:
+        'To list/add/delete/validate/prune machines.\nNote: This command requires database direct access, so is intended to be run on the local API machine.',
+      commands: [machinesList, machinesAdd, machinesDelete, machinesValidate, machinesPrune, machinesInspect],
+    },
+    {
+      name: 'bouncers',
+      aliases: ['bouncer'],
+      summary: 'Manage bouncers [requires local API]',
+      description:
+        'To list/add/delete/prune bouncers.\nNote: This command requires database direct access, so is intended to be run on the local API machine.',
+      commands: [bouncersList, bouncersAdd, bouncersDelete, bouncersPrune, bouncersInspect],
+    },
+    {
+      name: 'lapi',
+      summary: 'Manage interaction with Local API (LAPI)',
+      commands: [registerCommand, statusCommand],
+    },
+  ],
+};
+
+function messageOf(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  // one line, whatever the error carried
+  return msg.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Runs one `lapis` command line and returns its exit code. Results go to `io.stdout`, messages to
+ * `io.stderr`; a failure is one line `Error: <command path>: <message>` and exit code 1.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const { path, rest, unknown } = resolveCommand(ROOT, argv);
+  const cmd = path[path.length - 1]!;
+  const where = commandPath(path);
+  if (unknown !== undefined) {
+    io.stdout.write(helpText(path));
+    io.stderr.write(`Error: unknown command "${unknown}" for "${where}"\n`);
+    return 1;
+  }
+  try {
+    const specs = isGroup(cmd) ? GLOBAL_FLAGS : { ...GLOBAL_FLAGS, ...cmd.flags };
+    const { values, positionals } = parseFlags(rest, specs, (m) => io.stderr.write(`${m}\n`));
+    if (values.help === true || isGroup(cmd)) {
+      io.stdout.write(helpText(path));
+      return 0;
+    }
+    const output = stringFlag(values, 'output') ?? 'human';
+    if (!isOutputFormat(output)) throw new CliError(`output format '${output}' not supported: must be one of human, json, raw`);
+    checkArgCount(cmd, where, positionals);
+    const configPath = stringFlag(values, 'config');
+    const ctx: Ctx = {
+      io,
+      out: new Printer(output, io.stdout, io.stderr),
+      commandPath: where,
+      configPath,
+      config: makeConfigLoader(configPath, io.env),
+    };
+    await cmd.run(ctx, positionals, values);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof CliError || err instanceof ConfigError) && io.env.LAPIS_DEBUG) io.stderr.write(`${(err as Error)?.stack}\n`);
+    io.stderr.write(`Error: ${where}: ${messageOf(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { createLogger } from '../logger.js';
+import { startServer, type RunningServer } from '../server.js';
+import type { LeafCommand } from './args.js';
+import { CliError } from './context.js';
+
+/** Listen errors in one line: `listen EADDRINUSE: address already in use 127.0.0.1:8080`. */
+function listenError(err: unknown): CliError {
+  const e = err as NodeJS.ErrnoException;
+  return new CliError((e?.message ?? String(err)).split('\n')[0]!);
+}
+
+/**
+ * Starts the Local API (`startServer`), logging JSON lines on stdout. Throws CliError when it cannot
+ * listen or open its store. The caller closes it.
+ */
+export async function serve(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  try {
+    return await startServer(config, logger);
+  } catch (err) {
+    throw listenError(err);
+  }
+}
+
+export const serveCommand: LeafCommand = {
+  name: 'serve',
+  summary: 'Run the Local API server',
+  description: 'Run the Local API server: it listens on api.server.listen_uri until SIGINT or SIGTERM, then closes gracefully.',
+  examples: ['lapis serve', 'lapis serve -c /etc/crowdsec/config.yaml'],
+  args: { min: 0, max: 0 },
+  async run(ctx) {
+    const config = ctx.config();
+    const logger = createLogger(config.logLevel);
+    const server = await serve(config, logger);
+    if (!ctx.io.untilStopped) return server.close();
+    const signal = await ctx.io.untilStopped();
+    logger.info({ signal }, 'shutting down');
+    await server.close();
+    logger.info('Lapis Local API stopped');
+  },
+};
