@@ -35,6 +35,11 @@ const io: CliIo = {
   untilStopped,
 };
 
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
+}
+
 const code = await runCli(process.argv.slice(2), io);
-// exit now: nothing (keep-alive sockets, timers) should hold a finished command open
+// exit now that the output is out: nothing (keep-alive sockets, timers) should hold a finished command open
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 process.exit(code);

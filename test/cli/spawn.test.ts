@@ -101,3 +101,18 @@ test('serve on a port held by another process fails in one line, exit 1', async 
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `Error: lapis serve: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
 });
+
+test("warnings.ts drops only node:sqlite's ExperimentalWarning; other warnings still print", async () => {
+  const warnings = new URL('../../src/cli/warnings.js', import.meta.url).href;
+  const script = [
+    `await import(${JSON.stringify(warnings)});`,
+    "process.emitWarning('SQLite is an experimental feature and might change at any time', 'ExperimentalWarning');",
+    "process.emitWarning('something else', 'DeprecationWarning');",
+  ].join('\n');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: spawnEnv() });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  assert.equal(stderr, `(node:${child.pid}) DeprecationWarning: something else\n`);
+});
