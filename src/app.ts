@@ -50,6 +50,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   installErrorHandler(app);
   installBodyParser(app, deps.config.server.max_body_bytes);
   installFallbacks(app);
+  deps.metrics?.instrument(app);
 
   app.get('/health', async (_req, reply) =>
     reply

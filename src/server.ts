@@ -4,6 +4,8 @@ import { buildApp } from './app.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
 import { openRuntime } from './runtime.js';
+import { LapiMetrics } from './metrics/lapi.js';
+import { lapisVersion } from './cli/version.js';
 import type { Db } from './store/db.js';
 
 export interface RunningServer {
@@ -11,6 +13,8 @@ export interface RunningServer {
   db: Db;
   /** The address actually bound (a `:0` port resolved). */
   url: string;
+  /** The Prometheus endpoint, when enabled. */
+  metricsUrl?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -18,11 +22,23 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const runtime = await openRuntime(config, logger);
   const { db } = runtime.deps;
+  let metricsServer: import('node:http').Server | undefined;
+  if (config.prometheus.enabled) {
+    const metrics = new LapiMetrics(lapisVersion(), runtime.deps.feed, db);
+    runtime.deps.metrics = metrics;
+    try {
+      metricsServer = await metrics.listen(config.prometheus.listen_addr, config.prometheus.listen_port);
+    } catch (err) {
+      await runtime.close();
+      throw err;
+    }
+  }
   const app = await buildApp(runtime.deps, { logger });
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
     await app.close();
+    metricsServer?.close();
     await runtime.close();
     throw err;
   }
@@ -32,13 +48,17 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const url = `http://${host}:${port}`;
   logger.info({ url, db: config.db.type }, `Lapis Local API listening on ${host}:${port}`);
   let closing: Promise<void> | undefined;
+  const maddr = metricsServer?.address();
+  const metricsUrl = maddr && typeof maddr === 'object' ? `http://${config.prometheus.listen_addr}:${maddr.port}/metrics` : undefined;
   return {
     app,
     db,
     url,
+    metricsUrl,
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
         await runtime.close();
       })()),
   };

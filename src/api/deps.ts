@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { Db } from '../store/db.js';
 import type { DecisionFeed } from '../engine/decision-feed.js';
+import type { LapiMetrics } from '../metrics/lapi.js';
 
 /** What the HTTP layer needs from the outside world; tests build it with a real database. */
 export interface AppDeps {
@@ -12,4 +13,6 @@ export interface AppDeps {
   feed: DecisionFeed;
   /** How long expired decisions stay available to stream deltas. */
   graceMs: number;
+  /** Prometheus metrics, when `prometheus.enabled`. */
+  metrics?: LapiMetrics | undefined;
 }

@@ -74,6 +74,11 @@ export class DecisionIndex {
     return this.byId.size;
   }
 
+  /** Every decision active at `now` (for metrics and full listings). */
+  *activeDecisions(now: number): Generator<Decision> {
+    for (const d of this.active) if (d.until > now) yield d;
+  }
+
   /** Applies a row as read from the store (a new decision, or a later state of a known one). */
   apply(d: Decision, now: number): void {
     const prev = this.byId.get(d.id);

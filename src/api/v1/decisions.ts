@@ -19,6 +19,7 @@ export async function decisionRoutes(app: FastifyInstance, deps: AppDeps): Promi
     handler: async (req, reply) => {
       const now = Date.now();
       const found = index.query(parseDecisionFilter(req.query as Query), now);
+      (found.length > 0 ? deps.metrics?.decisionsOk : deps.metrics?.decisionsKo)?.inc({ bouncer: req.bouncer.name });
       if (req.method === 'HEAD') return reply.code(200).type('text/plain; charset=utf-8').send('');
       const b = req.bouncer;
       if (b.lastPull === null || now - b.lastPull >= LAST_PULL_EVERY_MS) {

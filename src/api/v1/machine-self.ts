@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps.js';
 export async function machineSelfRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get('/v1/heartbeat', async (req, reply) => {
     await touchHeartbeat(deps.db, req.machineId);
+    deps.metrics?.lastHeartbeat.set({ machine: req.machineId }, Date.now() / 1000);
     return reply.code(200).send();
   });
 
