@@ -5,7 +5,7 @@ import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
 import { openRuntime } from './runtime.js';
 import { LapiMetrics } from './metrics/lapi.js';
-import { lapisVersion } from './cli/version.js';
+import { lapisVersion } from './version.js';
 import type { Db } from './store/db.js';
 
 export interface RunningServer {

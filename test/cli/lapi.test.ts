@@ -7,7 +7,7 @@ import { checkPassword, hashPassword } from '../../src/auth/password.js';
 import { prepareApiUrl, readCredentials } from '../../src/cli/credentials.js';
 import { lapiRegister } from '../../src/cli/lapi/register.js';
 import { lapiStatus } from '../../src/cli/lapi/status.js';
-import { lapisVersion } from '../../src/cli/version.js';
+import { lapisVersion } from '../../src/version.js';
 import { createMachine, getMachine } from '../../src/store/machines.js';
 import { startTestServer } from '../helpers/server.js';
 import { cli, cliEnv } from './helpers.js';

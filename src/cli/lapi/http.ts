@@ -1,5 +1,5 @@
 import { CliError } from '../context.js';
-import { userAgent } from '../version.js';
+import { userAgent } from '../../version.js';
 
 export interface ApiReply {
   status: number;
