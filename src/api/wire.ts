@@ -28,12 +28,13 @@ export function tokenResponse(token: string, expS: number): { code: number; expi
   return { code: 200, expire: rfc3339Local(expS * 1000), token };
 }
 
+// Characters JSON must escape, plus those Go's encoder escapes on top (`<`, `>`, `&`, U+2028, U+2029).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029]/;
+
 /** JSON strings as Go's encoder writes them: `<`, `>`, `&` and the JS line separators escaped. */
 export function goString(s: string): string {
-  const json = JSON.stringify(s);
-  return /[<>&\u2028\u2029]/.test(json)
-    ? json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    : json;
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Go's Time.String() in UTC, as upstream prints event timestamps: `2026-07-24 08:15:30 +0000 UTC`. */
@@ -43,25 +44,12 @@ export function goTimeString(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ''} +0000 UTC`;
 }
 
-// Everything after `duration` never changes for a decision: built once, reused by every pull.
-const tails = new WeakMap<Decision, string>();
-const tailsWithUuid = new WeakMap<Decision, string>();
-
-function tail(d: Decision, withUuid: boolean): string {
-  const cache = withUuid ? tailsWithUuid : tails;
-  let t = cache.get(d);
-  if (t === undefined) {
-    t =
-      `,"id":${d.id},"origin":${goString(d.origin)},"scenario":${goString(d.scenario)},"scope":${goString(d.scope)}` +
-      `,"type":${goString(d.type)}${withUuid ? `,"uuid":${goString(d.uuid)}` : ''},"value":${goString(d.value)}}`;
-    cache.set(d, t);
-  }
-  return t;
-}
-
 /** A decision as bouncers receive it (protocol §5.3); the stream adds `uuid`. Keys in Go's order. */
 export function bouncerDecision(d: Decision, now: number, withUuid: boolean): string {
-  return `{"duration":"${remainingDuration(d.until, now)}"${tail(d, withUuid)}`;
+  return (
+    `{"duration":"${remainingDuration(d.until, now)}","id":${d.id},"origin":${goString(d.origin)},"scenario":${goString(d.scenario)}` +
+    `,"scope":${goString(d.scope)},"type":${goString(d.type)}${withUuid ? `,"uuid":${goString(d.uuid)}` : ''},"value":${goString(d.value)}}`
+  );
 }
 
 /** A JSON array of bouncer decisions, or `null` when empty (as upstream). */

@@ -239,6 +239,11 @@ export function formatGoDuration(ms: number): string {
 /** `until − now` rounded to the nearest second (halves away from zero, as Go's Round), as current upstream sends it. */
 export function remainingDuration(untilMs: number, nowMs: number): string {
   const diff = untilMs - nowMs;
-  const secs = Math.sign(diff) * Math.round(Math.abs(diff) / 1000);
-  return formatGoDuration(secs * 1000);
+  const secs = Math.round(Math.abs(diff) / 1000);
+  // the bouncer hot path: whole seconds need no BigInt arithmetic
+  if (secs === 0) return '0s';
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const text = h > 0 ? `${h}h${m}m${secs % 60}s` : m > 0 ? `${m}m${secs % 60}s` : `${secs}s`;
+  return diff < 0 ? `-${text}` : text;
 }

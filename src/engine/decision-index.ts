@@ -1,19 +1,49 @@
-import { dedupKey, type Decision } from '../domain/decision.js';
+import type { Decision } from '../domain/decision.js';
 import { matchesAttributes, type DecisionFilter } from '../domain/decision-filter.js';
 import { rangeContains, type IpRange } from '../domain/ip-range.js';
 import { MinHeap } from './min-heap.js';
 
-interface LogEntry {
-  seq: number;
-  d: Decision;
+/**
+ * Most keys hold one decision: a bucket is that decision itself, and becomes an array only when a
+ * second one arrives. At a million decisions, a Set per key would cost more memory than the decisions.
+ */
+type Bucket = Decision | Decision[];
+
+function bucketAdd<K>(map: Map<K, Bucket>, key: K, d: Decision): void {
+  const b = map.get(key);
+  if (b === undefined) map.set(key, d);
+  else if (Array.isArray(b)) b.push(d);
+  else map.set(key, [b, d]);
 }
 
-/** A family's ranges by prefix length, then by network address: a lookup costs one probe per prefix length in use. */
+function bucketRemove<K>(map: Map<K, Bucket>, key: K, d: Decision): void {
+  const b = map.get(key);
+  if (b === d) map.delete(key);
+  else if (Array.isArray(b)) {
+    const i = b.indexOf(d);
+    if (i >= 0) b.splice(i, 1);
+    if (b.length === 1) map.set(key, b[0]!);
+    else if (b.length === 0) map.delete(key);
+  }
+}
+
+function asList(b: Bucket | undefined): readonly Decision[] {
+  return b === undefined ? [] : Array.isArray(b) ? b : [b];
+}
+
+/**
+ * A family's ranges by prefix length, then by network address: a lookup costs one probe per prefix
+ * length in use (typically two: /32 and /24). IPv4 addresses are numbers, IPv6 ones bigints.
+ */
 class PrefixTable {
-  private readonly byPrefix = new Map<number, Map<bigint, Set<Decision>>>();
+  private readonly byPrefix = new Map<number, Map<number | bigint, Bucket>>();
   private prefixes: number[] = [];
 
-  constructor(private readonly bits: number) {}
+  constructor(private readonly bits: 32 | 128) {}
+
+  private key(start: bigint): number | bigint {
+    return this.bits === 32 ? Number(start) : start;
+  }
 
   add(d: Decision, r: IpRange): void {
     let table = this.byPrefix.get(r.prefix);
@@ -21,26 +51,24 @@ class PrefixTable {
       this.byPrefix.set(r.prefix, (table = new Map()));
       this.prefixes = [...this.byPrefix.keys()].sort((a, b) => a - b);
     }
-    let set = table.get(r.start);
-    if (!set) table.set(r.start, (set = new Set()));
-    set.add(d);
+    bucketAdd(table, this.key(r.start), d);
   }
 
   remove(d: Decision, r: IpRange): void {
     const table = this.byPrefix.get(r.prefix);
-    const set = table?.get(r.start);
-    if (!table || !set) return;
-    set.delete(d);
-    if (set.size === 0) table.delete(r.start);
+    if (table) bucketRemove(table, this.key(r.start), d);
   }
 
   /** Decisions whose range contains `q`. */
   *containing(q: IpRange): Generator<Decision> {
+    const v4 = this.bits === 32 ? Number(q.start) : 0;
     for (const p of this.prefixes) {
       if (p > q.prefix) break;
-      const mask = ((1n << BigInt(this.bits)) - 1n) ^ ((1n << BigInt(this.bits - p)) - 1n);
-      const set = this.byPrefix.get(p)!.get(q.start & mask);
-      if (set) yield* set;
+      const key =
+        this.bits === 32
+          ? p === 0 ? 0 : (v4 & ((0xffffffff << (32 - p)) >>> 0)) >>> 0
+          : q.start & (((1n << 128n) - 1n) ^ ((1n << BigInt(128 - p)) - 1n));
+      yield* asList(this.byPrefix.get(p)!.get(key));
     }
   }
 }
@@ -50,6 +78,9 @@ export interface StreamDelta {
   deleted: Decision[];
 }
 
+const byIdOrder = (a: Decision, b: Decision) => a.id - b.id;
+const better = (a: Decision, b: Decision | undefined) => !b || a.until > b.until || (a.until === b.until && a.id > b.id);
+
 /**
  * Every active decision, plus the recently expired ones bouncer streams still need, in memory.
  * The store is the source of truth: this index is only ever fed rows read back from it (DecisionFeed),
@@ -57,50 +88,55 @@ export interface StreamDelta {
  */
 export class DecisionIndex {
   private readonly byId = new Map<number, Decision>();
-  private readonly active = new Set<Decision>();
-  private readonly byValue = new Map<string, Set<Decision>>();
+  /** Active decisions by exact value. */
+  private readonly byValue = new Map<string, Bucket>();
+  /** Active decisions this index holds (a decision leaves when it expires or is replaced). */
+  private readonly live = new WeakSet<Decision>();
+  private activeCount = 0;
   private readonly v4 = new PrefixTable(32);
   private readonly v6 = new PrefixTable(128);
   private readonly expiry = new MinHeap<Decision>((a, b) => a.until - b.until);
   /** Natural expiries, in `until` order (see sweep). */
   private expired: Decision[] = [];
-  private log: LogEntry[] = [];
+  /** The change log, as two parallel arrays in sequence order: the sequence of each entry, and its row. */
+  private logSeq: number[] = [];
+  private logRow: Decision[] = [];
 
   get size(): number {
-    return this.active.size;
+    return this.activeCount;
   }
 
   get held(): number {
     return this.byId.size;
   }
 
-  /** Every decision active at `now` (for metrics and full listings). */
+  /** Every decision active at `now` (metrics, listings). */
   *activeDecisions(now: number): Generator<Decision> {
-    for (const d of this.active) if (d.until > now) yield d;
+    for (const b of this.byValue.values()) for (const d of asList(b)) if (d.until > now) yield d;
   }
 
   /** Applies a row as read from the store (a new decision, or a later state of a known one). */
   apply(d: Decision, now: number): void {
     const prev = this.byId.get(d.id);
-    if (prev) this.unindex(prev);
+    if (prev) this.retire(prev);
     this.byId.set(d.id, d);
-    this.log.push({ seq: d.seq, d });
+    this.logSeq.push(d.seq);
+    this.logRow.push(d);
     if (d.until > now) {
-      this.active.add(d);
-      let set = this.byValue.get(d.value);
-      if (!set) this.byValue.set(d.value, (set = new Set()));
-      set.add(d);
+      this.live.add(d);
+      this.activeCount++;
+      bucketAdd(this.byValue, d.value, d);
       if (d.range) (d.range.size === 4 ? this.v4 : this.v6).add(d, d.range);
       this.expiry.push(d);
     }
   }
 
-  private unindex(d: Decision): void {
-    if (!this.active.delete(d)) return;
-    const set = this.byValue.get(d.value);
-    set?.delete(d);
-    if (set?.size === 0) this.byValue.delete(d.value);
+  private retire(d: Decision): boolean {
+    if (!this.live.delete(d)) return false;
+    this.activeCount--;
+    bucketRemove(this.byValue, d.value, d);
     if (d.range) (d.range.size === 4 ? this.v4 : this.v6).remove(d, d.range);
+    return true;
   }
 
   /**
@@ -110,9 +146,8 @@ export class DecisionIndex {
   sweep(now: number): void {
     for (let top = this.expiry.peek(); top && top.until <= now; top = this.expiry.peek()) {
       this.expiry.pop();
-      if (this.byId.get(top.id) !== top || !this.active.has(top)) continue; // replaced or already retired
-      this.unindex(top);
-      this.expired.push(top);
+      // a replaced or already retired decision leaves the heap without a trace
+      if (this.byId.get(top.id) === top && this.retire(top)) this.expired.push(top);
     }
   }
 
@@ -120,75 +155,79 @@ export class DecisionIndex {
   query(f: DecisionFilter, now: number): Decision[] {
     this.sweep(now - 1);
     const out: Decision[] = [];
-    for (const d of this.candidates(f)) {
+    for (const d of this.candidates(f, now)) {
       if (d.until >= now && matchesAttributes(f, d)) out.push(d);
     }
-    return out.sort((a, b) => a.id - b.id);
+    return out.length > 1 ? out.sort(byIdOrder) : out;
   }
 
-  private *candidates(f: DecisionFilter): Iterable<Decision> {
+  private *candidates(f: DecisionFilter, now: number): Iterable<Decision> {
     const r = f.range;
     if (r && f.contains) {
       yield* (r.size === 4 ? this.v4 : this.v6).containing(r);
       return;
     }
-    const pool = f.value !== undefined ? (this.byValue.get(f.value) ?? []) : this.active;
+    const pool = f.value !== undefined ? asList(this.byValue.get(f.value)) : this.activeDecisions(now - 1);
     for (const d of pool) {
       if (!r || (d.range && rangeContains(r, d.range))) yield d;
     }
   }
 
-  /** The longest active decision per (value, type, scope) among those the filter keeps (ties: the newest). */
+  /** The longest active decision with d0's (value, type, scope) among those the filter keeps (ties: the newest). */
   private bestActive(f: DecisionFilter, d0: Decision, now: number): Decision | undefined {
     let best: Decision | undefined;
-    for (const d of this.byValue.get(d0.value) ?? []) {
+    for (const d of asList(this.byValue.get(d0.value))) {
       if (d.until <= now || d.type !== d0.type || d.scope !== d0.scope || !matchesAttributes(f, d)) continue;
-      if (!best || d.until > best.until || (d.until === best.until && d.id > best.id)) best = d;
+      if (better(d, best)) best = d;
     }
     return best;
   }
 
-  /** Stream `startup=true`: the best active decision per key, and one expired decision per key with none left. */
+  /**
+   * Stream `startup=true`: the best active decision per (value, type, scope) among those the filter
+   * keeps. Nothing in `deleted`: a bouncer starting up holds nothing to delete.
+   */
   snapshot(f: DecisionFilter, now: number): StreamDelta {
     this.sweep(now);
-    const best = new Map<string, Decision>();
-    for (const d of this.active) {
-      if (!matchesAttributes(f, d)) continue;
-      const k = dedupKey(d);
-      const b = best.get(k);
-      if (!b || d.until > b.until || (d.until === b.until && d.id > b.id)) best.set(k, d);
+    const out: Decision[] = [];
+    for (const b of this.byValue.values()) {
+      if (!Array.isArray(b)) {
+        if (b.until > now && matchesAttributes(f, b)) out.push(b);
+        continue;
+      }
+      // several decisions for one value: keep the best per (type, scope)
+      const best: Decision[] = [];
+      for (const d of b) {
+        if (d.until <= now || !matchesAttributes(f, d)) continue;
+        const i = best.findIndex((x) => x.type === d.type && x.scope === d.scope);
+        if (i < 0) best.push(d);
+        else if (better(d, best[i])) best[i] = d;
+      }
+      out.push(...best);
     }
-    const gone = new Map<string, Decision>();
-    for (const d of this.byId.values()) {
-      if (d.until > now || !matchesAttributes(f, d)) continue;
-      const k = dedupKey(d);
-      if (best.has(k)) continue;
-      const g = gone.get(k);
-      if (!g || d.until > g.until) gone.set(k, d);
-    }
-    return { new: byId(best.values()), deleted: byId(gone.values()) };
+    return { new: out.sort(byIdOrder), deleted: [] };
   }
 
   /**
    * Stream delta since a cursor: `sinceSeq` is the last change sequence the bouncer was served and
    * `sinceTime` when. A key whose decisions changed gets its best active decision in `new`, or, when
-   * none is left, its newly expired decisions in `deleted` (each once).
+   * none is left, its newly ended decisions in `deleted` (each once).
    */
   delta(f: DecisionFilter, sinceSeq: number, sinceTime: number, now: number): StreamDelta {
     this.sweep(now);
     const touched = new Map<string, Decision[]>();
     const touch = (d: Decision) => {
       if (!matchesAttributes(f, d)) return;
-      const k = dedupKey(d);
+      const k = `${d.scope}\u0000${d.value}\u0000${d.type}`;
       const list = touched.get(k);
       if (list) list.push(d);
       else touched.set(k, [d]);
     };
-    for (let i = this.firstLogIndexAfter(sinceSeq); i < this.log.length; i++) {
-      const e = this.log[i]!;
-      if (e.d.seq === e.seq && this.byId.get(e.d.id) === e.d) touch(e.d);
+    for (let i = upperBound(this.logSeq, sinceSeq); i < this.logSeq.length; i++) {
+      const d = this.logRow[i]!;
+      if (d.seq === this.logSeq[i] && this.byId.get(d.id) === d) touch(d);
     }
-    for (let i = firstIndexAfter(this.expired, sinceTime); i < this.expired.length; i++) {
+    for (let i = firstExpiredAfter(this.expired, sinceTime); i < this.expired.length; i++) {
       const d = this.expired[i]!;
       if (d.until > now) break;
       if (d.seq <= sinceSeq && this.byId.get(d.id) === d) touch(d);
@@ -202,20 +241,9 @@ export class DecisionIndex {
         for (const d of list) if (d.until <= now) out.deleted.push(d);
       }
     }
-    out.new.sort((a, b) => a.id - b.id);
-    out.deleted.sort((a, b) => a.id - b.id);
+    out.new.sort(byIdOrder);
+    out.deleted.sort(byIdOrder);
     return out;
-  }
-
-  private firstLogIndexAfter(seq: number): number {
-    let lo = 0;
-    let hi = this.log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.log[mid]!.seq <= seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   /**
@@ -224,19 +252,37 @@ export class DecisionIndex {
    */
   forget(before: number): void {
     for (const d of this.byId.values()) {
-      if (d.until < before && !this.active.has(d)) this.byId.delete(d.id);
+      if (d.until < before && !this.live.has(d)) this.byId.delete(d.id);
     }
-    this.log = this.log.filter((e) => e.d.seq === e.seq && this.byId.get(e.d.id) === e.d);
+    const seqs: number[] = [];
+    const rows: Decision[] = [];
+    for (let i = 0; i < this.logRow.length; i++) {
+      const d = this.logRow[i]!;
+      if (d.seq === this.logSeq[i] && this.byId.get(d.id) === d) {
+        seqs.push(this.logSeq[i]!);
+        rows.push(d);
+      }
+    }
+    this.logSeq = seqs;
+    this.logRow = rows;
     this.expired = this.expired.filter((d) => this.byId.get(d.id) === d);
   }
 }
 
-function byId(values: Iterable<Decision>): Decision[] {
-  return [...values].sort((a, b) => a.id - b.id);
+/** First index whose value is greater than `x`, in an ascending array. */
+function upperBound(list: number[], x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** First index whose `until` is greater than `t`, in an array sorted by `until`. */
-function firstIndexAfter(list: Decision[], t: number): number {
+function firstExpiredAfter(list: Decision[], t: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {

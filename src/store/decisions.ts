@@ -18,10 +18,23 @@ export const ID_BATCH = 5000;
 function rangeFromRow(r: DecisionRow): IpRange | null {
   if (r.ip_size !== 4 && r.ip_size !== 16) return null;
   const start = BigInt(`0x${r.start_ip}`);
-  const end = BigInt(`0x${r.end_ip}`);
+  const end = r.end_ip === r.start_ip ? start : BigInt(`0x${r.end_ip}`);
   const span = end - start + 1n;
   const prefix = r.ip_size * 8 - (span.toString(2).length - 1);
   return { size: Number(r.ip_size) as 4 | 16, start, end, prefix };
+}
+
+/**
+ * Scenario, origin, type and scope repeat across thousands of rows; each row read brings its own copy.
+ * Interning them keeps one copy each in memory, where every active decision is held.
+ */
+const interned = new Map<string, string>();
+function intern(s: string): string {
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
+  if (interned.size >= 50_000) interned.clear();
+  interned.set(s, s);
+  return s;
 }
 
 export function toDecision(r: DecisionRow): Decision {
@@ -32,11 +45,11 @@ export function toDecision(r: DecisionRow): Decision {
     seq: Number(r.seq),
     createdAt: Number(r.created_at),
     until: Number(r.until),
-    scenario: r.scenario,
-    type: r.type,
-    scope: r.scope,
+    scenario: intern(r.scenario),
+    type: intern(r.type),
+    scope: intern(r.scope),
     value: r.value,
-    origin: r.origin,
+    origin: intern(r.origin),
     simulated: Boolean(Number(r.simulated)),
     range: rangeFromRow(r),
   };

@@ -106,9 +106,8 @@ test('stream dedup: 1h, 2h, 3h for one IP; deleting the longest shows the next, 
   // the bouncer holds the IP through #1 only: that is the one to delete
   assert.deepEqual(await pull(false), { new: [], deleted: [1] });
   assert.deepEqual(await pull(false), { new: [], deleted: [] });
-  const startup = await pull(true);
-  assert.deepEqual(startup.new, []);
-  assert.equal(startup.deleted.length, 1);
+  // a bouncer starting up holds nothing to delete
+  assert.deepEqual(await pull(true), { new: [], deleted: [] });
 });
 
 test('stream filters never hide what they select behind a decision they exclude (#3373)', async (t) => {
