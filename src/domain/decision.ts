@@ -19,14 +19,5 @@ export interface Decision {
   range: IpRange | null;
 }
 
-/** The identity bouncers deduplicate on: upstream's (value, type, scope). */
-export function dedupKey(d: Pick<Decision, 'scope' | 'value' | 'type'>): string {
-  return `${d.scope}\u0000${d.value}\u0000${d.type}`;
-}
-
-export function isActive(d: Pick<Decision, 'until'>, now: number): boolean {
-  return d.until > now;
-}
-
 /** Origins that come from the central API or blocklists (`include_capi=false` hides them). */
 export const CAPI_ORIGINS = new Set(['CAPI', 'lists']);
