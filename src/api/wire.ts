@@ -62,7 +62,35 @@ export function bouncerDecisionList(list: Decision[], now: number, withUuid: boo
 
 /** The stream body: upstream writes it by hand, separators with a space after `:` and `,`. */
 export function streamBody(news: Decision[], deleted: Decision[], now: number): string {
-  return `{"new": ${bouncerDecisionList(news, now, true)}, "deleted": ${bouncerDecisionList(deleted, now, true)}}`;
+  return [...streamBodyChunks(news, deleted, now)].join('');
+}
+
+/** Decisions per chunk of a streamed body: about 150 KiB, written as soon as it is built. */
+const STREAM_CHUNK = 1000;
+
+/**
+ * The stream body in chunks, so that a startup pull of a million decisions never holds the whole
+ * body (and its pieces) in memory at once; it goes out chunked, as upstream's does.
+ */
+export function* streamBodyChunks(news: Decision[], deleted: Decision[], now: number): Generator<string> {
+  yield '{"new": ';
+  yield* listChunks(news, now);
+  yield ', "deleted": ';
+  yield* listChunks(deleted, now);
+  yield '}';
+}
+
+function* listChunks(list: Decision[], now: number): Generator<string> {
+  if (list.length === 0) {
+    yield 'null';
+    return;
+  }
+  for (let i = 0; i < list.length; i += STREAM_CHUNK) {
+    const end = Math.min(i + STREAM_CHUNK, list.length);
+    let chunk = i === 0 ? '[' : ',';
+    for (let j = i; j < end; j++) chunk += (j === i ? '' : ',') + bouncerDecision(list[j]!, now, true);
+    yield end === list.length ? `${chunk}]` : chunk;
+  }
 }
 
 function metaWire(items: MetaItem[]) {

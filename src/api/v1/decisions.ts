@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { parseDecisionFilter } from '../../domain/decision-filter.js';
 import { getStreamCursor, setLastPull, setStreamCursor } from '../../store/bouncers.js';
 import type { AppDeps } from '../deps.js';
-import { bouncerDecisionList, streamBody } from '../wire.js';
+import { Readable } from 'node:stream';
+import { bouncerDecisionList, streamBodyChunks } from '../wire.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -44,10 +45,9 @@ export async function decisionRoutes(app: FastifyInstance, deps: AppDeps): Promi
       const seq = deps.feed.servedSeq;
       const fresh = q.startup === 'true' || cursor.seq === null || cursor.lastPull === null || cursor.lastPull < now - deps.graceMs;
       const out = fresh ? index.snapshot(filter, now) : index.delta(filter, cursor.seq!, cursor.lastPull!, now);
-      const body = streamBody(out.new, out.deleted, now);
       // the cursor moves only once the answer exists; a store error here is a 500 and the cursor stays
       await setStreamCursor(deps.db, req.bouncer.id, seq, now);
-      return reply.type('application/json').send(body);
+      return reply.type('application/json').send(Readable.from(streamBodyChunks(out.new, out.deleted, now), { objectMode: false }));
     },
   });
 }
