@@ -1,0 +1,143 @@
+import type { NotifierConfig } from './config.js';
+import { levelled, NotifierQueue, type QueueOptions } from './notifier-queue.js';
+
+/** The logger methods used here; a pino Logger fits. */
+export type NotifyLogFn = (obj: object, msg: string) => void;
+export interface NotifyLogger {
+  debug: NotifyLogFn;
+  info: NotifyLogFn;
+  warn: NotifyLogFn;
+  error: NotifyLogFn;
+}
+
+/**
+ * `sent` and `failed` count messages (one HTTP request body, carrying one alert or a group), `retried`
+ * counts attempts after the first, `dropped` counts alerts that never reached a message: the queue was
+ * full, the dispatcher was closing, or close() gave up on them. `queued` is the alerts waiting now.
+ */
+export interface NotifyStats {
+  sent: number;
+  failed: number;
+  retried: number;
+  dropped: number;
+  queued: number;
+}
+export type NotifyCounter = 'sent' | 'failed' | 'retried' | 'dropped';
+
+export interface DispatcherOptions {
+  logger: NotifyLogger;
+  /** Alerts held per notifier; past that, new ones are dropped. Default 1000. */
+  queueCapacity?: number;
+  /** Delay before the first retry, doubled for each next one up to backoffCapMs. Defaults 100 and 5000. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** How long close() lets queued notifications go out. Default 5000. */
+  drainTimeoutMs?: number;
+  /** Called on every counter change (e.g. to feed lapis_notifications_dropped_total); errors are ignored. */
+  onCount?: (counter: NotifyCounter, notifier: string, n: number) => void;
+}
+
+/**
+ * Sends alerts to the configured notifiers without ever holding up the caller: each notifier has a
+ * bounded queue and one worker that groups alerts (group_wait, group_threshold), renders `format`, and
+ * sends it with retries and backoff. A profile's `notifications: [name]` maps to `enqueue(name, alerts)`.
+ */
+export class NotificationDispatcher {
+  private readonly queues = new Map<string, NotifierQueue>();
+  private readonly log: NotifyLogger;
+  private readonly drainTimeoutMs: number;
+  private readonly unknownWarned = new Set<string>();
+  private closed: Promise<void> | undefined;
+
+  constructor(configs: readonly NotifierConfig[], options: DispatcherOptions) {
+    this.log = options.logger;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+    const opts: QueueOptions = {
+      queueCapacity: options.queueCapacity ?? 1_000,
+      backoffBaseMs: options.backoffBaseMs ?? 100,
+      backoffCapMs: options.backoffCapMs ?? 5_000,
+    };
+    const onCount = options.onCount;
+    for (const config of configs) {
+      if (this.queues.has(config.name)) throw new Error(`notifier ${JSON.stringify(config.name)} is configured twice`);
+      const count = (counter: NotifyCounter, n: number) => {
+        try {
+          onCount?.(counter, config.name, n);
+        } catch {
+          // A metrics hook must not break delivery.
+        }
+      };
+      this.queues.set(config.name, new NotifierQueue(config, levelled(this.log, config.logLevel), opts, count));
+    }
+  }
+
+  /** Whether `name` is configured (for checking the profiles' `notifications` at startup). */
+  has(name: string): boolean {
+    return this.queues.has(name);
+  }
+
+  get names(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  /**
+   * Queues `alerts` (wire-shaped alert objects, not to be mutated afterwards) for the notifier `name`.
+   * Never throws and never waits: past the queue's capacity, or once close() has begun, alerts are
+   * dropped and counted. An unknown name is logged once and ignored.
+   */
+  enqueue(name: string, alerts: readonly unknown[]): void {
+    try {
+      const queue = this.queues.get(name);
+      if (queue === undefined) {
+        if (!this.unknownWarned.has(name)) {
+          this.unknownWarned.add(name);
+          this.log.error({ notifier: name }, 'no such notifier: alerts not notified');
+        }
+        return;
+      }
+      if (!Array.isArray(alerts)) {
+        this.log.error({ notifier: name }, 'enqueue expects a list of alerts');
+        return;
+      }
+      queue.push(alerts);
+    } catch (err) {
+      try {
+        this.log.error({ notifier: name, err }, 'notification enqueue failed');
+      } catch {
+        // Nothing is left to tell.
+      }
+    }
+  }
+
+  /** Counters of one notifier (zeros for an unknown name), or summed over all of them. */
+  stats(name?: string): NotifyStats {
+    const queues = name === undefined ? [...this.queues.values()] : [this.queues.get(name)].filter((q) => q !== undefined);
+    const total: NotifyStats = { sent: 0, failed: 0, retried: 0, dropped: 0, queued: 0 };
+    for (const q of queues) {
+      for (const k of ['sent', 'failed', 'retried', 'dropped'] as const) total[k] += q.counts[k];
+      total.queued += q.queued;
+    }
+    return total;
+  }
+
+  /**
+   * Sends what is queued, ignoring group_wait, for up to `deadlineMs` (default drainTimeoutMs); then aborts
+   * what is in flight, counts what is left as dropped, and closes connections. Never rejects; idempotent.
+   */
+  close(deadlineMs = this.drainTimeoutMs): Promise<void> {
+    this.closed ??= this.shutdown(deadlineMs);
+    return this.closed;
+  }
+
+  private async shutdown(deadlineMs: number): Promise<void> {
+    const queues = [...this.queues.values()];
+    for (const q of queues) q.beginClose();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([Promise.all(queues.map((q) => q.idle())), deadline]);
+    clearTimeout(timer);
+    await Promise.all(queues.map((q) => q.abort()));
+  }
+}
