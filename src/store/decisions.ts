@@ -110,7 +110,9 @@ export async function changesSince(db: Q, after: { seq: number; id: number }, li
   const rows = await db
     .selectFrom('decisions')
     .selectAll()
-    .where((eb) => eb.or([eb('seq', '>', after.seq), eb.and([eb('seq', '=', after.seq), eb('id', '>', after.id)])]))
+    // `seq >= n` first: the planner then walks the seq index instead of scanning the table
+    .where('seq', '>=', after.seq)
+    .where((eb) => eb.or([eb('seq', '>', after.seq), eb('id', '>', after.id)]))
     .orderBy('seq')
     .orderBy('id')
     .limit(limit)
