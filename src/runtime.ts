@@ -5,6 +5,12 @@ import type { Config } from './config/schema.js';
 import { DecisionFeed } from './engine/decision-feed.js';
 import { startRetention } from './engine/retention-job.js';
 import { openDb } from './store/db.js';
+import { ConfigError } from './config/load.js';
+import { loadProfiles } from './config/profiles.js';
+import { ProfileRunner } from './engine/profiles.js';
+import { loadNotifiers, NotificationDispatcher, NotificationConfigError } from './notify/index.js';
+import type { Profile } from './domain/profile.js';
+import { existsSync } from 'node:fs';
 
 /** Expired decisions stay available to stream deltas this long: far beyond any bouncer's pull interval. */
 export const STREAM_GRACE_MS = 24 * 3600 * 1000;
@@ -17,22 +23,60 @@ export interface Runtime {
 }
 
 /** Opens the store, loads the decision index and everything the app needs. */
-export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?: number } = {}): Promise<Runtime> {
-  const db = await openDb(config.db);
+/** Notifiers from `config_paths.notification_dir`; every name a profile uses must exist. */
+function openNotifier(config: Config, profiles: Profile[], log: Logger | undefined, env: NodeJS.ProcessEnv): NotificationDispatcher | undefined {
+  const dir = config.notificationDir;
+  const wanted = [...new Set(profiles.flatMap((p) => p.notifications))];
+  if (wanted.length === 0) return undefined;
+  if (!dir || !existsSync(dir)) {
+    throw new ConfigError(`profiles: notifications ${wanted.join(', ')} are used, but config_paths.notification_dir ${dir ? `(${dir}) does not exist` : 'is not set'}`);
+  }
+  let configs;
+  try {
+    configs = loadNotifiers(dir, { env });
+  } catch (err) {
+    if (err instanceof NotificationConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const dispatcher = new NotificationDispatcher(configs, { logger: log ?? silentLogger });
+  const missing = wanted.filter((n) => !dispatcher.has(n));
+  if (missing.length > 0) {
+    void dispatcher.close();
+    throw new ConfigError(`profiles: unknown notification ${missing.map((m) => `'${m}'`).join(', ')} (not defined in ${dir})`);
+  }
+  return dispatcher;
+}
+
+const noop = () => undefined;
+const silentLogger = { info: noop, warn: noop, error: noop, debug: noop };
+
+export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Runtime> {
+  // profiles and notifiers fail fast, before anything is opened
+  const profiles = loadProfiles(config.server.profiles_path);
+  const notifier = openNotifier(config, profiles, log, opts.env ?? {});
+  let db;
+  try {
+    db = await openDb(config.db);
+  } catch (err) {
+    await notifier?.close();
+    throw err;
+  }
   try {
     const jwt = new JwtService(loadJwtSecret(config.jwtSecret, config.dataDir));
     const feed = new DecisionFeed(db, { pollMs: opts.pollMs ?? FEED_POLL_MS, graceMs: STREAM_GRACE_MS, log });
     await feed.start();
     const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
     return {
-      deps: { config, db, jwt, feed, graceMs: STREAM_GRACE_MS },
+      deps: { config, db, jwt, feed, graceMs: STREAM_GRACE_MS, profiles: new ProfileRunner(profiles, log), notifier },
       close: async () => {
         await stopRetention();
+        await notifier?.close();
         feed.stop();
         await db.destroy();
       },
     };
   } catch (err) {
+    await notifier?.close();
     await db.destroy();
     throw err;
   }

@@ -19,8 +19,13 @@ export interface RunningServer {
 }
 
 /** Opens the store (migrating it), builds the app and listens. */
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const runtime = await openRuntime(config, logger);
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningServer> {
+  // env: for `${VAR}` in notifier files, which are read here rather than with the config
+  const runtime = await openRuntime(config, logger, { env: opts.env });
   const { db } = runtime.deps;
   let metricsServer: import('node:http').Server | undefined;
   if (config.prometheus.enabled) {

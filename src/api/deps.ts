@@ -3,6 +3,8 @@ import type { JwtService } from '../auth/jwt.js';
 import type { Db } from '../store/db.js';
 import type { DecisionFeed } from '../engine/decision-feed.js';
 import type { LapiMetrics } from '../metrics/lapi.js';
+import type { ProfileRunner } from '../engine/profiles.js';
+import type { NotificationDispatcher } from '../notify/index.js';
 
 /** What the HTTP layer needs from the outside world; tests build it with a real database. */
 export interface AppDeps {
@@ -15,4 +17,8 @@ export interface AppDeps {
   graceMs: number;
   /** Prometheus metrics, when `prometheus.enabled`. */
   metrics?: LapiMetrics | undefined;
+  /** profiles.yaml: decisions for alerts that come without, and their notifications. */
+  profiles: ProfileRunner;
+  /** The notifiers profiles name, when any is configured. */
+  notifier?: NotificationDispatcher | undefined;
 }

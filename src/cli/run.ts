@@ -26,6 +26,8 @@ import { pruneCommand as machinesPrune } from './machines/prune.js';
 import { validateCommand as machinesValidate } from './machines/validate.js';
 import { migrateCommand } from './migrate.js';
 import { isOutputFormat, Printer } from './output.js';
+import { checkCommand as profilesCheck } from './profiles/check.js';
+import { testCommand as profilesTest } from './profiles/test.js';
 import { serveCommand } from './serve.js';
 
 export const ROOT: GroupCommand = {
@@ -55,6 +57,12 @@ export const ROOT: GroupCommand = {
       name: 'lapi',
       summary: 'Manage interaction with Local API (LAPI)',
       commands: [registerCommand, statusCommand],
+    },
+    {
+      name: 'profiles',
+      aliases: ['profile'],
+      summary: 'Check the profiles that turn alerts into decisions',
+      commands: [profilesCheck, profilesTest],
     },
   ],
 };

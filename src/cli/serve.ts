@@ -15,9 +15,9 @@ function listenError(err: unknown): CliError {
  * Starts the Local API (`startServer`), logging JSON lines on stdout. Throws CliError when it cannot
  * listen or open its store. The caller closes it.
  */
-export async function serve(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function serve(config: Config, logger: Logger = createLogger(config.logLevel), env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
   try {
-    return await startServer(config, logger);
+    return await startServer(config, logger, { env });
   } catch (err) {
     throw listenError(err);
   }
@@ -32,7 +32,7 @@ export const serveCommand: LeafCommand = {
   async run(ctx) {
     const config = ctx.config();
     const logger = createLogger(config.logLevel);
-    const server = await serve(config, logger);
+    const server = await serve(config, logger, ctx.io.env);
     if (!ctx.io.untilStopped) return server.close();
     const signal = await ctx.io.untilStopped();
     logger.info({ signal }, 'shutting down');

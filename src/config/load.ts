@@ -289,6 +289,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     client: { ...raw.api.client, credentials_path: raw.api.client.credentials_path ?? join(dataDir, 'local_api_credentials.yaml') },
     prometheus: raw.prometheus,
     logLevel: raw.api.server.log_level ?? raw.common.log_level ?? 'info',
+    notificationDir: raw.config_paths.notification_dir,
     jwtSecret: env.CS_LAPI_SECRET || null,
   };
   return deepFreeze(config);

@@ -118,7 +118,7 @@ export const ConfigSchema = Type.Object(
       simulation_path: Ignored,
       hub_dir: Ignored,
       index_path: Ignored,
-      notification_dir: Ignored,
+      notification_dir: Str(),
       plugin_dir: Ignored,
       pattern_dir: Ignored,
     }),
@@ -156,6 +156,8 @@ export interface Config {
   readonly client: Readonly<Static<typeof ClientSchema> & { credentials_path: string }>;
   readonly prometheus: Readonly<RawConfig['prometheus']>;
   readonly logLevel: string;
+  /** `config_paths.notification_dir`: the notifier files profiles refer to. */
+  readonly notificationDir: string | undefined;
   /** `CS_LAPI_SECRET`, when set. */
   readonly jwtSecret: string | null;
 }

@@ -11,6 +11,7 @@ type Q = Kysely<Tables> | Transaction<Tables>;
 
 export interface InsertResult {
   ids: number[];
+  uuids: string[];
   /** The change sequence the new decisions carry, or 0 when there were none. */
   seq: number;
 }
@@ -23,13 +24,16 @@ export async function insertAlerts(db: Kysely<Tables>, alerts: NewAlert[], owner
       : undefined;
     const seq = alerts.some((a) => a.decisions.length > 0) ? await nextSequence(trx) : 0;
     const ids: number[] = [];
+    const uuids: string[] = [];
     for (const a of alerts) {
-      const id = await insertReturningId(trx, trx.insertInto('alerts').values(alertRow(a, machine ? Number(machine.id) : null, now)));
+      const row = alertRow(a, machine ? Number(machine.id) : null, now);
+      const id = await insertReturningId(trx, trx.insertInto('alerts').values(row));
       if (a.decisions.length > 0) await insertDecisions(trx, id, a.decisions, seq, now);
       ids.push(id);
+      uuids.push(row.uuid);
     }
     if (machine) await trx.updateTable('machines').set({ last_push: now }).where('id', '=', machine.id).execute();
-    return { ids, seq };
+    return { ids, uuids, seq };
   });
 }
 

@@ -62,7 +62,7 @@ test('until = stop_at + duration, and scopes are normalised', async (t) => {
 
 test('alert search filters as upstream', async (t) => {
   const { ta, token } = await setup(t);
-  await pushAlerts(ta, token, [sshAlert(), { ...sshAlert(), simulated: true, scenario: 'crowdsecurity/http-probing', decisions: [] }]);
+  await pushAlerts(ta, token, [sshAlert(), { ...sshAlert(), simulated: true, remediation: false, scenario: 'crowdsecurity/http-probing', decisions: [] }]);
   const count = async (q: string) => {
     const res = await get(ta, token, `/v1/alerts${q}`);
     assert.equal(res.statusCode, 200, `${q}: ${res.body}`);

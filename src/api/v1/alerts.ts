@@ -6,6 +6,19 @@ import { deleteAlerts, getAlert, insertAlerts, matchingAlertIds, searchAlerts } 
 import type { AppDeps } from '../deps.js';
 import { parseAlerts } from '../schemas/alert.js';
 import { alertWire } from '../wire.js';
+import type { Alert, NewAlert } from '../../domain/alert.js';
+
+/** The alert as just stored, for notifications (its decisions' ids are not read back). */
+function storedAlert(a: NewAlert, id: number, uuid: string, machineId: string, now: number): Alert {
+  return {
+    ...a,
+    id,
+    uuid,
+    machineId,
+    createdAt: now,
+    decisions: a.decisions.map((d) => ({ ...d, id: 0, uuid: '', alertId: id, seq: 0, createdAt: now })),
+  };
+}
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -31,9 +44,16 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   app.post('/v1/alerts', async (req, reply) => {
     const now = Date.now();
     const alerts = parseAlerts(req.body, now);
-    const { ids } = await insertAlerts(deps.db, alerts, req.machineId, now);
+    // profiles give decisions to the alerts that come without, and choose notifications
+    const { notify } = await deps.profiles.apply(deps.db, alerts, now);
+    const { ids, uuids } = await insertAlerts(deps.db, alerts, req.machineId, now);
     // bouncers see the new decisions as soon as the agent has its answer
     await deps.feed.catchUp();
+    if (deps.notifier) {
+      alerts.forEach((a, i) => {
+        for (const name of notify[i] ?? []) deps.notifier!.enqueue(name, [alertWire(storedAlert(a, ids[i]!, uuids[i]!, req.machineId, now), now)]);
+      });
+    }
     return reply.code(201).send(ids.map(String));
   });
 

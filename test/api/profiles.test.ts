@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadProfiles } from '../../src/config/profiles.js';
+import { buildTestApp, tempDir } from '../helpers/app.js';
+import { addBouncer, addMachine, bouncerGet, login, pushAlerts } from '../helpers/fixtures.js';
+import { fixture } from '../helpers/fixture-files.js';
+
+/** The real crowdsec 1.4.6 agent's payload for an ssh brute force (no decisions), re-dated to now. */
+function agentAlerts(ip = '1.1.1.172'): Record<string, unknown>[] {
+  const alerts = fixture<Record<string, unknown>[]>('crowdsec-1.4.6-ssh-bf-alerts.json');
+  const now = Date.now();
+  return alerts.map((a) => ({
+    ...a,
+    start_at: new Date(now - 5000).toISOString(),
+    stop_at: new Date(now).toISOString(),
+    source: { ...(a.source as object), ip, value: ip },
+  }));
+}
+
+const ESCALATION = `name: escalating_ban
+filters:
+ - Alert.Remediation == true && Alert.GetScope() == "Ip"
+decisions:
+ - type: ban
+   duration: 4h
+duration_expr: Sprintf('%dh', (GetDecisionsCount(Alert.GetValue()) + 1) * 4)
+on_success: break
+`;
+
+test('an agent alert without decisions ends with a 4h ban from the default profiles, in query and stream mode', async (t) => {
+  const ta = await buildTestApp(t);
+  await addMachine(ta);
+  const token = await login(ta);
+  const key = await addBouncer(ta);
+  assert.deepEqual(await pushAlerts(ta, token, agentAlerts()), ['1']);
+  const q = await bouncerGet(ta, key, '/v1/decisions?ip=1.1.1.172');
+  assert.match(q.body, /^\[\{"duration":"(3h59m5\d|4h0m0)s","id":1,"origin":"crowdsec","scenario":"crowdsecurity\/ssh-bf","scope":"Ip","type":"ban","value":"1.1.1.172"\}\]$/);
+  const s = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream?startup=true')).body) as { new: { value: string }[] };
+  assert.deepEqual(s.new.map((d) => d.value), ['1.1.1.172']);
+});
+
+test('escalation: the same IP alerted three times gets 4h, 8h, then 12h', async (t) => {
+  const path = join(tempDir(t), 'profiles.yaml');
+  writeFileSync(path, ESCALATION);
+  const tb = await buildTestApp(t, { yaml: `api:\n  server:\n    profiles_path: ${path}\n` });
+  await addMachine(tb);
+  const token = await login(tb);
+  const durations: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const [id] = await pushAlerts(tb, token, agentAlerts('203.0.113.9'));
+    const a = (await tb.app.inject({ method: 'GET', url: `/v1/alerts/${id}`, headers: { authorization: `Bearer ${token}` } })).json() as { decisions: { duration: string; origin: string }[] };
+    durations.push(a.decisions[0]!.duration);
+  }
+  assert.match(durations[0]!, /^(3h59m5\d|4h0m0)s$/);
+  assert.match(durations[1]!, /^(7h59m5\d|8h0m0)s$/);
+  assert.match(durations[2]!, /^(11h59m5\d|12h0m0)s$/);
+});
+
+test('alerts that arrive with decisions keep them; simulated alerts get simulated decisions; a failing filter never fails the push', async (t) => {
+  const path = join(tempDir(t), 'profiles.yaml');
+  writeFileSync(path, `name: broken\nfilters:\n - Alert.Source.Nope.Deeper == 1\ndecisions:\n - type: captcha\non_success: break\n---\n${ESCALATION}`);
+  const ta = await buildTestApp(t, { yaml: `api:\n  server:\n    profiles_path: ${path}\n` });
+  await addMachine(ta);
+  const token = await login(ta);
+  const key = await addBouncer(ta);
+  const withDecision = { ...agentAlerts('192.0.2.5')[0], decisions: [{ duration: '1h', origin: 'crowdsec', scenario: 'crowdsecurity/ssh-bf', scope: 'Ip', type: 'captcha', value: '192.0.2.5' }] };
+  const simulated = { ...agentAlerts('192.0.2.6')[0], simulated: true };
+  assert.deepEqual(await pushAlerts(ta, token, [withDecision, simulated]), ['1', '2']);
+  const live = JSON.parse((await bouncerGet(ta, key, '/v1/decisions')).body) as { type: string; value: string }[];
+  assert.deepEqual(live.map((d) => [d.type, d.value]), [['captcha', '192.0.2.5']]);
+  const withSimulated = JSON.parse((await bouncerGet(ta, key, '/v1/decisions?simulated=true')).body) as { value: string }[];
+  assert.deepEqual(withSimulated.map((d) => d.value), ['192.0.2.5', '192.0.2.6']);
+});
+
+test('profiles.yaml errors fail at load, naming the profile and the field', (t) => {
+  const dir = tempDir(t);
+  const cases: [string, RegExp][] = [
+    ['name: p1\nfilters:\n - Alert.GetScope( == "Ip"\n', /profile 'p1': filters\[0\]: .*1:\d+/],
+    ['name: p2\nfilterz: []\n', /profile 'p2': filterz: unknown key/],
+    ['name: p3\non_success: stop\n', /profile 'p3': on_success: must be one of break, continue/],
+    ['name: p4\ndecisions:\n - type: ban\n   duration: 4x\n', /profile 'p4': decisions\[0\]\.duration: time: unknown unit "x"/],
+  ];
+  for (const [text, re] of cases) {
+    const p = join(dir, 'profiles.yaml');
+    writeFileSync(p, text);
+    assert.throws(() => loadProfiles(p), (err: Error) => re.test(err.message), text);
+  }
+  assert.equal(loadProfiles(undefined).length, 2);
+});
+
+test('a profile notification reaches a real HTTP receiver, and a dead one never slows ingestion', async (t) => {
+  const received: string[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push(body);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  t.after(() => receiver.close());
+  const port = (receiver.address() as { port: number }).port;
+  const dir = tempDir(t);
+  const notifDir = join(dir, 'notifications');
+  mkdirSync(notifDir);
+  writeFileSync(join(notifDir, 'http.yaml'), `type: http\nname: http_default\nformat: |\n  {{range .}}{{.Scenario}} {{.Source.IP}};{{end}}\nurl: http://127.0.0.1:${port}/hook\nmethod: POST\n`);
+  writeFileSync(join(notifDir, 'dead.yaml'), `type: http\nname: dead\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:1/none\ntimeout: 1s\nmax_retry: 0\n`);
+  const profiles = join(dir, 'profiles.yaml');
+  writeFileSync(profiles, `name: notify\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: 1h\nnotifications:\n - http_default\n - dead\non_success: break\n`);
+  const ta = await buildTestApp(t, { yaml: `api:\n  server:\n    profiles_path: ${profiles}\nconfig_paths:\n  notification_dir: ${notifDir}\n` });
+  await addMachine(ta);
+  const token = await login(ta);
+  await pushAlerts(ta, token, agentAlerts('198.51.100.77'));
+  for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(received, ['crowdsecurity/ssh-bf 198.51.100.77;\n']);
+});
