@@ -118,3 +118,37 @@ test('a profile notification reaches a real HTTP receiver, and a dead one never 
   for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(received, ['crowdsecurity/ssh-bf 198.51.100.77;\n']);
 });
+
+test('a slow notification receiver does not slow the ingestion of 1,000 alerts', async (t) => {
+  // the receiver answers after 2 s: notifications queue up (and overflow) while agents keep pushing
+  const receiver = createServer((_req, res) => setTimeout(() => res.end('ok'), 2000));
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    receiver.closeAllConnections();
+    receiver.close();
+  });
+  const port = (receiver.address() as { port: number }).port;
+  const dir = tempDir(t);
+  const notifDir = join(dir, 'notifications');
+  mkdirSync(notifDir);
+  writeFileSync(join(notifDir, 'slow.yaml'), `type: http\nname: slow\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:${port}/\ntimeout: 10s\nmax_retry: 0\n`);
+  const withNotify = join(dir, 'notify.yaml');
+  writeFileSync(withNotify, `name: notify\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: 1h\nnotifications:\n - slow\non_success: break\n`);
+  const ingest = async (yaml: string) => {
+    const ta = await buildTestApp(t, { yaml });
+    await addMachine(ta);
+    const token = await login(ta);
+    const started = performance.now();
+    for (let batch = 0; batch < 10; batch++) {
+      const alerts = Array.from({ length: 100 }, (_, i) => agentAlerts(`10.9.${batch}.${i}`)[0]!);
+      assert.equal((await pushAlerts(ta, token, alerts)).length, 100);
+    }
+    return { ms: performance.now() - started, ta };
+  };
+  const baseline = await ingest('');
+  const slow = await ingest(`api:\n  server:\n    profiles_path: ${withNotify}\nconfig_paths:\n  notification_dir: ${notifDir}\n`);
+  // generous: not a benchmark, only a guard against ingestion waiting on the receiver (which would take 2 s per alert)
+  assert.ok(slow.ms < baseline.ms * 3 + 2000, `ingestion took ${slow.ms.toFixed(0)} ms with a slow receiver, ${baseline.ms.toFixed(0)} ms without`);
+  // every alert was stored and banned all the same
+  assert.equal((await slow.ta.db.selectFrom('decisions').select('id').execute()).length, 1000);
+});
