@@ -1,12 +1,44 @@
 import type { FastifyInstance } from 'fastify';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { listenerTlsOptions, tlsSettings } from './auth/tls.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
 import { openRuntime } from './runtime.js';
 import { LapiMetrics } from './metrics/lapi.js';
 import { lapisVersion } from './version.js';
 import type { Db } from './store/db.js';
+
+/**
+ * The HTTPS listener: node's https server in front of the Fastify app (whose own server stays idle), so that
+ * requests carry the TLS socket, and with it the client certificate. HTTP/1.1 only. Client-initiated
+ * renegotiation is refused (it could swap the certificate under a connection). In RequireAnyClientCert,
+ * a connection without a certificate is closed, as upstream's handshake would fail.
+ */
+async function listenTls(app: FastifyInstance, options: TlsOptions, config: Config, logger: Logger): Promise<HttpsServer> {
+  await app.ready();
+  const server = createHttpsServer(options, app.routing);
+  for (const k of ['keepAliveTimeout', 'requestTimeout', 'headersTimeout', 'timeout', 'maxRequestsPerSocket'] as const) {
+    (server as unknown as Record<string, unknown>)[k] = app.server[k];
+  }
+  const requireCert = config.server.tls?.client_verification === 'RequireAnyClientCert';
+  server.on('secureConnection', (socket: TLSSocket) => {
+    socket.disableRenegotiation();
+    if (requireCert && !socket.getPeerCertificate()?.raw) socket.destroy();
+  });
+  server.on('tlsClientError', (err) => logger.debug({ err }, 'TLS handshake failed'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: config.listen.host, port: config.listen.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -38,31 +70,44 @@ export async function startServer(
       throw err;
     }
   }
-  const app = await buildApp(runtime.deps, { logger });
+  let app: FastifyInstance | undefined;
+  let https: HttpsServer | undefined;
+  let port: number;
   try {
-    await app.listen({ host: config.listen.host, port: config.listen.port });
+    const tlsOptions = listenerTlsOptions(tlsSettings(config));
+    app = await buildApp(runtime.deps, { logger });
+    if (tlsOptions) {
+      https = await listenTls(app, tlsOptions, config, logger);
+      port = (https.address() as AddressInfo).port;
+    } else {
+      await app.listen({ host: config.listen.host, port: config.listen.port });
+      const addr = app.server.address();
+      port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
+    }
   } catch (err) {
-    await app.close();
+    await app?.close();
     metricsServer?.close();
     await runtime.close();
     throw err;
   }
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  const url = `http://${host}:${port}`;
+  const url = `${https ? 'https' : 'http'}://${host}:${port}`;
   logger.info({ url, db: config.db.type }, `Lapis Local API listening on ${host}:${port}`);
   let closing: Promise<void> | undefined;
   const maddr = metricsServer?.address();
   const metricsUrl = maddr && typeof maddr === 'object' ? `http://${config.prometheus.listen_addr}:${maddr.port}/metrics` : undefined;
   return {
-    app,
+    app: app!,
     db,
     url,
     metricsUrl,
     close: () =>
       (closing ??= (async () => {
+        const stopped = https && new Promise((r) => https.close(r));
         await app.close();
+        // what is left is idle keep-alive connections and clients that never finish a request
+        https?.closeAllConnections();
+        await stopped;
         await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
         await runtime.close();
       })()),

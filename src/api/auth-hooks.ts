@@ -1,5 +1,7 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { bouncerAuthenticator } from '../auth/api-key.js';
+import { tlsBouncerAuthenticator } from '../auth/tls-identity.js';
+import { tlsAuthFor } from '../auth/tls.js';
 import { JwtAuthError } from '../errors.js';
 import type { Bouncer } from '../store/bouncers.js';
 import type { AppDeps } from './deps.js';
@@ -9,7 +11,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set on routes behind machine (JWT) auth: the token's `id` claim. */
     machineId: string;
-    /** Set on routes behind bouncer (API key) auth. */
+    /** Set on routes behind bouncer (API key or client certificate) auth. */
     bouncer: Bouncer;
   }
 }
@@ -42,19 +44,32 @@ export function machineRoutes(deps: AppDeps, routes: FastifyPluginAsync): Fastif
   };
 }
 
-/** Routes a bouncer calls with its `X-Api-Key`. Every failure is 403 `access forbidden`, as upstream. */
+/**
+ * How bouncer routes authenticate a request, as upstream's APIKey middleware: a client certificate on
+ * the connection decides alone (the `X-Api-Key` header is then ignored), else the API key.
+ * Resolves to undefined for every refusal. Throws the TLS setup errors (CRL, CA file) when built.
+ */
+export function bouncerAuthentication(deps: AppDeps, log: FastifyBaseLogger): (req: FastifyRequest) => Promise<Bouncer | undefined> {
+  const byKey = bouncerAuthenticator(deps.db);
+  const tls = tlsAuthFor(deps, deps.config, log);
+  const byCert = tls && tlsBouncerAuthenticator(deps.db, tls);
+  return async (req) => {
+    const userAgent = String(req.headers['user-agent'] ?? '');
+    const head = req.method === 'HEAD';
+    const peer = tls?.peer(req.raw.socket);
+    if (peer && byCert) return byCert({ peer, clientIp: req.clientIp, userAgent, head, log: req.log });
+    const key = req.headers['x-api-key'];
+    return byKey({ key: typeof key === 'string' ? key : undefined, clientIp: req.clientIp, userAgent, head });
+  };
+}
+
+/** Routes a bouncer calls with its `X-Api-Key` or client certificate. Every failure is 403 `access forbidden`, as upstream. */
 export function bouncerRoutes(deps: AppDeps, routes: FastifyPluginAsync): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.decorateRequest('bouncer', null as unknown as Bouncer);
-    const authenticate = bouncerAuthenticator(deps.db);
+    const authenticate = bouncerAuthentication(deps, app.log);
     app.addHook('onRequest', async (req, reply) => {
-      const key = req.headers['x-api-key'];
-      const bouncer = await authenticate({
-        key: typeof key === 'string' ? key : undefined,
-        clientIp: req.clientIp,
-        userAgent: String(req.headers['user-agent'] ?? ''),
-        head: req.method === 'HEAD',
-      });
+      const bouncer = await authenticate(req);
       if (!bouncer) return reply.code(403).send(FORBIDDEN);
       req.bouncer = bouncer;
     });

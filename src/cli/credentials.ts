@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { generatePassword } from '../auth/password.js';
+import { servesTls, tlsSettings } from '../auth/tls.js';
 import type { Config } from '../config/schema.js';
 import { CliError } from './context.js';
+import type { ClientTls } from './lapi/http.js';
 
 /**
  * upstream's local_api_credentials.yaml (csconfig.ApiCredentialsCfg): `url`, `login`, `password`, plus
@@ -95,6 +98,41 @@ export function loadClientCredentials(path: string): ApiCredentials & { url: str
   return creds as ApiCredentials & { url: string };
 }
 
+/** Whether the credentials ask for client-certificate authentication (upstream: `cert_path` or `key_path`). */
+export const usesClientCertificate = (c: ApiCredentials): boolean => Boolean(c.cert_path || c.key_path);
+
+/**
+ * The TLS a client uses with these credentials, with upstream's checks (LoadAPIClient) and messages,
+ * prefixed `loading api client: `: no TLS over a unix socket, no password login together with a
+ * certificate. Trusts the system CAs plus `ca_cert_path`; presents `cert_path`/`key_path` when both
+ * are set. `insecure_skip_verify` in the file wins over `api.client.insecure_skip_verify`.
+ */
+export function clientTls(creds: ApiCredentials & { url: string }, config: Config): ClientTls {
+  const fail = (msg: string) => new CliError(`loading api client: ${msg}`);
+  const certAuth = usesClientCertificate(creds);
+  if ((certAuth || creds.ca_cert_path) && creds.url.startsWith('/')) throw fail('cannot use TLS with a unix socket');
+  if (certAuth && creds.login) throw fail('user/password authentication and TLS authentication are mutually exclusive');
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw fail(`${what}: ${goFileError('open', path, err as NodeJS.ErrnoException)}`);
+    }
+  };
+  const out: ClientTls = { rejectUnauthorized: !(creds.insecure_skip_verify ?? config.client.insecure_skip_verify) };
+  if (creds.ca_cert_path) out.ca = [...rootCertificates, read(creds.ca_cert_path, 'failed to load cacert').toString('utf8')];
+  if (creds.cert_path && creds.key_path) {
+    out.cert = read(creds.cert_path, 'failed to load api client certificate');
+    out.key = read(creds.key_path, 'failed to load api client certificate');
+    try {
+      createSecureContext({ cert: out.cert, key: out.key });
+    } catch (err) {
+      throw fail(`failed to load api client certificate: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
 /** The YAML cscli writes: `url`, `login`, `password` first, then any other key kept from the file. */
 export function credentialsYaml(creds: ApiCredentials): string {
   const { url, login, password, ...rest } = creds;
@@ -113,10 +151,10 @@ export function writeCredentials(path: string, yaml: string, what = 'write api c
   }
 }
 
-/** The URL clients use to reach this Local API: `http://<listen_uri>` (IPv6 hosts bracketed). */
+/** The URL clients use to reach this Local API: `http(s)://<listen_uri>` (IPv6 hosts bracketed). */
 export function clientUrl(config: Config): string {
   const { host, port } = config.listen;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `${servesTls(tlsSettings(config)) ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** As upstream's idgen.GenerateMachineID: the host's machine-id (else a random UUID), dashes removed, plus 16 random characters. */

@@ -6,7 +6,7 @@ import { isMap as isYamlMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { DurationError, parseDuration, parseGoDuration } from '../domain/duration.js';
 import { IpParseError, parseIpOrRange } from '../domain/ip-range.js';
 import { pinoLevel } from '../logger.js';
-import { ConfigSchema, type Config, type RawConfig } from './schema.js';
+import { CLIENT_VERIFICATIONS, ConfigSchema, type Config, type RawConfig } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -221,6 +221,19 @@ function checkLogLevel(key: string, value: unknown): void {
   }
 }
 
+function checkTls(tls: RawConfig['api']['server']['tls']): void {
+  if (!tls) return;
+  // A plain Go time.Duration upstream: no day count.
+  checkDuration('api.server.tls.cache_expiration', tls.cache_expiration, parseGoDuration);
+  const mode = tls.client_verification;
+  if (mode && !(CLIENT_VERIFICATIONS as readonly string[]).includes(mode)) {
+    throw new ConfigError(`config: api.server.tls.client_verification: unknown TLS client_verification value: ${mode}`);
+  }
+  for (const key of ['agents_allowed_ou', 'bouncers_allowed_ou'] as const) {
+    if (tls[key].includes('')) throw new ConfigError(`config: api.server.tls.${key}: allowed_ou configuration contains invalid empty string`);
+  }
+}
+
 function checkSemantics(raw: RawConfig, env: NodeJS.ProcessEnv): void {
   const server = raw.api.server;
   checkLogLevel('common.log_level', raw.common.log_level);
@@ -230,8 +243,7 @@ function checkSemantics(raw: RawConfig, env: NodeJS.ProcessEnv): void {
   checkRanges('api.server.trusted_ips', server.trusted_ips);
   checkRanges('api.server.trusted_proxies', server.trusted_proxies ?? []);
   checkRanges('api.server.auto_registration.allowed_ranges', server.auto_registration.allowed_ranges);
-  // A plain Go time.Duration upstream: no day count.
-  checkDuration('api.server.tls.cache_expiration', server.tls?.cache_expiration, parseGoDuration);
+  checkTls(server.tls);
   const auto = server.auto_registration;
   if (auto.enabled) {
     // Go's len(): bytes.

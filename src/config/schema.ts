@@ -49,14 +49,26 @@ export const DbConfigSchema = Section({
   flush: Type.Optional(FlushSchema),
 });
 
+/** Upstream's `api.server.tls.client_verification` values (Go's tls.ClientAuthType names). */
+export const CLIENT_VERIFICATIONS = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
+export type ClientVerification = (typeof CLIENT_VERIFICATIONS)[number];
+
 const TlsSchema = Type.Object(
   {
     cert_file: Str(),
     key_file: Str(),
     ca_cert_path: Str(),
+    /** One of upstream's five modes (checked at load); unset means VerifyClientCertIfGiven. */
     client_verification: Str(),
-    agents_allowed_ou: Type.Optional(Type.Array(Type.String())),
-    bouncers_allowed_ou: Type.Optional(Type.Array(Type.String())),
+    /** The OUs a client certificate needs for each role; an empty list refuses every certificate, as upstream. */
+    agents_allowed_ou: Type.Array(Type.String(), { default: ['agent-ou'] }),
+    bouncers_allowed_ou: Type.Array(Type.String(), { default: ['bouncer-ou'] }),
     crl_path: Str(),
     cache_expiration: Duration(),
     server_name: Str(),

@@ -55,11 +55,11 @@ test('lapi status: logs in with the credentials file and reports, as cscli', asy
   assert.equal(bad.stdout, `Loaded credentials from ${creds}\nTrying to authenticate with username "web-01" on ${server.url}/\n`);
   assert.equal(bad.stderr, 'Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: incorrect Username or Password\n');
 
-  // upstream's optional TLS keys are accepted (not applied yet: a warning says so)
-  writeFileSync(creds, `url: ${server.url}\nlogin: web-01\npassword: '0123'\nca_cert_path: /etc/ssl/ca.pem\ninsecure_skip_verify: false\n`);
+  // upstream's TLS keys are read as the client loads: an unreadable CA fails before anything is printed (test/cli/lapi-tls.test.ts)
+  writeFileSync(creds, `url: ${server.url}\nlogin: web-01\npassword: '0123'\nca_cert_path: /nonexistent/ca.pem\ninsecure_skip_verify: false\n`);
   const tls = await cli(env, ['lapi', 'status']);
-  assert.equal(tls.code, 0);
-  assert.equal(tls.stderr, `TLS settings in '${creds}' are not supported yet and are ignored: ca_cert_path\n`);
+  assert.deepEqual([tls.code, tls.stdout], [1, '']);
+  assert.equal(tls.stderr, 'Error: lapis lapi status: loading api client: failed to load cacert: open /nonexistent/ca.pem: no such file or directory\n');
 });
 
 test('lapi status: credential file errors with cscli messages', async (t) => {

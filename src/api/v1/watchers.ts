@@ -2,10 +2,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseUserAgent, sameHash } from '../../auth/api-key.js';
 import { checkPassword, hashPassword } from '../../auth/password.js';
+import { tlsMachine } from '../../auth/tls-identity.js';
+import { tlsAuthFor, type PeerCertificate, type TlsAuth } from '../../auth/tls.js';
 import { parseIpOrRange, parseIp, rangeContains } from '../../domain/ip-range.js';
 import { BadRequestError, ForbiddenError, JwtAuthError, LapisError, UnauthorizedError, ValidationError } from '../../errors.js';
 import { createMachine, getMachine, recordLogin } from '../../store/machines.js';
-import { SMALL_BODY_BYTES } from '../body.js';
+import { EMPTY_BODY, SMALL_BODY_BYTES } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { sendJwtError } from '../errors.js';
 import { bearerToken } from '../auth-hooks.js';
@@ -48,43 +50,107 @@ export async function publicWatcherRoutes(app: FastifyInstance, deps: AppDeps): 
     return reply.code(validated ? 202 : 201).send();
   });
 
-  app.post('/v1/watchers/login', { ...small, errorHandler: loginErrors }, async (req, reply) => {
-    let body;
-    try {
-      body = parseBody(LoginBody, req.body);
-    } catch (err) {
-      if (err instanceof BadRequestError && err.message === 'EOF') throw new JwtAuthError('missing: EOF');
-      throw new JwtAuthError((err as Error).message);
-    }
-    const machine = await getMachine(deps.db, body.machine_id);
-    if (!machine) throw new JwtAuthError('ent: machine not found');
-    if (machine.authType !== 'password') {
-      throw new JwtAuthError(`machine ${machine.machineId} attempted to auth with password but it is configured to use ${machine.authType}`);
-    }
-    if (!machine.isValidated) throw new JwtAuthError(`machine ${machine.machineId} not validated`);
-    if (!(await checkPassword(body.password, machine.passwordHash))) throw new JwtAuthError('incorrect Username or Password');
+  const tls = tlsAuthFor(deps, deps.config, app.log);
+  app.post('/v1/watchers/login', { ...small, errorHandler: loginErrors(deps, tls) }, async (req, reply) => {
+    // a client certificate decides alone: the password in the body is not read (lapi-behaviour §10)
+    const peer = tls?.peer(req.raw.socket);
+    const { machineId, scenarios } = peer ? await certificateLogin(deps, tls!, peer, req, req.body) : await passwordLogin(deps, req.body);
     const ua = String(req.headers['user-agent'] ?? '');
     const { version } = parseUserAgent(ua);
-    await recordLogin(deps.db, machine.machineId, { scenarios: body.scenarios ?? undefined, ipAddress: req.clientIp, version: version === 'N/A' ? undefined : version });
+    await recordLogin(deps.db, machineId, { scenarios, ipAddress: req.clientIp, version: version === 'N/A' ? undefined : version });
     // upstream's rule: a User-Agent that does not split into exactly two on '/' fails the login
     if (ua.split('/').length !== 2) throw new JwtAuthError('incorrect Username or Password');
-    const issued = await deps.jwt.issue(machine.machineId);
+    const issued = await deps.jwt.issue(machineId);
     return reply.send(tokenResponse(issued.token, issued.exp));
   });
 
-  app.get('/v1/refresh_token', { errorHandler: loginErrors }, async (req, reply) => {
+  app.get('/v1/refresh_token', { errorHandler: loginErrors(deps, undefined) }, async (req, reply) => {
     const issued = await deps.jwt.refresh(bearerToken(req));
     return reply.send(tokenResponse(issued.token, issued.exp));
   });
 }
 
+interface LoginInput {
+  machineId: string;
+  scenarios: string[] | undefined;
+}
+
+/** The password login: the body's machine must exist, use a password, be validated and match it. */
+async function passwordLogin(deps: AppDeps, raw: unknown): Promise<LoginInput> {
+  let body;
+  try {
+    body = parseBody(LoginBody, raw);
+  } catch (err) {
+    if (err instanceof BadRequestError && err.message === 'EOF') throw new JwtAuthError('missing: EOF');
+    throw new JwtAuthError((err as Error).message);
+  }
+  const machine = await getMachine(deps.db, body.machine_id);
+  if (!machine) throw new JwtAuthError('ent: machine not found');
+  if (machine.authType !== 'password') {
+    throw new JwtAuthError(`machine ${machine.machineId} attempted to auth with password but it is configured to use ${machine.authType}`);
+  }
+  if (!machine.isValidated) throw new JwtAuthError(`machine ${machine.machineId} not validated`);
+  if (!(await checkPassword(body.password, machine.passwordHash))) throw new JwtAuthError('incorrect Username or Password');
+  return { machineId: machine.machineId, scenarios: body.scenarios ?? undefined };
+}
+
+/**
+ * The certificate login (upstream's authTLS): the certificate must pass for the agent OUs; the machine
+ * `CN@client-ip` is found or created; then the body must be JSON, of which only `scenarios` is read.
+ * `bodyError` is the body parser's complaint, when it had one.
+ */
+async function certificateLogin(deps: AppDeps, tls: TlsAuth, peer: PeerCertificate, req: FastifyRequest, body: unknown, bodyError?: string): Promise<LoginInput> {
+  const verdict = await tls.validate(peer, 'agent');
+  if ('error' in verdict) {
+    req.log.warn({ ip: req.clientIp, reason: verdict.error, tlsError: peer.tlsError }, 'TLS agent login failed');
+    throw new JwtAuthError(verdict.error);
+  }
+  const machine = await tlsMachine(deps.db, verdict.cn, req.clientIp);
+  const why = bodyError ?? scenariosProblem(body);
+  if (why !== undefined) throw new JwtAuthError(`missing scenarios list in login request for TLS auth: ${why}`);
+  return { machineId: machine.machineId, scenarios: scenariosOf(body) };
+}
+
+/** What keeps a TLS login body from giving a scenario list (Go decodes `{"scenarios": [...]}`, keys in any case). */
+function scenariosProblem(body: unknown): string | undefined {
+  if (body === undefined || body === EMPTY_BODY) return 'EOF';
+  if (body === null) return undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) return `json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into the login request`;
+  const list = scenariosOf(body);
+  if (list === undefined && scenariosValue(body) != null) return 'scenarios in body must be of type array';
+  return undefined;
+}
+
+function scenariosValue(body: object): unknown {
+  let value: unknown;
+  for (const [k, v] of Object.entries(body)) if (k.toLowerCase() === 'scenarios') value = v;
+  return value;
+}
+
+function scenariosOf(body: unknown): string[] | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const v = scenariosValue(body);
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
 /** Login and refresh answer every failure the JWT way (`{"code":401,…}`), a too-large body excepted. */
-function loginErrors(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
-  if (err instanceof LapisError && err.statusCode === 400) return sendJwtError(reply, 401, `missing: ${err.message}`);
-  if (err instanceof LapisError) return reply.code(err.statusCode).send({ message: err.message });
-  req.log.error({ err }, 'login failed');
-  return reply.code(500).send({ message: 'internal server error' });
+function loginErrors(deps: AppDeps, tls: TlsAuth | undefined) {
+  return async (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    const peer = tls?.peer(req.raw.socket);
+    if (peer && err instanceof BadRequestError) {
+      // an unreadable body on a certificate login: upstream checks the certificate (and creates the machine) first
+      try {
+        await certificateLogin(deps, tls!, peer, req, undefined, err.message);
+      } catch (e) {
+        err = e as Error;
+      }
+    }
+    if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
+    if (err instanceof LapisError && err.statusCode === 400) return sendJwtError(reply, 401, `missing: ${err.message}`);
+    if (err instanceof LapisError) return reply.code(err.statusCode).send({ message: err.message });
+    req.log.error({ err }, 'login failed');
+    return reply.code(500).send({ message: 'internal server error' });
+  };
 }
 
 /** Whether a registration is validated at once (upstream's auto_registration: right token, allowed IP). */

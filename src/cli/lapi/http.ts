@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { CliError } from '../context.js';
 import { userAgent } from '../../version.js';
 
@@ -9,28 +11,50 @@ export interface ApiReply {
 
 const TIMEOUT_MS = 30_000;
 
-/** Why a request never got an answer, in one line (`connect ECONNREFUSED 127.0.0.1:1`). */
-function causeOf(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { message?: string; code?: string; errors?: { message?: string }[] } };
-  if (e?.name === 'TimeoutError') return `timeout after ${TIMEOUT_MS / 1000}s`;
-  const c = e?.cause;
-  const msg = c?.message || c?.errors?.[0]?.message || c?.code || e?.message || String(err);
-  return msg.split('\n')[0]!;
+/** TLS for the client side: the CAs to trust, a client certificate, and whether to check the server at all. */
+export interface ClientTls {
+  ca?: string[] | undefined;
+  cert?: Buffer | undefined;
+  key?: Buffer | undefined;
+  rejectUnauthorized: boolean;
 }
 
-/** POSTs JSON with Lapis's User-Agent. Throws CliError `Post "<url>": <cause>` when no answer comes. */
-export async function postJson(url: string, body: unknown): Promise<ApiReply> {
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': userAgent() },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+/**
+ * POSTs JSON with Lapis's User-Agent over http or https (with `tls`, when given). Throws CliError
+ * `Post "<url>": <cause>` when no answer comes (`connect ECONNREFUSED 127.0.0.1:1`, a TLS failure…).
+ */
+export function postJson(url: string, body: unknown, tls?: ClientTls): Promise<ApiReply> {
+  const data = Buffer.from(JSON.stringify(body));
+  return new Promise<ApiReply>((resolve, reject) => {
+    const fail = (why: string) => reject(new CliError(`Post "${url}": ${why.split('\n')[0]!}`));
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return fail('invalid URL');
+    }
+    const headers = { 'content-type': 'application/json', 'content-length': String(data.length), 'user-agent': userAgent() };
+    const req =
+      u.protocol === 'https:'
+        ? httpsRequest(u, { method: 'POST', headers, agent: false, ...(tls ?? {}) })
+        : httpRequest(u, { method: 'POST', headers, agent: false });
+    const timer = setTimeout(() => req.destroy(new Error(`timeout after ${TIMEOUT_MS / 1000}s`)), TIMEOUT_MS);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', (err) => fail(err.message));
     });
-    return { status: res.status, statusText: res.statusText, body: await res.text() };
-  } catch (err) {
-    throw new CliError(`Post "${url}": ${causeOf(err)}`);
-  }
+    req.on('error', (err: Error & { code?: string; errors?: Error[] }) => {
+      clearTimeout(timer);
+      // connecting to a name with several addresses fails with an AggregateError and no message
+      fail(err.message || err.errors?.[0]?.message || err.code || String(err));
+    });
+    req.end(data);
+  });
 }
 
 export function isSuccess(r: ApiReply): boolean {

@@ -3,8 +3,8 @@ import { generatePassword } from '../../auth/password.js';
 import type { Config } from '../../config/schema.js';
 import { stringFlag, type LeafCommand } from '../args.js';
 import { CliError } from '../context.js';
-import { credentialsYaml, generateMachineId, prepareApiUrl, readCredentials, writeCredentials, type ApiCredentials } from '../credentials.js';
-import { apiError, isSuccess, postJson, statusLine } from './http.js';
+import { clientTls, credentialsYaml, generateMachineId, prepareApiUrl, readCredentials, writeCredentials, type ApiCredentials } from '../credentials.js';
+import { apiError, isSuccess, postJson, statusLine, type ClientTls } from './http.js';
 
 export interface LapiRegisterOptions {
   url?: string | undefined;
@@ -36,7 +36,7 @@ export async function lapiRegister(config: Config, opts: LapiRegisterOptions, in
   if (!URL.canParse(url) || url.startsWith('/')) throw new CliError(`parsing api url: invalid URL '${url}'`);
   const body: Record<string, string> = { machine_id: machineId, password };
   if (opts.token) body.registration_token = opts.token;
-  const reply = await postJson(`${url}v1/watchers`, body).catch((err: unknown) => {
+  const reply = await postJson(`${url}v1/watchers`, body, registerTls(config, file, existing, url)).catch((err: unknown) => {
     throw err instanceof CliError ? new CliError(`api client register: ${err.message}`) : err;
   });
   if (!isSuccess(reply)) throw new CliError(`api client register: ${statusLine(reply)}: ${apiError(reply)}`);
@@ -46,12 +46,30 @@ export async function lapiRegister(config: Config, opts: LapiRegisterOptions, in
   return { machineId, password, url, file };
 }
 
+/**
+ * How register reaches an https URL (nothing is read for http): the CA (`ca_cert_path`) and `insecure_skip_verify` of the file being
+ * written, else of `api.client.credentials_path` (where upstream reads them). Registration is a password
+ * matter: a client certificate is not presented.
+ */
+function registerTls(config: Config, file: string, target: ApiCredentials, url: string): ClientTls | undefined {
+  if (!url.startsWith('https://')) return undefined;
+  let from = target;
+  if (!target.ca_cert_path && file !== config.client.credentials_path && existsSync(config.client.credentials_path)) {
+    from = readCredentials(config.client.credentials_path);
+  }
+  return clientTls({ url, ca_cert_path: from.ca_cert_path, insecure_skip_verify: from.insecure_skip_verify }, config);
+}
+
 export const registerCommand: LeafCommand = {
   name: 'register',
   summary: 'Register a machine to Local API (LAPI)',
   description:
     'Register your machine to the Local API (LAPI).\nKeep in mind the machine needs to be validated by an administrator on LAPI side to be effective.',
-  examples: ['lapis lapi register -u http://127.0.0.1:8080', 'lapis lapi register -u 10.0.0.1:8080 --machine web-01 -f ./creds.yaml'],
+  examples: [
+    'lapis lapi register -u http://127.0.0.1:8080',
+    'lapis lapi register -u 10.0.0.1:8080 --machine web-01 -f ./creds.yaml',
+    'lapis lapi register -u https://lapi.example:8080 -f ./creds.yaml   # with ca_cert_path: in ./creds.yaml',
+  ],
   flags: {
     url: { type: 'string', short: 'u', description: 'URL of the API (ie. http://127.0.0.1)' },
     file: { type: 'string', short: 'f', description: 'output file destination (defaults to api.client.credentials_path)' },
