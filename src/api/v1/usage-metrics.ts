@@ -1,9 +1,8 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { bouncerAuthenticator } from '../../auth/api-key.js';
 import { BadRequestError, JwtAuthError, ValidationError } from '../../errors.js';
 import { recordUsageMetrics } from '../../store/usage-metrics.js';
-import { bearerToken } from '../auth-hooks.js';
+import { bearerToken, bouncerAuthentication } from '../auth-hooks.js';
 import { EMPTY_BODY } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { sendJwtError } from '../errors.js';
@@ -54,7 +53,8 @@ function check(schema: TSchema, body: unknown): void {
  * and counters. The caller's kind is picked from its headers, as upstream.
  */
 export async function usageMetricsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const authenticate = bouncerAuthenticator(deps.db);
+  // an API key or, on the TLS listener, a bouncer certificate
+  const authenticate = bouncerAuthentication(deps, app.log);
   app.post('/v1/usage-metrics', async (req, reply) => {
     const key = req.headers['x-api-key'];
     const ua = String(req.headers['user-agent'] ?? '');
@@ -62,7 +62,7 @@ export async function usageMetricsRoutes(app: FastifyInstance, deps: AppDeps): P
     let machineId: string | undefined;
     let bouncer;
     if (asBouncer) {
-      bouncer = await authenticate({ key: typeof key === 'string' ? key : undefined, clientIp: req.clientIp, userAgent: ua, head: false });
+      bouncer = await authenticate(req);
       if (!bouncer) return reply.code(403).send({ message: 'access forbidden' });
     } else {
       try {
