@@ -16,6 +16,14 @@ import { inspectCommand as bouncersInspect } from './bouncers/inspect.js';
 import { listCommand as bouncersList } from './bouncers/list.js';
 import { pruneCommand as bouncersPrune } from './bouncers/prune.js';
 import { CliError, makeConfigLoader, type CliIo, type Ctx } from './context.js';
+import { addCommand as decisionsAdd } from './decisions/add.js';
+import { deleteCommand as decisionsDelete } from './decisions/delete.js';
+import { importCommand as decisionsImport } from './decisions/import.js';
+import { listCommand as decisionsList } from './decisions/list.js';
+import { deleteCommand as alertsDelete } from './alerts/delete.js';
+import { flushCommand as alertsFlush } from './alerts/flush.js';
+import { inspectCommand as alertsInspect } from './alerts/inspect.js';
+import { listCommand as alertsList } from './alerts/list.js';
 import { registerCommand } from './lapi/register.js';
 import { statusCommand } from './lapi/status.js';
 import { addCommand as machinesAdd } from './machines/add.js';
@@ -57,6 +65,19 @@ export const ROOT: GroupCommand = {
       name: 'lapi',
       summary: 'Manage interaction with Local API (LAPI)',
       commands: [registerCommand, statusCommand],
+    },
+    {
+      name: 'decisions',
+      aliases: ['decision'],
+      summary: 'Manage decisions',
+      description: 'Add, list, delete and import decisions.\nNote: this command acts on the database directly; a running server picks the changes up within half a second.',
+      commands: [decisionsList, decisionsAdd, decisionsDelete, decisionsImport],
+    },
+    {
+      name: 'alerts',
+      aliases: ['alert'],
+      summary: 'Manage alerts',
+      commands: [alertsList, alertsInspect, alertsDelete, alertsFlush],
     },
     {
       name: 'profiles',

@@ -1,0 +1,69 @@
+import { DurationError, parseDuration } from '../../domain/duration.js';
+import { insertAlerts } from '../../store/alerts.js';
+import type { Db } from '../../store/db.js';
+import { boolFlag, stringFlag, type LeafCommand } from '../args.js';
+import { CliError, withDb } from '../context.js';
+import { manualAlert, target } from './common.js';
+
+export interface AddOptions {
+  ip?: string | undefined;
+  range?: string | undefined;
+  scope?: string | undefined;
+  value?: string | undefined;
+  duration?: string | undefined;
+  type?: string | undefined;
+  reason?: string | undefined;
+}
+
+/**
+ * `lapis decisions add`: stores one alert carrying one decision, as cscli does, straight into the store.
+ * A running server serves it within half a second (its decision feed follows the store). Returns the alert id.
+ */
+export async function decisionsAdd(db: Db, o: AddOptions, now = Date.now()): Promise<number> {
+  const t = target(o.ip, o.range, o.scope, o.value);
+  const type = o.type ?? 'ban';
+  let durationMs: number;
+  try {
+    durationMs = parseDuration(o.duration ?? '4h');
+  } catch (err) {
+    if (err instanceof DurationError) throw new CliError(`invalid argument "${o.duration}" for "-d, --duration" flag: ${err.message}`);
+    throw err;
+  }
+  if (durationMs <= 0) throw new CliError(`the duration must be positive, got '${o.duration}'`);
+  const reason = o.reason ?? `manual '${type}' from 'lapis'`;
+  const decision = { type, scope: t.scope, value: t.value, origin: 'cscli', scenario: reason, until: now + durationMs, simulated: false, range: t.range };
+  const { ids } = await insertAlerts(db, [manualAlert(reason, reason, t, [decision], now)], null, now);
+  return ids[0]!;
+}
+
+export const addCommand: LeafCommand = {
+  name: 'add',
+  summary: 'Add decision to LAPI',
+  examples: ['lapis decisions add --ip 1.2.3.4', 'lapis decisions add --range 1.2.3.0/24', 'lapis decisions add --ip 1.2.3.4 --duration 24h --type captcha', 'lapis decisions add --scope username --value foobar'],
+  flags: {
+    ip: { type: 'string', short: 'i', description: 'Source ip (shorthand for --scope ip --value <IP>)' },
+    range: { type: 'string', short: 'r', description: 'Range source ip (shorthand for --scope range --value <RANGE>)' },
+    duration: { type: 'string', short: 'd', description: 'Decision duration (ie. 1h,4h,30m)', defaultText: '4h' },
+    value: { type: 'string', short: 'v', description: 'The value (ie. --scope username --value foobar)' },
+    scope: { type: 'string', description: 'Decision scope (ie. ip,range,username)', defaultText: 'Ip' },
+    reason: { type: 'string', short: 'R', description: 'Decision reason (ie. scenario-name)' },
+    type: { type: 'string', short: 't', description: 'Decision type (ie. ban,captcha,throttle)', defaultText: 'ban' },
+    'bypass-allowlist': { type: 'boolean', short: 'B', description: 'Add decision even if value is in allowlist' },
+  },
+  args: { min: 0, max: 0 },
+  async run(ctx, _args, flags) {
+    void boolFlag(flags, 'bypass-allowlist');
+    await withDb(ctx, (db) =>
+      decisionsAdd(db, {
+        ip: stringFlag(flags, 'ip'),
+        range: stringFlag(flags, 'range'),
+        scope: stringFlag(flags, 'scope'),
+        value: stringFlag(flags, 'value'),
+        duration: stringFlag(flags, 'duration'),
+        type: stringFlag(flags, 'type'),
+        reason: stringFlag(flags, 'reason'),
+      }),
+    );
+    ctx.out.info('Decision successfully added');
+  },
+};

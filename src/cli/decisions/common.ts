@@ -1,0 +1,60 @@
+import type { NewAlert, NewDecision } from '../../domain/alert.js';
+import { IpParseError, parseCidr, parseIp, parseIpOrRange, type IpRange } from '../../domain/ip-range.js';
+import { isIpScope, normalizeScope } from '../../domain/scope.js';
+import { CliError } from '../context.js';
+
+/** What `-i`, `-r` or `--scope`/`--value` designate, validated as cscli does. */
+export function target(ip: string | undefined, range: string | undefined, scope: string | undefined, value: string | undefined): { scope: string; value: string; range: IpRange | null } {
+  if (ip !== undefined) {
+    try {
+      return { scope: 'Ip', value: ip, range: parseIp(ip) };
+    } catch (err) {
+      if (err instanceof IpParseError) throw new CliError(`${ip} is not a valid ip`);
+      throw err;
+    }
+  }
+  if (range !== undefined) {
+    try {
+      return { scope: 'Range', value: range, range: parseCidr(range) };
+    } catch (err) {
+      if (err instanceof IpParseError) throw new CliError(`${range} is not a valid range`);
+      throw err;
+    }
+  }
+  if (value === undefined || value === '') throw new CliError('missing arguments, a value is required (--ip, --range or --scope and --value)');
+  const s = normalizeScope(scope ?? 'Ip');
+  return { scope: s, value, range: isIpScope(s) ? ipRangeOf(value) : null };
+}
+
+/** The range of an Ip/Range value, or a one-line error naming it. */
+export function ipRangeOf(value: string, where = ''): IpRange {
+  try {
+    return parseIpOrRange(value);
+  } catch (err) {
+    if (err instanceof IpParseError) throw new CliError(`${where}${err.message}`);
+    throw err;
+  }
+}
+
+/** An alert shaped like the ones cscli writes for manual decisions (cscli.md §3). */
+export function manualAlert(scenario: string, message: string, source: { scope: string; value: string }, decisions: NewDecision[], now: number, eventsCount = 1): NewAlert {
+  return {
+    scenario,
+    scenarioHash: '',
+    scenarioVersion: '',
+    message,
+    eventsCount,
+    startedAt: now,
+    stoppedAt: now,
+    capacity: 0,
+    leakspeed: '0',
+    simulated: false,
+    remediation: true,
+    kind: 'cscli',
+    source: { scope: source.scope, value: source.value, ip: source.scope === 'Ip' ? source.value : '', range: source.scope === 'Range' ? source.value : '', asNumber: '', asName: '', country: '', latitude: 0, longitude: 0 },
+    events: [],
+    meta: [],
+    labels: null,
+    decisions,
+  };
+}

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import type { NewDecision } from '../../domain/alert.js';
+import { DurationError, parseDuration } from '../../domain/duration.js';
+import { isIpScope, normalizeScope } from '../../domain/scope.js';
+import { insertAlerts } from '../../store/alerts.js';
+import type { Db } from '../../store/db.js';
+import { stringFlag, type LeafCommand } from '../args.js';
+import { CliError, withDb } from '../context.js';
+import { ipRangeOf, manualAlert } from './common.js';
+
+interface Row {
+  value?: string;
+  duration?: string;
+  reason?: string;
+  scope?: string;
+  type?: string;
+}
+
+function parseCsv(text: string): Row[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = (lines.shift() ?? '').split(',').map((h) => h.trim());
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i] ?? `col${i}`, v.trim()])) as Row);
+}
+
+/** Parses the input as json (array of records), csv (with a header) or values (one per line). */
+export function parseImport(text: string, format: string): Row[] {
+  switch (format) {
+    case 'json': {
+      let rows: unknown;
+      try {
+        rows = JSON.parse(text);
+      } catch (err) {
+        throw new CliError(`unable to parse json: ${(err as Error).message}`);
+      }
+      if (!Array.isArray(rows)) throw new CliError('unable to parse json: expected an array of decisions');
+      return rows as Row[];
+    }
+    case 'csv':
+      return parseCsv(text);
+    case 'values':
+      return text.split(/\r?\n/).map((v) => v.trim()).filter((v) => v !== '').map((value) => ({ value }));
+    default:
+      throw new CliError(`invalid format '${format}', expected one of 'json', 'csv', 'values'`);
+  }
+}
+
+export interface ImportDefaults {
+  duration: string;
+  scope: string;
+  reason: string;
+  type: string;
+  /** Decisions per alert; each batch is one transaction. */
+  batch: number;
+  input: string;
+}
+
+/**
+ * `lapis decisions import`: validates every record first (nothing is stored if one is bad), skips
+ * duplicate values, then stores one alert per batch. Returns the number imported.
+ */
+export async function decisionsImport(db: Db, rows: Row[], d: ImportDefaults, progress?: (done: number, total: number) => void, now = Date.now()): Promise<number> {
+  const seen = new Set<string>();
+  const decisions: NewDecision[] = [];
+  for (const [i, r] of rows.entries()) {
+    if (!r.value) throw new CliError(`item ${i + 1}: missing 'value'`);
+    const scope = normalizeScope(r.scope || d.scope);
+    const type = r.type || d.type;
+    const key = `${scope}|${r.value}|${type}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let ms: number;
+    try {
+      ms = parseDuration(r.duration || d.duration);
+    } catch (err) {
+      if (err instanceof DurationError) throw new CliError(`item ${i + 1}: ${err.message}`);
+      throw err;
+    }
+    if (ms <= 0) throw new CliError(`item ${i + 1}: the duration must be positive`);
+    const range = isIpScope(scope) ? ipRangeOf(r.value, `item ${i + 1}: `) : null;
+    decisions.push({ type, scope, value: r.value, origin: 'cscli-import', scenario: r.reason || d.reason, until: now + ms, simulated: false, range });
+  }
+  if (decisions.length === 0) throw new CliError('no decisions found');
+  for (let i = 0; i < decisions.length; i += d.batch) {
+    const batch = decisions.slice(i, i + d.batch);
+    const scenario = `import ${d.input}: ${batch.length} IPs`;
+    await insertAlerts(db, [{ ...manualAlert(scenario, '', { scope: '', value: '' }, batch, now, batch.length), leakspeed: '' }], null, now);
+    progress?.(i + batch.length, decisions.length);
+  }
+  return decisions.length;
+}
+
+export const importCommand: LeafCommand = {
+  name: 'import',
+  summary: 'Import decisions from a file or pipe',
+  examples: ['lapis decisions import -i decisions.csv', 'lapis decisions import -i decisions.json', 'cat ips.txt | lapis decisions import -i - --format values --duration 12h'],
+  flags: {
+    input: { type: 'string', short: 'i', description: 'Input file (- for stdin)' },
+    duration: { type: 'string', short: 'd', description: 'Decision duration: 1h,4h,30m', defaultText: '4h' },
+    scope: { type: 'string', description: 'Decision scope: ip,range,username', defaultText: 'Ip' },
+    reason: { type: 'string', short: 'R', description: 'Decision reason', defaultText: 'manual' },
+    type: { type: 'string', short: 't', description: 'Decision type: ban,captcha,throttle', defaultText: 'ban' },
+    batch: { type: 'string', description: 'Split import in batches of N decisions (0 = 1,000)', defaultText: '0' },
+    format: { type: 'string', description: 'Input format: json, csv or values' },
+  },
+  args: { min: 0, max: 0 },
+  async run(ctx, _args, flags) {
+    const input = stringFlag(flags, 'input');
+    if (!input) throw new CliError('required flag(s) "input" not set');
+    const format = stringFlag(flags, 'format') ?? (input.endsWith('.json') ? 'json' : input.endsWith('.csv') ? 'csv' : undefined);
+    if (!format) throw new CliError('unable to guess format from file extension, please provide a format with --format flag');
+    let text: string;
+    try {
+      text = readFileSync(input === '-' ? 0 : input, 'utf8');
+    } catch (err) {
+      throw new CliError(`open ${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    }
+    ctx.out.line(`Parsing ${format}`);
+    const rows = parseImport(text, format);
+    if (rows.length > 1000) ctx.out.line(`You are about to add ${rows.length} decisions, this may take a while`);
+    const batchText = stringFlag(flags, 'batch') ?? '0';
+    if (!/^\d+$/.test(batchText)) throw new CliError(`invalid argument "${batchText}" for "--batch" flag: not a number`);
+    // one alert (one transaction) per batch; its decisions go in 1,000 per INSERT (store/decisions.ts)
+    const batch = Number(batchText) || 1000;
+    const tty = process.stderr.isTTY === true;
+    const progress = tty ? (done: number, total: number) => process.stderr.write(`\rimported ${done}/${total}${done === total ? '\n' : ''}`) : undefined;
+    const n = await withDb(ctx, (db) =>
+      decisionsImport(db, rows, {
+        duration: stringFlag(flags, 'duration') ?? '4h',
+        scope: stringFlag(flags, 'scope') ?? 'Ip',
+        reason: stringFlag(flags, 'reason') ?? 'manual',
+        type: stringFlag(flags, 'type') ?? 'ban',
+        batch,
+        input: input === '-' ? 'stdin' : input,
+      }, progress),
+    );
+    ctx.out.out(`Imported ${n} decisions`);
+  },
+};
