@@ -69,9 +69,9 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
     return {
       deps: { config, db, jwt, feed, graceMs: STREAM_GRACE_MS, profiles: new ProfileRunner(profiles, log), notifier },
       close: async () => {
+        await feed.stop();
         await stopRetention();
         await notifier?.close();
-        feed.stop();
         await db.destroy();
       },
     };

@@ -31,6 +31,7 @@ export class DecisionFeed {
   private queued: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastForget = 0;
+  private stopped = false;
   private readonly now: () => number;
 
   constructor(
@@ -64,12 +65,17 @@ export class DecisionFeed {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops following the store, once a catch-up in flight has finished (the store is closed next). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+    await this.queued?.catch(() => undefined);
   }
 
   /** Reads and applies every change committed before this call. */
   catchUp(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (!this.running) {
       this.running = this.run().finally(() => (this.running = undefined));
       return this.running;

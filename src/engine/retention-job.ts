@@ -47,6 +47,7 @@ const LEASE_MS = 3 * RETENTION_EVERY_MS;
 export function startRetention(db: Db, config: Config, graceMs: number, log?: Logger): () => Promise<void> {
   const holder = crypto.randomUUID();
   let running = false;
+  let current: Promise<void> | undefined;
   const tick = async () => {
     if (running) return;
     running = true;
@@ -60,10 +61,14 @@ export function startRetention(db: Db, config: Config, graceMs: number, log?: Lo
       running = false;
     }
   };
-  const timer = setInterval(() => void tick(), RETENTION_EVERY_MS);
+  const timer = setInterval(() => {
+    current = tick();
+  }, RETENTION_EVERY_MS);
   timer.unref();
   return async () => {
     clearInterval(timer);
+    // a pass in flight finishes before the store closes
+    await current;
     await releaseLease(db, 'retention', holder).catch(() => undefined);
   };
 }
