@@ -428,7 +428,7 @@ async function main(): Promise<void> {
     psql(`CREATE DATABASE ${pgDatabase}`);
     dbYaml = `db_config:\n  type: postgresql\n  host: 127.0.0.1\n  port: 5432\n  user: postgres\n  db_name: ${pgDatabase}\n  sslmode: disable\n`;
   }
-  writeFileSync(cfgPath, `api:\n  server:\n    listen_uri: 127.0.0.1:0\nconfig_paths:\n  data_dir: ${dataDir}\n${dbYaml}`);
+  writeFileSync(cfgPath, `api:\n  server:\n    listen_uri: 127.0.0.1:0\n  admin:\n    enabled: false\nconfig_paths:\n  data_dir: ${dataDir}\n${dbYaml}`);
   const config = loadConfig({ path: cfgPath, env: {} });
   await usingDb(config.db, async (db) => {
     await createMachine(db, { machineId: 'bench', passwordHash: await hashPassword(PASSWORD), isValidated: true });

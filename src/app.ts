@@ -1,12 +1,14 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { bouncerRoutes, machineRoutes } from './api/auth-hooks.js';
+import { adminRoutes, bouncerRoutes, machineRoutes } from './api/auth-hooks.js';
 import { installBodyParser } from './api/body.js';
 import { clientIp, clientIpPolicy } from './api/client-ip.js';
 import type { AppDeps } from './api/deps.js';
 import { installErrorHandler } from './api/errors.js';
 import { installFallbacks } from './api/fallbacks.js';
 import { alertRoutes } from './api/v1/alerts.js';
+import { allowlistAdminRoutes } from './api/v1/allowlists-admin.js';
+import { allowlistRoutes } from './api/v1/allowlists.js';
 import { decisionAdminRoutes } from './api/v1/decisions-admin.js';
 import { decisionRoutes } from './api/v1/decisions.js';
 import { machineSelfRoutes } from './api/v1/machine-self.js';
@@ -26,10 +28,10 @@ export interface BuildOptions {
   extraBouncerRoutes?: FastifyPluginAsync;
 }
 
-/** Builds the Local API. No listen: the server and the tests call it. */
-export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+/** What both listeners share: Fastify with our error handler, body parser, client-IP policy and gin's fallbacks. */
+function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInstance {
   const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
+    ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
     // one debug line per request from our own hook instead: at bouncer rates, two info lines each would cost more than the answer
     logController: new LogController({ disableRequestLogging: true }),
     // a bigger bound than any cap: the body parser enforces the real one after decompression
@@ -50,6 +52,12 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   installErrorHandler(app);
   installBodyParser(app, deps.config.server.max_body_bytes);
   installFallbacks(app);
+  return app;
+}
+
+/** Builds the Local API. No listen: the server and the tests call it. */
+export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = baseApp(deps, opts.logger);
   deps.metrics?.instrument(app);
 
   app.get('/health', async (_req, reply) =>
@@ -66,6 +74,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       await machineSelfRoutes(m, deps);
       await alertRoutes(m, deps);
       await decisionAdminRoutes(m, deps);
+      await allowlistRoutes(m, deps);
     }),
   );
   await app.register(
@@ -74,5 +83,12 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       if (opts.extraBouncerRoutes) await b.register(opts.extraBouncerRoutes);
     }),
   );
+  return app;
+}
+
+/** Builds the admin API (allowlists management), every route behind an admin key. No listen. */
+export async function buildAdminApp(deps: AppDeps, opts: { logger?: Logger | false } = {}): Promise<FastifyInstance> {
+  const app = baseApp(deps, opts.logger);
+  await app.register(adminRoutes(deps, async (a) => allowlistAdminRoutes(a, deps)));
   return app;
 }

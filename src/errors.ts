@@ -57,3 +57,9 @@ export class JwtAuthError extends LapisError {
     super(message);
   }
 }
+
+/** A name already taken, or a change the current state refuses (a list that still has subscribers). */
+export class StateConflictError extends LapisError {
+  readonly statusCode = 409;
+  readonly code = 'STATE_CONFLICT';
+}

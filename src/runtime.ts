@@ -3,6 +3,7 @@ import type { AppDeps } from './api/deps.js';
 import { JwtService, loadJwtSecret } from './auth/jwt.js';
 import type { Config } from './config/schema.js';
 import { DecisionFeed } from './engine/decision-feed.js';
+import { AllowlistCache } from './engine/allowlists.js';
 import { startRetention } from './engine/retention-job.js';
 import { openDb } from './store/db.js';
 import { ConfigError } from './config/load.js';
@@ -65,11 +66,19 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
     const jwt = new JwtService(loadJwtSecret(config.jwtSecret, config.dataDir));
     const feed = new DecisionFeed(db, { pollMs: opts.pollMs ?? FEED_POLL_MS, graceMs: STREAM_GRACE_MS, log });
     await feed.start();
+    const allowlists = new AllowlistCache(db, { pollMs: opts.pollMs ?? FEED_POLL_MS, graceMs: STREAM_GRACE_MS, log });
+    try {
+      await allowlists.start();
+    } catch (err) {
+      await feed.stop();
+      throw err;
+    }
     const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
     return {
-      deps: { config, db, jwt, feed, graceMs: STREAM_GRACE_MS, profiles: new ProfileRunner(profiles, log), notifier },
+      deps: { config, db, jwt, feed, allowlists, graceMs: STREAM_GRACE_MS, profiles: new ProfileRunner(profiles, log), notifier },
       close: async () => {
         await feed.stop();
+        await allowlists.stop();
         await stopRetention();
         await notifier?.close();
         await db.destroy();

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { buildApp } from './app.js';
+import { buildAdminApp, buildApp } from './app.js';
 import { listenerTlsOptions, tlsSettings } from './auth/tls.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
@@ -40,6 +40,8 @@ async function listenTls(app: FastifyInstance, options: TlsOptions, config: Conf
   return server;
 }
 
+const hostOf = (h: string) => (h.includes(':') ? `[${h}]` : h);
+
 export interface RunningServer {
   app: FastifyInstance;
   db: Db;
@@ -47,6 +49,8 @@ export interface RunningServer {
   url: string;
   /** The Prometheus endpoint, when enabled. */
   metricsUrl?: string | undefined;
+  /** The admin API, when enabled. */
+  adminUrl?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -71,6 +75,7 @@ export async function startServer(
     }
   }
   let app: FastifyInstance | undefined;
+  let admin: FastifyInstance | undefined;
   let https: HttpsServer | undefined;
   let port: number;
   try {
@@ -84,16 +89,24 @@ export async function startServer(
       const addr = app.server.address();
       port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
     }
+    if (config.admin.enabled) {
+      admin = await buildAdminApp(runtime.deps, { logger });
+      await admin.listen({ host: config.admin.listen.host, port: config.admin.listen.port });
+    }
   } catch (err) {
+    await admin?.close();
     await app?.close();
     metricsServer?.close();
     await runtime.close();
     throw err;
   }
-  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const host = hostOf(config.listen.host);
   const url = `${https ? 'https' : 'http'}://${host}:${port}`;
   logger.info({ url, db: config.db.type }, `Lapis Local API listening on ${host}:${port}`);
   let closing: Promise<void> | undefined;
+  const aaddr = admin?.server.address();
+  const adminUrl = aaddr && typeof aaddr === 'object' ? `http://${hostOf(config.admin.listen.host)}:${aaddr.port}` : undefined;
+  if (adminUrl) logger.info({ url: adminUrl }, `Lapis admin API listening on ${adminUrl.slice(7)}`);
   const maddr = metricsServer?.address();
   const metricsUrl = maddr && typeof maddr === 'object' ? `http://${config.prometheus.listen_addr}:${maddr.port}/metrics` : undefined;
   return {
@@ -101,9 +114,11 @@ export async function startServer(
     db,
     url,
     metricsUrl,
+    adminUrl,
     close: () =>
       (closing ??= (async () => {
         const stopped = https && new Promise((r) => https.close(r));
+        await admin?.close();
         await app.close();
         // what is left is idle keep-alive connections and clients that never finish a request
         https?.closeAllConnections();

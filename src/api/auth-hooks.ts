@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { adminAuthenticator } from '../auth/admin-key.js';
 import { bouncerAuthenticator } from '../auth/api-key.js';
+import type { AdminKey } from '../store/admin-keys.js';
 import { tlsBouncerAuthenticator } from '../auth/tls-identity.js';
 import { tlsAuthFor } from '../auth/tls.js';
 import { JwtAuthError } from '../errors.js';
@@ -72,6 +74,21 @@ export function bouncerRoutes(deps: AppDeps, routes: FastifyPluginAsync): Fastif
       const bouncer = await authenticate(req);
       if (!bouncer) return reply.code(403).send(FORBIDDEN);
       req.bouncer = bouncer;
+    });
+    await app.register(routes);
+  };
+}
+
+/** Admin API routes: an admin key in `x-api-key` (bouncer keys are refused). Every failure is 403 `access forbidden`. */
+export function adminRoutes(deps: AppDeps, routes: FastifyPluginAsync): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    app.decorateRequest('adminKey', null as unknown as AdminKey);
+    const authenticate = adminAuthenticator(deps.db);
+    app.addHook('onRequest', async (req, reply) => {
+      const key = req.headers['x-api-key'];
+      const found = await authenticate(typeof key === 'string' ? key : undefined);
+      if (!found) return reply.code(403).send(FORBIDDEN);
+      req.adminKey = found;
     });
     await app.register(routes);
   };

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { Db } from '../store/db.js';
 import type { DecisionFeed } from '../engine/decision-feed.js';
+import type { AllowlistCache } from '../engine/allowlists.js';
 import type { LapiMetrics } from '../metrics/lapi.js';
 import type { ProfileRunner } from '../engine/profiles.js';
 import type { NotificationDispatcher } from '../notify/index.js';
@@ -13,6 +14,8 @@ export interface AppDeps {
   jwt: JwtService;
   /** The in-memory decision index and what keeps it in step with the store. */
   feed: DecisionFeed;
+  /** The allowlists, in memory: what bouncers are not served and what alerts are dropped. */
+  allowlists: AllowlistCache;
   /** How long expired decisions stay available to stream deltas. */
   graceMs: number;
   /** Prometheus metrics, when `prometheus.enabled`. */

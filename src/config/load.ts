@@ -175,8 +175,8 @@ function validate(raw: unknown): RawConfig {
 }
 
 /** `host:port` as Go's net.SplitHostPort reads it; the port must be a decimal number up to 65535. */
-function parseListen(uri: string): { host: string; port: number } {
-  const fail = (why: string) => new ConfigError(`config: api.server.listen_uri: ${why} in '${uri}'`);
+function parseListen(uri: string, key = 'api.server.listen_uri'): { host: string; port: number } {
+  const fail = (why: string) => new ConfigError(`config: ${key}: ${why} in '${uri}'`);
   const colon = uri.lastIndexOf(':');
   if (colon < 0) throw fail('missing port');
   let host = uri.slice(0, colon);
@@ -298,6 +298,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       decision_bulk_size: Math.min(db.decision_bulk_size || 1000, 2000),
     },
     server: raw.api.server,
+    admin: {
+      enabled: raw.api.admin.enabled,
+      listen: parseListen(raw.api.admin.listen_uri, 'api.admin.listen_uri'),
+      organizationId: raw.api.admin.organization_id || undefined,
+    },
     client: { ...raw.api.client, credentials_path: raw.api.client.credentials_path ?? join(dataDir, 'local_api_credentials.yaml') },
     prometheus: raw.prometheus,
     logLevel: raw.api.server.log_level ?? raw.common.log_level ?? 'info',

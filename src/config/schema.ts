@@ -102,6 +102,14 @@ export const ServerSchema = Section({
   cors_allowed_origins: Ignored,
 });
 
+/** Lapis: the admin API (allowlists management, seed 003), on a listener of its own. */
+export const AdminSchema = Section({
+  enabled: Bool(true),
+  listen_uri: Str('127.0.0.1:8081'),
+  /** The `organization_id` objects carry; drawn once and kept in the database when unset. */
+  organization_id: Str(),
+});
+
 export const ClientSchema = Section({
   credentials_path: Str(),
   insecure_skip_verify: Bool(false),
@@ -141,6 +149,7 @@ export const ConfigSchema = Type.Object(
     api: Section({
       client: ClientSchema,
       server: ServerSchema,
+      admin: AdminSchema,
       cti: Ignored,
     }),
     prometheus: Section({
@@ -165,6 +174,8 @@ export interface Config {
   readonly listen: { readonly host: string; readonly port: number };
   readonly db: Readonly<DbConfig>;
   readonly server: Readonly<Static<typeof ServerSchema>>;
+  /** The admin API listener. */
+  readonly admin: { readonly enabled: boolean; readonly listen: { readonly host: string; readonly port: number }; readonly organizationId: string | undefined };
   readonly client: Readonly<Static<typeof ClientSchema> & { credentials_path: string }>;
   readonly prometheus: Readonly<RawConfig['prometheus']>;
   readonly logLevel: string;

@@ -73,6 +73,16 @@ class PrefixTable {
   }
 }
 
+/** What hides decisions from one bouncer: the allowlists that apply to it. */
+export interface Visibility {
+  hides(d: Decision): boolean;
+}
+
+/** Ranges whose visibility may have changed since a cursor. */
+export interface RangeFilter {
+  overlaps(r: IpRange): boolean;
+}
+
 export interface StreamDelta {
   new: Decision[];
   deleted: Decision[];
@@ -151,12 +161,12 @@ export class DecisionIndex {
     }
   }
 
-  /** Query mode: matching decisions with `until >= now`, no deduplication, ascending id. */
-  query(f: DecisionFilter, now: number): Decision[] {
+  /** Query mode: matching decisions with `until >= now`, no deduplication, ascending id; none that `view` hides. */
+  query(f: DecisionFilter, now: number, view?: Visibility | null): Decision[] {
     this.sweep(now - 1);
     const out: Decision[] = [];
     for (const d of this.candidates(f, now)) {
-      if (d.until >= now && matchesAttributes(f, d)) out.push(d);
+      if (d.until >= now && matchesAttributes(f, d) && !view?.hides(d)) out.push(d);
     }
     return out.length > 1 ? out.sort(byIdOrder) : out;
   }
@@ -174,7 +184,9 @@ export class DecisionIndex {
   }
 
   /** The longest active decision with d0's (value, type, scope) among those the filter keeps (ties: the newest). */
-  private bestActive(f: DecisionFilter, d0: Decision, now: number): Decision | undefined {
+  private bestActive(f: DecisionFilter, d0: Decision, now: number, view?: Visibility | null): Decision | undefined {
+    // visibility depends on the value alone: a hidden key has no best decision
+    if (view?.hides(d0)) return undefined;
     let best: Decision | undefined;
     for (const d of asList(this.byValue.get(d0.value))) {
       if (d.until <= now || d.type !== d0.type || d.scope !== d0.scope || !matchesAttributes(f, d)) continue;
@@ -187,18 +199,18 @@ export class DecisionIndex {
    * Stream `startup=true`: the best active decision per (value, type, scope) among those the filter
    * keeps. Nothing in `deleted`: a bouncer starting up holds nothing to delete.
    */
-  snapshot(f: DecisionFilter, now: number): StreamDelta {
+  snapshot(f: DecisionFilter, now: number, view?: Visibility | null): StreamDelta {
     this.sweep(now);
     const out: Decision[] = [];
     for (const b of this.byValue.values()) {
       if (!Array.isArray(b)) {
-        if (b.until > now && matchesAttributes(f, b)) out.push(b);
+        if (b.until > now && matchesAttributes(f, b) && !view?.hides(b)) out.push(b);
         continue;
       }
       // several decisions for one value: keep the best per (type, scope)
       const best: Decision[] = [];
       for (const d of b) {
-        if (d.until <= now || !matchesAttributes(f, d)) continue;
+        if (d.until <= now || !matchesAttributes(f, d) || view?.hides(d)) continue;
         const i = best.findIndex((x) => x.type === d.type && x.scope === d.scope);
         if (i < 0) best.push(d);
         else if (better(d, best[i])) best[i] = d;
@@ -212,13 +224,18 @@ export class DecisionIndex {
    * Stream delta since a cursor: `sinceSeq` is the last change sequence the bouncer was served and
    * `sinceTime` when. A key whose decisions changed gets its best active decision in `new`, or, when
    * none is left, its newly ended decisions in `deleted` (each once).
+   *
+   * `view` hides what the bouncer's allowlists cover, and `changed` holds the ranges whose allowlisting
+   * changed since the cursor: keys they overlap are sent again, in `new` when visible now, else their
+   * active decisions in `deleted` (the bouncer may hold them from before the allowlist).
    */
-  delta(f: DecisionFilter, sinceSeq: number, sinceTime: number, now: number): StreamDelta {
+  delta(f: DecisionFilter, sinceSeq: number, sinceTime: number, now: number, view?: Visibility | null, changed?: RangeFilter | null): StreamDelta {
     this.sweep(now);
     const touched = new Map<string, Decision[]>();
+    const keyOf = (d: Decision) => `${d.scope}\u0000${d.value}\u0000${d.type}`;
     const touch = (d: Decision) => {
       if (!matchesAttributes(f, d)) return;
-      const k = `${d.scope}\u0000${d.value}\u0000${d.type}`;
+      const k = keyOf(d);
       const list = touched.get(k);
       if (list) list.push(d);
       else touched.set(k, [d]);
@@ -232,13 +249,24 @@ export class DecisionIndex {
       if (d.until > now) break;
       if (d.seq <= sinceSeq && this.byId.get(d.id) === d) touch(d);
     }
+    // allowlist changes are rare: one pass over the active decisions finds the keys they affect
+    const flipped = new Set<string>();
+    if (changed) {
+      for (const d of this.activeDecisions(now)) {
+        if (!d.range || !changed.overlaps(d.range) || !matchesAttributes(f, d)) continue;
+        const k = keyOf(d);
+        flipped.add(k);
+        if (!touched.get(k)?.includes(d)) touch(d);
+      }
+    }
     const out: StreamDelta = { new: [], deleted: [] };
-    for (const list of touched.values()) {
-      const best = this.bestActive(f, list[0]!, now);
+    for (const [k, list] of touched) {
+      const best = this.bestActive(f, list[0]!, now, view);
       if (best) {
-        if (best.seq > sinceSeq || list.some((d) => d.until <= now)) out.new.push(best);
+        if (best.seq > sinceSeq || flipped.has(k) || list.some((d) => d.until <= now)) out.new.push(best);
       } else {
-        for (const d of list) if (d.until <= now) out.deleted.push(d);
+        const hiddenNow = flipped.has(k);
+        for (const d of list) if (d.until <= now || hiddenNow) out.deleted.push(d);
       }
     }
     out.new.sort(byIdOrder);

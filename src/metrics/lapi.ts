@@ -27,6 +27,9 @@ export class LapiMetrics {
   /** Lapis: notifications dropped because a notifier's queue was full. */
   readonly notificationsDropped = new Counter({ name: 'lapis_notifications_dropped_total', help: 'Alerts not notified because the queue was full', labelNames: ['notifier'], registers: [this.registry] });
 
+  /** Lapis: alerts and decisions dropped at ingestion because an allowlist covers their value. */
+  readonly allowlisted = new Counter({ name: 'lapis_allowlisted_total', help: 'Alerts and decisions dropped at ingestion by an allowlist', labelNames: ['what', 'machine'], registers: [this.registry] });
+
   constructor(version: string, feed: DecisionFeed, db: Db) {
     this.info.set({ version }, 1);
     new Gauge({

@@ -15,13 +15,14 @@ export const DECISION_BATCH = 1000;
 /** Id lists in `IN (…)` are cut to this size for the same reason. */
 export const ID_BATCH = 5000;
 
-function rangeFromRow(r: DecisionRow): IpRange | null {
-  if (r.ip_size !== 4 && r.ip_size !== 16) return null;
-  const start = BigInt(`0x${r.start_ip}`);
-  const end = r.end_ip === r.start_ip ? start : BigInt(`0x${r.end_ip}`);
+/** The range stored as fixed-width hex bounds, or null for scopes that are not IPs. */
+export function rangeFromBounds(ipSize: number, startHex: string, endHex: string): IpRange | null {
+  if (ipSize !== 4 && ipSize !== 16) return null;
+  const start = BigInt(`0x${startHex}`);
+  const end = endHex === startHex ? start : BigInt(`0x${endHex}`);
   const span = end - start + 1n;
-  const prefix = r.ip_size * 8 - (span.toString(2).length - 1);
-  return { size: Number(r.ip_size) as 4 | 16, start, end, prefix };
+  const prefix = ipSize * 8 - (span.toString(2).length - 1);
+  return { size: ipSize as 4 | 16, start, end, prefix };
 }
 
 /**
@@ -51,7 +52,7 @@ export function toDecision(r: DecisionRow): Decision {
     value: r.value,
     origin: intern(r.origin),
     simulated: Boolean(Number(r.simulated)),
-    range: rangeFromRow(r),
+    range: rangeFromBounds(Number(r.ip_size), r.start_ip, r.end_ip),
   };
 }
 
@@ -191,6 +192,30 @@ export async function activeDecisionIds(db: Q, f: DecisionDeleteFilter, now: num
     q = f.contains ? q.where('start_ip', '<=', lo).where('end_ip', '>=', hi) : q.where('start_ip', '>=', lo).where('end_ip', '<=', hi);
   }
   return (await q.execute()).map((r) => Number(r.id));
+}
+
+/**
+ * Ids of the active decisions (simulated included, any origin) whose IP or range overlaps one of `ranges`:
+ * CIDR blocks overlap exactly when one contains the other, which is how allowlists match.
+ */
+export async function activeDecisionIdsOverlapping(db: Q, ranges: readonly IpRange[], now: number): Promise<number[]> {
+  const ids = new Set<number>();
+  for (let i = 0; i < ranges.length; i += 100) {
+    const rows = await db
+      .selectFrom('decisions')
+      .select('id')
+      .where('until', '>', now)
+      .where((eb) =>
+        eb.or(
+          ranges.slice(i, i + 100).map((r) =>
+            eb.and([eb('ip_size', '=', r.size), eb('start_ip', '<=', boundHex(r.size, r.end)), eb('end_ip', '>=', boundHex(r.size, r.start))]),
+          ),
+        ),
+      )
+      .execute();
+    for (const r of rows) ids.add(Number(r.id));
+  }
+  return [...ids];
 }
 
 /** Expires decisions in their own transaction; returns how many changed. */

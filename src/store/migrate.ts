@@ -3,6 +3,7 @@ import * as m0001 from './migrations/20261123-0001-machines-bouncers.js';
 import * as m0002 from './migrations/20261123-0002-alerts-decisions.js';
 import * as m0003 from './migrations/20261123-0003-leases.js';
 import * as m0004 from './migrations/20261123-0004-usage-metrics.js';
+import * as m0005 from './migrations/20261201-0005-allowlists.js';
 
 /** Every migration, in order. Names are timestamped; a merged migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261123-0002-alerts-decisions': m0002,
   '20261123-0003-leases': m0003,
   '20261123-0004-usage-metrics': m0004,
+  '20261201-0005-allowlists': m0005,
 };
 
 /**

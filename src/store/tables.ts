@@ -126,6 +126,59 @@ export interface ConfigItemTable {
   value: string;
 }
 
+export interface AllowlistTable {
+  /** Opaque: 24 hex digits, time-ordered. */
+  id: string;
+  name: string;
+  description: string;
+  created_at: number;
+  updated_at: number | null;
+}
+
+export interface AllowlistItemTable {
+  id: string;
+  allowlist_id: string;
+  /** As entered (trimmed). */
+  value: string;
+  /** `ip` or `range`. */
+  scope: string;
+  description: string;
+  created_at: number;
+  updated_at: number | null;
+  /** JSON `{source_type, identifier}`. */
+  created_by: string;
+  updated_by: string | null;
+  /** Null: never expires. */
+  expires_at: number | null;
+  ip_size: number;
+  start_ip: string;
+  end_ip: string;
+}
+
+export interface AllowlistSubscriberTable {
+  allowlist_id: string;
+  /** `org`, `engine`, `remediation_component_integration` or `tag`. */
+  entity_type: string;
+  entity_id: string;
+  created_at: number;
+}
+
+export interface EntityTagTable {
+  /** `machine` or `bouncer`. */
+  kind: string;
+  name: string;
+  tag: string;
+}
+
+export interface AdminKeyTable {
+  id: Generated<number>;
+  name: string;
+  /** SHA-512 hex of the key, as bouncer keys. */
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
 export interface Tables {
   machines: MachineTable;
   bouncers: BouncerTable;
@@ -135,6 +188,11 @@ export interface Tables {
   counters: CounterTable;
   leases: LeaseTable;
   metrics: MetricTable;
+  allowlists: AllowlistTable;
+  allowlist_items: AllowlistItemTable;
+  allowlist_subscribers: AllowlistSubscriberTable;
+  entity_tags: EntityTagTable;
+  admin_keys: AdminKeyTable;
 }
 
 export type MachineRow = Selectable<MachineTable>;

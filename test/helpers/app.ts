@@ -5,7 +5,7 @@ import type { TestContext } from 'node:test';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { freshDbConfig } from './dialect.js';
-import { buildApp } from '../../src/app.js';
+import { buildAdminApp, buildApp } from '../../src/app.js';
 import type { JwtService } from '../../src/auth/jwt.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -20,6 +20,8 @@ export interface TestApp {
   dir: string;
   jwt: JwtService;
   feed: DecisionFeed;
+  /** The admin API (allowlists), on the same runtime. */
+  admin: FastifyInstance;
 }
 
 /** A fresh temp dir, removed when the test ends. */
@@ -36,12 +38,15 @@ export function testConfig(dir: string, yaml = '', env: NodeJS.ProcessEnv = {}):
   return loadConfig({ path, env: { LAPIS_DATA_DIR: join(dir, 'data'), ...env } });
 }
 
-/** Adds a fresh database of the run's engine to a config text (see helpers/dialect.ts); SQLite needs nothing. */
+/**
+ * Adds a fresh database of the run's engine to a config text (see helpers/dialect.ts; SQLite needs nothing),
+ * and puts the admin listener on a free port unless the text says where: tests run side by side.
+ */
 export function withTestDb(yaml = ''): string {
   const db = freshDbConfig();
-  if (!db) return yaml;
-  const doc = (parseYaml(yaml) ?? {}) as { db_config?: Record<string, unknown> };
-  doc.db_config = { ...(doc.db_config ?? {}), ...db };
+  const doc = (parseYaml(yaml) ?? {}) as { db_config?: Record<string, unknown>; api?: { admin?: Record<string, unknown> } };
+  if (db) doc.db_config = { ...(doc.db_config ?? {}), ...db };
+  doc.api = { ...(doc.api ?? {}), admin: { listen_uri: '127.0.0.1:0', ...(doc.api?.admin ?? {}) } };
   return stringifyYaml(doc);
 }
 
@@ -59,11 +64,14 @@ export async function buildTestApp(
   const config = testDbConfig(dir, opts.yaml, opts.env);
   const runtime = await openRuntime(config);
   const app = await buildApp(runtime.deps, { extraBouncerRoutes: opts.extraBouncerRoutes });
+  const admin = await buildAdminApp(runtime.deps);
   await app.ready();
+  await admin.ready();
   t.after(async () => {
+    await admin.close();
     await app.close();
     await runtime.close();
   });
   const { db, jwt, feed } = runtime.deps;
-  return { app, db, config, dir, jwt, feed };
+  return { app, db, config, dir, jwt, feed, admin };
 }

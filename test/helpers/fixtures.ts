@@ -4,6 +4,7 @@ import { createMachine } from '../../src/store/machines.js';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import type { TestApp } from './app.js';
+import { createAdminKey } from '../../src/store/admin-keys.js';
 
 export const UA = 'crowdsec/v1.7.8-linux';
 
@@ -74,4 +75,10 @@ export async function bouncerGet(t: TestApp, key: string, url: string, headers: 
 /** Replaces durations (which depend on the clock) by a marker, for exact comparisons. */
 export function stripDurations(body: string): string {
   return body.replace(/"duration":"-?[0-9hms.]+"/g, '"duration":"D"');
+}
+
+/** An admin API key, as `lapis apikeys add` makes one. */
+export async function addAdminKey(t: TestApp, name = 'test-key-for-monitoring', key = 'an-admin-key-0123456789abcdef') {
+  await createAdminKey(t.db, name, hashApiKey(key));
+  return key;
 }

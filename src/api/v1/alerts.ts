@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isIpScope } from '../../domain/scope.js';
 import { parseAlertFilter } from '../../domain/alert-filter.js';
 import { parseIpOrRange, parseIp, rangeContains, type IpRange } from '../../domain/ip-range.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
@@ -32,6 +33,47 @@ function emptyOk(reply: FastifyReply) {
   return reply.code(200).type('text/plain; charset=utf-8').send('');
 }
 
+/**
+ * An agent's alert (one without decisions) whose source an allowlist of this machine covers is dropped
+ * before profiles see it, as upstream: not stored, not notified. Alerts that come with their decisions
+ * (cscli, `--bypass-allowlist`) are kept as sent.
+ */
+function dropAllowlisted(req: FastifyRequest, deps: AppDeps, alerts: NewAlert[], now: number): NewAlert[] {
+  const view = deps.allowlists.viewFor({ kind: 'machine', name: req.machineId }, now);
+  if (!view) return alerts;
+  return alerts.filter((a) => {
+    if (a.decisions.length > 0 || !isIpScope(a.source.scope)) return true;
+    const range = rangeOrNull(a.source.value);
+    const reasons = range ? view.reasons(range, now) : [];
+    if (reasons.length === 0) return true;
+    req.log.info({ machine: req.machineId, scenario: a.scenario, value: a.source.value, allowlisted_by: reasons }, 'alert dropped: its source is allowlisted');
+    deps.metrics?.allowlisted.inc({ what: 'alert', machine: req.machineId });
+    return false;
+  });
+}
+
+/** Decisions profiles gave for an allowlisted value (a range around the source, say) are dropped too. */
+function dropAllowlistedDecisions(req: FastifyRequest, deps: AppDeps, alerts: NewAlert[], now: number): void {
+  const view = deps.allowlists.viewFor({ kind: 'machine', name: req.machineId }, now);
+  if (!view) return;
+  for (const a of alerts) {
+    const kept = a.decisions.filter((d) => !(d.range && view.ranges.overlaps(d.range)));
+    const dropped = a.decisions.length - kept.length;
+    if (dropped === 0) continue;
+    req.log.info({ machine: req.machineId, scenario: a.scenario, dropped }, 'decisions dropped: their value is allowlisted');
+    deps.metrics?.allowlisted.inc({ what: 'decision', machine: req.machineId }, dropped);
+    a.decisions = kept;
+  }
+}
+
+function rangeOrNull(value: string): IpRange | null {
+  try {
+    return parseIpOrRange(value);
+  } catch {
+    return null;
+  }
+}
+
 /** Alerts, for machines (JWT). Deletion also requires a trusted client IP. */
 export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const trusted: IpRange[] = deps.config.server.trusted_ips.map(parseIpOrRange);
@@ -43,9 +85,11 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.post('/v1/alerts', async (req, reply) => {
     const now = Date.now();
-    const alerts = parseAlerts(req.body, now);
+    const alerts = dropAllowlisted(req, deps, parseAlerts(req.body, now), now);
     // profiles give decisions to the alerts that come without, and choose notifications
+    const bare = alerts.filter((a) => a.decisions.length === 0);
     const { notify } = await deps.profiles.apply(deps.db, alerts, now);
+    dropAllowlistedDecisions(req, deps, bare, now);
     const { ids, uuids } = await insertAlerts(deps.db, alerts, req.machineId, now);
     // bouncers see the new decisions as soon as the agent has its answer
     await deps.feed.catchUp();

@@ -19,7 +19,8 @@ export async function decisionRoutes(app: FastifyInstance, deps: AppDeps): Promi
     url: '/v1/decisions',
     handler: async (req, reply) => {
       const now = Date.now();
-      const found = index.query(parseDecisionFilter(req.query as Query), now);
+      const view = deps.allowlists.viewFor({ kind: 'bouncer', name: req.bouncer.name }, now);
+      const found = index.query(parseDecisionFilter(req.query as Query), now, view);
       (found.length > 0 ? deps.metrics?.decisionsOk : deps.metrics?.decisionsKo)?.inc({ bouncer: req.bouncer.name });
       if (req.method === 'HEAD') return reply.code(200).type('text/plain; charset=utf-8').send('');
       const b = req.bouncer;
@@ -44,7 +45,11 @@ export async function decisionRoutes(app: FastifyInstance, deps: AppDeps): Promi
       const now = Date.now();
       const seq = deps.feed.servedSeq;
       const fresh = q.startup === 'true' || cursor.seq === null || cursor.lastPull === null || cursor.lastPull < now - deps.graceMs;
-      const out = fresh ? index.snapshot(filter, now) : index.delta(filter, cursor.seq!, cursor.lastPull!, now);
+      // what the bouncer's allowlists cover is never served; what they started or stopped covering is sent again
+      const view = deps.allowlists.viewFor({ kind: 'bouncer', name: req.bouncer.name }, now);
+      const out = fresh
+        ? index.snapshot(filter, now, view)
+        : index.delta(filter, cursor.seq!, cursor.lastPull!, now, view, deps.allowlists.changedSince(cursor.lastPull!, now));
       // the cursor moves only once the answer exists; a store error here is a 500 and the cursor stays
       await setStreamCursor(deps.db, req.bouncer.id, seq, now);
       return reply.type('application/json').send(Readable.from(streamBodyChunks(out.new, out.deleted, now), { objectMode: false }));
