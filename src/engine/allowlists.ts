@@ -6,22 +6,18 @@ import {
   listsCovering,
   matchingItems,
   RangeSet,
+  baseName,
   rangeKey,
+  subscriptionCovers,
   reasonOf,
   type AllowlistState,
   type Entity,
+  type Subscriber,
 } from '../domain/allowlist.js';
 import type { Decision } from '../domain/decision.js';
 import type { IpRange } from '../domain/ip-range.js';
 import { allowlistsVersion, loadAllowlistState } from '../store/allowlists.js';
 import type { Db } from '../store/db.js';
-
-/**
- * How far back a stream delta looks for allowlist changes, beyond its cursor: another node applies a
- * change up to one poll later than the node that made it, so a pull served in between must not
- * count as having seen it. Re-sending a decision (in `new` or `deleted`) is harmless; missing one is not.
- */
-export const CHANGE_SLACK_MS = 5000;
 
 /** What one machine or bouncer is covered by: the live items of the lists that apply to it. */
 export class AllowlistView {
@@ -46,9 +42,29 @@ export class AllowlistView {
   }
 }
 
+/** Who one list applied to at some point: its subscriptions, and the members of the tags among them. */
+interface Coverage {
+  subscribers: readonly Subscriber[];
+  /** `kind:name` of the machines and bouncers holding each tag the list is subscribed through. */
+  members: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+function covers(c: Coverage | undefined, e: Entity): boolean {
+  if (!c) return false;
+  const names = e.kind === 'bouncer' ? [e.name, baseName(e.name)] : [e.name];
+  const tags = new Set<string>();
+  for (const [tag, who] of c.members) if (names.some((n) => who.has(`${e.kind}:${n}`))) tags.add(tag);
+  return c.subscribers.some((s) => subscriptionCovers(s, e, tags));
+}
+
+/** An item whose effect changed: what it covered, and who its list applied to before and after. */
 interface ChangeEvent {
   at: number;
+  /** The allowlists version (the store's counter) whose load showed the change. */
+  version: number;
   range: IpRange;
+  before: Coverage | undefined;
+  after: Coverage | undefined;
 }
 
 /**
@@ -60,7 +76,7 @@ interface ChangeEvent {
 export class AllowlistCache {
   private state: AllowlistState = EMPTY_STATE;
   private version = -1;
-  private signatures = new Map<string, { sig: string; range: IpRange }>();
+  private signatures = new Map<string, Signed>();
   private events: ChangeEvent[] = [];
   private views = new Map<string, AllowlistView | null>();
   /** The next time an item expires: views are rebuilt then. */
@@ -116,7 +132,7 @@ export class AllowlistCache {
     if (version === this.version) return;
     const state = await loadAllowlistState(this.db);
     const now = this.now();
-    this.record(state, now);
+    this.record(state, version, now);
     this.state = state;
     this.version = version;
     this.views.clear();
@@ -124,12 +140,13 @@ export class AllowlistCache {
   }
 
   /** Notes every item whose effect differs from the last load (all of them at the first load). */
-  private record(state: AllowlistState, now: number): void {
+  private record(state: AllowlistState, version: number, now: number): void {
     const next = signatures(state);
     for (const [id, s] of next) {
-      if (this.signatures.get(id)?.sig !== s.sig) this.events.push({ at: now, range: s.range });
+      const prev = this.signatures.get(id);
+      if (prev?.sig !== s.sig) this.events.push({ at: now, version, range: s.range, before: prev?.coverage, after: s.coverage });
     }
-    for (const [id, s] of this.signatures) if (!next.has(id)) this.events.push({ at: now, range: s.range });
+    for (const [id, s] of this.signatures) if (!next.has(id)) this.events.push({ at: now, version, range: s.range, before: s.coverage, after: undefined });
     this.signatures = next;
     const horizon = now - this.opts.graceMs;
     if (this.events.length > 0 && this.events[0]!.at < horizon) this.events = this.events.filter((e) => e.at >= horizon);
@@ -157,16 +174,26 @@ export class AllowlistCache {
     return instanceWideLists(this.state);
   }
 
+  /** The allowlists version this node serves: a stream cursor records it. */
+  get servedVersion(): number {
+    return Math.max(this.version, 0);
+  }
+
   /**
-   * Ranges whose allowlisting may have changed after `since` (with CHANGE_SLACK_MS of margin): items
-   * added, removed or re-subscribed, and items that expired. Null when there are none.
+   * Ranges whose allowlisting for this entity may have changed since a stream cursor (the allowlists
+   * version and the time it was served): items added, removed or re-subscribed after that version, of
+   * lists that applied to the entity before or after the change, and items that expired since. The
+   * version is the store's, so a cursor written by another node is read right. Null when there are none.
    */
-  changedSince(since: number, now = this.now()): RangeSet | null {
-    const from = since - CHANGE_SLACK_MS;
+  changedSince(e: Entity, sinceVersion: number, sinceTime: number, now = this.now()): RangeSet | null {
     const out: IpRange[] = [];
-    for (let i = this.events.length - 1; i >= 0 && this.events[i]!.at > from; i--) out.push(this.events[i]!.range);
+    for (let i = this.events.length - 1; i >= 0 && this.events[i]!.version > sinceVersion; i--) {
+      const ev = this.events[i]!;
+      if (covers(ev.before, e) || covers(ev.after, e)) out.push(ev.range);
+    }
     for (const item of this.state.items) {
-      if (item.expiresAt !== null && item.expiresAt > from && item.expiresAt <= now) out.push(item.range);
+      if (item.expiresAt === null || item.expiresAt <= sinceTime || item.expiresAt > now) continue;
+      if (covers(this.signatures.get(item.id)?.coverage, e)) out.push(item.range);
     }
     return out.length === 0 ? null : new RangeSet(out);
   }
@@ -182,24 +209,38 @@ function nextExpiry(state: AllowlistState, now: number): number {
  * What decides an item's effect: its range, its expiry, and who its list applies to (the list's
  * subscriptions, with the members of the tags it is subscribed through).
  */
-function signatures(state: AllowlistState): Map<string, { sig: string; range: IpRange }> {
-  const members = new Map<string, string[]>();
+interface Signed {
+  sig: string;
+  range: IpRange;
+  coverage: Coverage;
+}
+
+function signatures(state: AllowlistState): Map<string, Signed> {
+  const members = new Map<string, Set<string>>();
   for (const t of state.tags) {
     const m = members.get(t.tag);
-    if (m) m.push(`${t.kind}:${t.name}`);
-    else members.set(t.tag, [`${t.kind}:${t.name}`]);
+    if (m) m.add(`${t.kind}:${t.name}`);
+    else members.set(t.tag, new Set([`${t.kind}:${t.name}`]));
   }
-  const bySubs = new Map<string, string[]>();
+  const byList = new Map<string, { who: string[]; coverage: { subscribers: Subscriber[]; members: Map<string, ReadonlySet<string>> } }>();
   for (const s of state.subscribers) {
-    const who = s.entityType === 'tag' ? `tag:${s.entityId}=${(members.get(s.entityId) ?? []).sort().join(',')}` : `${s.entityType}:${s.entityId}`;
-    const list = bySubs.get(s.allowlistId);
-    if (list) list.push(who);
-    else bySubs.set(s.allowlistId, [who]);
+    let entry = byList.get(s.allowlistId);
+    if (!entry) byList.set(s.allowlistId, (entry = { who: [], coverage: { subscribers: [], members: new Map() } }));
+    entry.coverage.subscribers.push(s);
+    if (s.entityType === 'tag') {
+      const m = members.get(s.entityId) ?? new Set<string>();
+      entry.coverage.members.set(s.entityId, m);
+      entry.who.push(`tag:${s.entityId}=${[...m].sort().join(',')}`);
+    } else {
+      entry.who.push(`${s.entityType}:${s.entityId}`);
+    }
   }
-  const out = new Map<string, { sig: string; range: IpRange }>();
+  const nobody: Coverage = { subscribers: [], members: new Map() };
+  const out = new Map<string, Signed>();
   for (const i of state.items) {
-    const subs = (bySubs.get(i.allowlistId) ?? []).sort().join('|');
-    out.set(i.id, { sig: `${rangeKey(i.range)}#${i.expiresAt}#${subs}`, range: i.range });
+    const entry = byList.get(i.allowlistId);
+    const subs = entry ? entry.who.sort().join('|') : '';
+    out.set(i.id, { sig: `${rangeKey(i.range)}#${i.expiresAt}#${subs}`, range: i.range, coverage: entry?.coverage ?? nobody });
   }
   return out;
 }

@@ -253,11 +253,9 @@ export class DecisionIndex {
     const flipped = new Set<string>();
     if (changed) {
       for (const d of this.activeDecisions(now)) {
-        if (!d.range || !changed.overlaps(d.range) || !matchesAttributes(f, d)) continue;
-        const k = keyOf(d);
-        flipped.add(k);
-        if (!touched.get(k)?.includes(d)) touch(d);
+        if (d.range && changed.overlaps(d.range) && !touched.get(keyOf(d))?.includes(d)) touch(d);
       }
+      for (const [k, list] of touched) if (list[0]!.range && changed.overlaps(list[0]!.range)) flipped.add(k);
     }
     const out: StreamDelta = { new: [], deleted: [] };
     for (const [k, list] of touched) {
@@ -265,8 +263,9 @@ export class DecisionIndex {
       if (best) {
         if (best.seq > sinceSeq || flipped.has(k) || list.some((d) => d.until <= now)) out.new.push(best);
       } else {
-        const hiddenNow = flipped.has(k);
-        for (const d of list) if (d.until <= now || hiddenNow) out.deleted.push(d);
+        // a key just hidden sends its decisions; one hidden all along was never served, so its ends are not news
+        const justHidden = flipped.has(k);
+        for (const d of list) if (justHidden || (d.until <= now && !view?.hides(d))) out.deleted.push(d);
       }
     }
     out.new.sort(byIdOrder);

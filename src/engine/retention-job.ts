@@ -4,6 +4,7 @@ import { parseDuration } from '../domain/duration.js';
 import type { Db } from '../store/db.js';
 import { releaseLease, tryLease } from '../store/leases.js';
 import { flushUsageMetrics } from '../store/usage-metrics.js';
+import { purgeExpiredItems } from '../store/allowlists.js';
 import { autodeleteBouncers, autodeleteMachines, flushAlerts, purgeDetachedDecisions } from '../store/retention.js';
 
 /** As upstream, the flush runs every minute. */
@@ -15,6 +16,7 @@ export interface RetentionReport {
   bouncers: number;
   machines: number;
   metrics: number;
+  allowlistItems: number;
 }
 
 const ms = (d: string | undefined) => (d === undefined ? null : parseDuration(d));
@@ -22,7 +24,7 @@ const ms = (d: string | undefined) => (d === undefined ? null : parseDuration(d)
 /** One pass of `db_config.flush`, plus the purge of expired decisions every stream has had time to see. */
 export async function runRetention(db: Db, config: Config, graceMs: number, now = Date.now()): Promise<RetentionReport> {
   const flush = config.db.flush;
-  const report: RetentionReport = { alerts: 0, decisions: 0, bouncers: 0, machines: 0, metrics: 0 };
+  const report: RetentionReport = { alerts: 0, decisions: 0, bouncers: 0, machines: 0, metrics: 0, allowlistItems: 0 };
   if (flush) {
     report.alerts = await flushAlerts(db, { maxAgeMs: ms(flush.max_age), maxItems: flush.max_items ?? null }, now);
     const b = flush.bouncers_autodelete ?? {};
@@ -33,6 +35,8 @@ export async function runRetention(db: Db, config: Config, graceMs: number, now 
     if (a.cert) report.machines += await autodeleteMachines(db, 'tls', now - parseDuration(a.cert));
   }
   report.decisions = await purgeDetachedDecisions(db, now - graceMs);
+  // expired items are hidden at once; their rows go once every stream has had time to hear of the expiry
+  report.allowlistItems = await purgeExpiredItems(db, now - graceMs);
   report.metrics = await flushUsageMetrics(db, now - (ms(flush?.metrics_max_age) ?? 7 * 86_400_000));
   return report;
 }
@@ -54,7 +58,7 @@ export function startRetention(db: Db, config: Config, graceMs: number, log?: Lo
     try {
       if (!(await tryLease(db, 'retention', holder, LEASE_MS))) return;
       const r = await runRetention(db, config, graceMs);
-      if (r.alerts + r.decisions + r.bouncers + r.machines + r.metrics > 0) log?.info(r, 'retention pass');
+      if (r.alerts + r.decisions + r.bouncers + r.machines + r.metrics + r.allowlistItems > 0) log?.info(r, 'retention pass');
     } catch (err) {
       log?.error({ err }, 'retention pass failed');
     } finally {

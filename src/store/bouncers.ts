@@ -76,6 +76,7 @@ export async function createBouncer(db: Q, b: NewBouncer, now = Date.now()): Pro
         created_at: now,
         updated_at: now,
         stream_seq: null,
+        stream_allowlists: null,
       })
       .execute();
   } catch (err) {
@@ -124,8 +125,8 @@ export async function setLastPull(db: Q, id: number, at: number): Promise<void> 
 }
 
 /** Moves a bouncer's stream cursor after a successful pull. */
-export async function setStreamCursor(db: Q, id: number, seq: number, at: number): Promise<void> {
-  await db.updateTable('bouncers').set({ last_pull: at, stream_seq: seq }).where('id', '=', id).execute();
+export async function setStreamCursor(db: Q, id: number, seq: number, at: number, allowlists: number): Promise<void> {
+  await db.updateTable('bouncers').set({ last_pull: at, stream_seq: seq, stream_allowlists: allowlists }).where('id', '=', id).execute();
 }
 
 /** Deletes a bouncer and the `name@ip` rows auto-created from it. Returns how many rows went. */
@@ -145,10 +146,12 @@ export async function deleteBouncersById(db: Q, ids: number[]): Promise<number> 
 }
 
 /** A bouncer's stream cursor, read fresh: another node may have moved it. */
-export async function getStreamCursor(db: Q, id: number): Promise<{ seq: number | null; lastPull: number | null }> {
-  const r = await db.selectFrom('bouncers').select(['stream_seq', 'last_pull']).where('id', '=', id).executeTakeFirst();
+export async function getStreamCursor(db: Q, id: number): Promise<{ seq: number | null; lastPull: number | null; allowlists: number }> {
+  const r = await db.selectFrom('bouncers').select(['stream_seq', 'last_pull', 'stream_allowlists']).where('id', '=', id).executeTakeFirst();
   return {
     seq: r?.stream_seq == null ? null : Number(r.stream_seq),
     lastPull: r?.last_pull == null ? null : Number(r.last_pull),
+    // a cursor from before allowlists existed has heard of none of their changes
+    allowlists: r?.stream_allowlists == null ? 0 : Number(r.stream_allowlists),
   };
 }

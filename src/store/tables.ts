@@ -45,6 +45,8 @@ export interface BouncerTable {
   created_at: number;
   updated_at: number;
   stream_seq: number | null;
+  /** The allowlists version its last stream pull was served with. */
+  stream_allowlists: number | null;
 }
 
 export interface AlertTable {

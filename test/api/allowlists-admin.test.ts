@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { buildTestApp } from '../helpers/app.js';
+import { adminClient, type Json } from '../helpers/admin.js';
 import { addAdminKey, addBouncer, addMachine, bouncerGet } from '../helpers/fixtures.js';
 
 const ID = /^[0-9a-f]{24}$/;
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-type Json = Record<string, unknown>;
-
 async function setup(t: Parameters<typeof buildTestApp>[0]) {
   const ta = await buildTestApp(t);
   const key = await addAdminKey(ta);
-  const call = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}) => {
-    const res = await ta.admin.inject({
-      method,
-      url,
-      headers: { 'x-api-key': key, 'content-type': 'application/json', ...headers },
-      ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
-    });
-    return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) as Json };
-  };
-  return { ta, key, call };
+  return { ta, key, call: adminClient(ta, key) };
 }
 
 /** The allowlist object of seed 003, field by field: same keys in the same order, same types. */

@@ -6,19 +6,7 @@ import { test } from 'node:test';
 import { loadProfiles } from '../../src/config/profiles.js';
 import { buildTestApp, tempDir } from '../helpers/app.js';
 import { addBouncer, addMachine, bouncerGet, login, pushAlerts } from '../helpers/fixtures.js';
-import { fixture } from '../helpers/fixture-files.js';
-
-/** The real crowdsec 1.4.6 agent's payload for an ssh brute force (no decisions), re-dated to now. */
-function agentAlerts(ip = '1.1.1.172'): Record<string, unknown>[] {
-  const alerts = fixture<Record<string, unknown>[]>('crowdsec-1.4.6-ssh-bf-alerts.json');
-  const now = Date.now();
-  return alerts.map((a) => ({
-    ...a,
-    start_at: new Date(now - 5000).toISOString(),
-    stop_at: new Date(now).toISOString(),
-    source: { ...(a.source as object), ip, value: ip },
-  }));
-}
+import { agentAlerts } from '../helpers/fixture-files.js';
 
 const ESCALATION = `name: escalating_ban
 filters:

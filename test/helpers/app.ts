@@ -10,6 +10,7 @@ import type { JwtService } from '../../src/auth/jwt.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { DecisionFeed } from '../../src/engine/decision-feed.js';
+import type { AllowlistCache } from '../../src/engine/allowlists.js';
 import { openRuntime } from '../../src/runtime.js';
 import type { Db } from '../../src/store/db.js';
 
@@ -22,6 +23,7 @@ export interface TestApp {
   feed: DecisionFeed;
   /** The admin API (allowlists), on the same runtime. */
   admin: FastifyInstance;
+  allowlists: AllowlistCache;
 }
 
 /** A fresh temp dir, removed when the test ends. */
@@ -72,6 +74,6 @@ export async function buildTestApp(
     await app.close();
     await runtime.close();
   });
-  const { db, jwt, feed } = runtime.deps;
-  return { app, db, config, dir, jwt, feed, admin };
+  const { db, jwt, feed, allowlists } = runtime.deps;
+  return { app, db, config, dir, jwt, feed, admin, allowlists };
 }

@@ -11,3 +11,15 @@ export function sshAlert(overrides: Record<string, unknown> = {}): Record<string
   const now = Date.now();
   return { ...a, start_at: new Date(now - 1500).toISOString(), stop_at: new Date(now).toISOString(), ...overrides };
 }
+
+/** The real crowdsec 1.4.6 agent's payload for an ssh brute force (no decisions), re-dated to now. */
+export function agentAlerts(ip = '1.1.1.172'): Record<string, unknown>[] {
+  const alerts = fixture<Record<string, unknown>[]>('crowdsec-1.4.6-ssh-bf-alerts.json');
+  const now = Date.now();
+  return alerts.map((a) => ({
+    ...a,
+    start_at: new Date(now - 5000).toISOString(),
+    stop_at: new Date(now).toISOString(),
+    source: { ...(a.source as object), ip, value: ip },
+  }));
+}

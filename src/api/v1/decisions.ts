@@ -44,14 +44,16 @@ export async function decisionRoutes(app: FastifyInstance, deps: AppDeps): Promi
       if (cursor.seq !== null && cursor.seq > deps.feed.servedSeq) await deps.feed.catchUp();
       const now = Date.now();
       const seq = deps.feed.servedSeq;
+      const allowlistsVersion = deps.allowlists.servedVersion;
       const fresh = q.startup === 'true' || cursor.seq === null || cursor.lastPull === null || cursor.lastPull < now - deps.graceMs;
       // what the bouncer's allowlists cover is never served; what they started or stopped covering is sent again
-      const view = deps.allowlists.viewFor({ kind: 'bouncer', name: req.bouncer.name }, now);
+      const who = { kind: 'bouncer', name: req.bouncer.name } as const;
+      const view = deps.allowlists.viewFor(who, now);
       const out = fresh
         ? index.snapshot(filter, now, view)
-        : index.delta(filter, cursor.seq!, cursor.lastPull!, now, view, deps.allowlists.changedSince(cursor.lastPull!, now));
+        : index.delta(filter, cursor.seq!, cursor.lastPull!, now, view, deps.allowlists.changedSince(who, cursor.allowlists, cursor.lastPull!, now));
       // the cursor moves only once the answer exists; a store error here is a 500 and the cursor stays
-      await setStreamCursor(deps.db, req.bouncer.id, seq, now);
+      await setStreamCursor(deps.db, req.bouncer.id, seq, now, allowlistsVersion);
       return reply.type('application/json').send(Readable.from(streamBodyChunks(out.new, out.deleted, now), { objectMode: false }));
     },
   });

@@ -61,6 +61,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_used_at', 'bigint')
     .execute();
 
+  // a bouncer's stream cursor also names the allowlists version it was served, so that any node can tell
+  // which allowlist changes it has not heard of
+  await db.schema.alterTable('bouncers').addColumn('stream_allowlists', 'bigint').execute();
+
   // bumped by every transaction that changes allowlists, subscriptions or tags: nodes reload when it moves
   await db.insertInto('counters').values({ name: 'allowlists', value: 0 }).execute();
 }
