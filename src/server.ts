@@ -18,7 +18,7 @@ import type { Db } from './store/db.js';
  * renegotiation is refused (it could swap the certificate under a connection). In RequireAnyClientCert,
  * a connection without a certificate is closed, as upstream's handshake would fail.
  */
-async function listenTls(app: FastifyInstance, options: TlsOptions, config: Config, logger: Logger): Promise<HttpsServer> {
+async function listenTls(app: FastifyInstance, options: TlsOptions, config: Config, logger: Logger, at: { host: string; port: number }): Promise<HttpsServer> {
   await app.ready();
   const server = createHttpsServer(options, app.routing);
   for (const k of ['keepAliveTimeout', 'requestTimeout', 'headersTimeout', 'timeout', 'maxRequestsPerSocket'] as const) {
@@ -32,7 +32,7 @@ async function listenTls(app: FastifyInstance, options: TlsOptions, config: Conf
   server.on('tlsClientError', (err) => logger.debug({ err }, 'TLS handshake failed'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: config.listen.host, port: config.listen.port }, () => {
+    server.listen({ host: at.host, port: at.port }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -77,23 +77,33 @@ export async function startServer(
   let app: FastifyInstance | undefined;
   let admin: FastifyInstance | undefined;
   let https: HttpsServer | undefined;
+  let adminHttps: HttpsServer | undefined;
   let port: number;
+  let adminPort: number | undefined;
   try {
     const tlsOptions = listenerTlsOptions(tlsSettings(config));
     app = await buildApp(runtime.deps, { logger });
     if (tlsOptions) {
-      https = await listenTls(app, tlsOptions, config, logger);
+      https = await listenTls(app, tlsOptions, config, logger, config.listen);
       port = (https.address() as AddressInfo).port;
     } else {
       await app.listen({ host: config.listen.host, port: config.listen.port });
       const addr = app.server.address();
       port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
     }
+    // the admin API speaks HTTPS with the same certificate when the Local API does: its keys never travel in clear
     if (config.admin.enabled) {
       admin = await buildAdminApp(runtime.deps, { logger });
-      await admin.listen({ host: config.admin.listen.host, port: config.admin.listen.port });
+      if (tlsOptions) {
+        adminHttps = await listenTls(admin, tlsOptions, config, logger, config.admin.listen);
+        adminPort = (adminHttps.address() as AddressInfo).port;
+      } else {
+        await admin.listen({ host: config.admin.listen.host, port: config.admin.listen.port });
+        adminPort = (admin.server.address() as AddressInfo).port;
+      }
     }
   } catch (err) {
+    adminHttps?.close();
     await admin?.close();
     await app?.close();
     metricsServer?.close();
@@ -104,9 +114,8 @@ export async function startServer(
   const url = `${https ? 'https' : 'http'}://${host}:${port}`;
   logger.info({ url, db: config.db.type }, `Lapis Local API listening on ${host}:${port}`);
   let closing: Promise<void> | undefined;
-  const aaddr = admin?.server.address();
-  const adminUrl = aaddr && typeof aaddr === 'object' ? `http://${hostOf(config.admin.listen.host)}:${aaddr.port}` : undefined;
-  if (adminUrl) logger.info({ url: adminUrl }, `Lapis admin API listening on ${adminUrl.slice(7)}`);
+  const adminUrl = adminPort === undefined ? undefined : `${adminHttps ? 'https' : 'http'}://${hostOf(config.admin.listen.host)}:${adminPort}`;
+  if (adminUrl) logger.info({ url: adminUrl }, `Lapis admin API listening on ${hostOf(config.admin.listen.host)}:${adminPort}`);
   const maddr = metricsServer?.address();
   const metricsUrl = maddr && typeof maddr === 'object' ? `http://${config.prometheus.listen_addr}:${maddr.port}/metrics` : undefined;
   return {
@@ -118,11 +127,14 @@ export async function startServer(
     close: () =>
       (closing ??= (async () => {
         const stopped = https && new Promise((r) => https.close(r));
+        const adminStopped = adminHttps && new Promise((r) => adminHttps.close(r));
         await admin?.close();
         await app.close();
         // what is left is idle keep-alive connections and clients that never finish a request
         https?.closeAllConnections();
+        adminHttps?.closeAllConnections();
         await stopped;
+        await adminStopped;
         await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
         await runtime.close();
       })()),

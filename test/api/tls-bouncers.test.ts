@@ -4,6 +4,7 @@ import { hashApiKey } from '../../src/auth/api-key.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createBouncer, getBouncer, listBouncers } from '../../src/store/bouncers.js';
 import { createMachine } from '../../src/store/machines.js';
+import { createAdminKey } from '../../src/store/admin-keys.js';
 import { hasOpenssl } from '../helpers/pki.js';
 import { filePki, https, startTlsServer } from '../helpers/tls.js';
 
@@ -111,4 +112,15 @@ test('the HTTPS listener still takes machine logins and JWTs; /health answers', 
   // a JWT route does not look at the certificate: a refused one does not get in the way
   const withCert = await https(pki, `${srv.url}/v1/alerts`, { cert: 'wrong_ou', headers: { authorization: `Bearer ${token}` } });
   assert.equal(withCert.status, 200);
+});
+
+test('the admin API is served over HTTPS with the same certificate, its keys never in clear', { skip }, async (t) => {
+  const srv = await startTlsServer(t, pki);
+  assert.match(srv.adminUrl ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
+  await createAdminKey(srv.db, 'ops', hashApiKey('an-admin-key-over-tls-0123456789'));
+  const ok = await https(pki, `${srv.adminUrl}/v1/allowlists`, { headers: { 'x-api-key': 'an-admin-key-over-tls-0123456789' } });
+  assert.equal(ok.status, 200, ok.body);
+  assert.equal(JSON.parse(ok.body).total, 0);
+  // a bouncer certificate is no admin credential
+  assert.equal((await https(pki, `${srv.adminUrl}/v1/allowlists`, { cert: 'bouncer' })).status, 403);
 });

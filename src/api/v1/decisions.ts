@@ -42,6 +42,7 @@ export async function decisionRoutes(app: FastifyInstance, deps: AppDeps): Promi
       const cursor = await getStreamCursor(deps.db, req.bouncer.id);
       // a cursor another node moved past what this one has applied: catch up first
       if (cursor.seq !== null && cursor.seq > deps.feed.servedSeq) await deps.feed.catchUp();
+      if (cursor.allowlists > deps.allowlists.servedVersion) await deps.allowlists.refresh();
       const now = Date.now();
       const seq = deps.feed.servedSeq;
       const allowlistsVersion = deps.allowlists.servedVersion;

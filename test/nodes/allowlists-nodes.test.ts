@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { buildAdminApp, buildApp } from '../../src/app.js';
+import { openRuntime } from '../../src/runtime.js';
+import { adminClient, makeList } from '../helpers/admin.js';
+import { tempDir, testDbConfig, type TestApp } from '../helpers/app.js';
+import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+
+/** Two nodes on one database, in this process: each its own runtime (index, allowlists, poll) and apps. */
+async function twoNodes(t: Parameters<typeof tempDir>[0]): Promise<[TestApp, TestApp]> {
+  const dir = tempDir(t);
+  const config = testDbConfig(dir);
+  const nodes: TestApp[] = [];
+  for (let i = 0; i < 2; i++) {
+    const runtime = await openRuntime(config, undefined, { pollMs: 100 });
+    const app = await buildApp(runtime.deps);
+    const admin = await buildAdminApp(runtime.deps);
+    t.after(async () => {
+      await admin.close();
+      await app.close();
+      await runtime.close();
+    });
+    const { db, jwt, feed, allowlists } = runtime.deps;
+    nodes.push({ app, admin, db, jwt, feed, allowlists, config, dir });
+  }
+  return nodes as [TestApp, TestApp];
+}
+
+type Stream = { new: { value: string }[] | null; deleted: { value: string }[] | null };
+const pull = async (n: TestApp, key: string, startup = false) => JSON.parse((await bouncerGet(n, key, `/v1/decisions/stream${startup ? '?startup=true' : ''}`)).body) as Stream;
+const values = (l: { value: string }[] | null) => (l ?? []).map((d) => d.value).sort();
+
+test('an allowlist written on one node reaches bouncers pulling from the other, exactly once, whichever node they pull from', async (t) => {
+  const [a, b] = await twoNodes(t);
+  await addMachine(a, 'web-01');
+  const token = await login(a, 'web-01');
+  const key = await addBouncer(a, 'fw01');
+  await pushAlerts(a, token, [cscliAlert('192.0.2.1'), cscliAlert('192.0.2.2'), cscliAlert('203.0.113.5')]);
+  await sleep(300);
+  assert.deepEqual(values((await pull(b, key, true)).new), ['192.0.2.1', '192.0.2.2', '203.0.113.5']);
+
+  const call = adminClient(a, await addAdminKey(a));
+  const id = await makeList(call, 'fw01', [{ type: 'remediation_component_integration', ids: ['fw01'] }], ['192.0.2.0/30']);
+  // node B hears of it within its poll, without any request to it
+  await sleep(400);
+  assert.equal((await bouncerGet(b, key, '/v1/decisions?ip=192.0.2.1')).body, 'null');
+  assert.deepEqual(values((await pull(b, key)).deleted), ['192.0.2.1', '192.0.2.2']);
+  // the cursor B wrote names the allowlists version: A does not send the same change again
+  assert.deepEqual(await pull(a, key), { new: null, deleted: null });
+  assert.deepEqual(await pull(b, key), { new: null, deleted: null });
+
+  // the item goes on A, the bouncer pulls from A: the decisions come back once
+  const item = (((await call('GET', `/v1/allowlists/${id}/items`)).json().items as { id: string }[])[0]!).id;
+  assert.equal((await call('DELETE', `/v1/allowlists/${id}/items/${item}`)).status, 204);
+  assert.deepEqual(values((await pull(a, key)).new), ['192.0.2.1', '192.0.2.2']);
+  await sleep(400);
+  assert.deepEqual(await pull(b, key), { new: null, deleted: null });
+});
