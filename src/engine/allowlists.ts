@@ -18,6 +18,7 @@ import type { Decision } from '../domain/decision.js';
 import type { IpRange } from '../domain/ip-range.js';
 import { allowlistsVersion, loadAllowlistState } from '../store/allowlists.js';
 import type { Db } from '../store/db.js';
+import { SingleFlight } from './single-flight.js';
 
 /** What one machine or bouncer is covered by: the live items of the lists that apply to it. */
 export class AllowlistView {
@@ -81,10 +82,8 @@ export class AllowlistCache {
   private views = new Map<string, AllowlistView | null>();
   /** The next time an item expires: views are rebuilt then. */
   private nextExpiry = Infinity;
-  private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  private readonly flight = new SingleFlight(() => this.load());
   private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
   private readonly now: () => number;
 
   constructor(
@@ -103,10 +102,8 @@ export class AllowlistCache {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
-    await this.queued?.catch(() => undefined);
+    await this.flight.stop();
   }
 
   get current(): AllowlistState {
@@ -115,16 +112,7 @@ export class AllowlistCache {
 
   /** Reloads when the store changed since the last load; single-flight, as the decision feed's catch-up. */
   refresh(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (!this.running) {
-      this.running = this.load().finally(() => (this.running = undefined));
-      return this.running;
-    }
-    this.queued ??= this.running.then(() => {
-      this.queued = undefined;
-      return this.refresh();
-    });
-    return this.queued;
+    return this.flight.run();
   }
 
   private async load(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Decision } from '../domain/decision.js';
 import type { Db } from '../store/db.js';
 import { changesSince, currentSequence, decisionsLiveSince } from '../store/decisions.js';
 import { DecisionIndex } from './decision-index.js';
+import { SingleFlight } from './single-flight.js';
 
 /** Rows read per query while rebuilding or catching up. */
 const PAGE = 5000;
@@ -27,11 +28,9 @@ export class DecisionFeed {
   /** Every row with a sequence up to this one is in the index. */
   servedSeq = 0;
   private cursor = { seq: 0, id: 0 };
-  private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  private readonly flight = new SingleFlight(() => this.run());
   private timer: NodeJS.Timeout | undefined;
   private lastForget = 0;
-  private stopped = false;
   private readonly now: () => number;
 
   constructor(
@@ -67,24 +66,13 @@ export class DecisionFeed {
 
   /** Stops following the store, once a catch-up in flight has finished (the store is closed next). */
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
-    await this.queued?.catch(() => undefined);
+    await this.flight.stop();
   }
 
   /** Reads and applies every change committed before this call. */
   catchUp(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (!this.running) {
-      this.running = this.run().finally(() => (this.running = undefined));
-      return this.running;
-    }
-    this.queued ??= this.running.then(() => {
-      this.queued = undefined;
-      return this.catchUp();
-    });
-    return this.queued;
+    return this.flight.run();
   }
 
   private async run(): Promise<void> {
