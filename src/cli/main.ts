@@ -39,6 +39,13 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
 }
 
+// a reader that goes away (`lapis … | head`) ends the command quietly, as it would any Unix tool
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`Error: ${err.message}\n`);
+  process.exit(1);
+});
+
 const code = await runCli(process.argv.slice(2), io);
 // exit now that the output is out: nothing (keep-alive sockets, timers) should hold a finished command open
 await Promise.all([flushed(process.stdout), flushed(process.stderr)]);

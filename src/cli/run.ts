@@ -10,11 +10,24 @@ import {
   stringFlag,
   type GroupCommand,
 } from './args.js';
+import { addCommand as allowlistsAdd } from './allowlists/add.js';
+import { checkCommand as allowlistsCheck } from './allowlists/check.js';
+import { createCommand as allowlistsCreate } from './allowlists/create.js';
+import { deleteCommand as allowlistsDelete } from './allowlists/delete.js';
+import { inspectCommand as allowlistsInspect } from './allowlists/inspect.js';
+import { listCommand as allowlistsList } from './allowlists/list.js';
+import { removeCommand as allowlistsRemove } from './allowlists/remove.js';
+import { subscribeCommand as allowlistsSubscribe } from './allowlists/subscribe.js';
+import { unsubscribeCommand as allowlistsUnsubscribe } from './allowlists/unsubscribe.js';
+import { addCommand as apikeysAdd } from './apikeys/add.js';
+import { deleteCommand as apikeysDelete } from './apikeys/delete.js';
+import { listCommand as apikeysList } from './apikeys/list.js';
 import { addCommand as bouncersAdd } from './bouncers/add.js';
 import { deleteCommand as bouncersDelete } from './bouncers/delete.js';
 import { inspectCommand as bouncersInspect } from './bouncers/inspect.js';
 import { listCommand as bouncersList } from './bouncers/list.js';
 import { pruneCommand as bouncersPrune } from './bouncers/prune.js';
+import { tagCommand as bouncersTag } from './bouncers/tag.js';
 import { CliError, makeConfigLoader, type CliIo, type Ctx } from './context.js';
 import { addCommand as decisionsAdd } from './decisions/add.js';
 import { deleteCommand as decisionsDelete } from './decisions/delete.js';
@@ -31,6 +44,7 @@ import { deleteCommand as machinesDelete } from './machines/delete.js';
 import { inspectCommand as machinesInspect } from './machines/inspect.js';
 import { listCommand as machinesList } from './machines/list.js';
 import { pruneCommand as machinesPrune } from './machines/prune.js';
+import { tagCommand as machinesTag } from './machines/tag.js';
 import { validateCommand as machinesValidate } from './machines/validate.js';
 import { migrateCommand } from './migrate.js';
 import { isOutputFormat, Printer } from './output.js';
@@ -51,7 +65,7 @@ export const ROOT: GroupCommand = {
       summary: 'Manage local API machines [requires local API]',
       description:
         'To list/add/delete/validate/prune machines.\nNote: This command requires database direct access, so is intended to be run on the local API machine.',
-      commands: [machinesList, machinesAdd, machinesDelete, machinesValidate, machinesPrune, machinesInspect],
+      commands: [machinesList, machinesAdd, machinesDelete, machinesValidate, machinesPrune, machinesInspect, machinesTag],
     },
     {
       name: 'bouncers',
@@ -59,7 +73,23 @@ export const ROOT: GroupCommand = {
       summary: 'Manage bouncers [requires local API]',
       description:
         'To list/add/delete/prune bouncers.\nNote: This command requires database direct access, so is intended to be run on the local API machine.',
-      commands: [bouncersList, bouncersAdd, bouncersDelete, bouncersPrune, bouncersInspect],
+      commands: [bouncersList, bouncersAdd, bouncersDelete, bouncersPrune, bouncersInspect, bouncersTag],
+    },
+    {
+      name: 'apikeys',
+      aliases: ['apikey'],
+      summary: 'Manage admin API keys [requires local API]',
+      description:
+        'To add/list/delete the keys of the admin API (allowlists over REST, on api.admin.listen_uri, default 127.0.0.1:8081).\nNote: This command requires database direct access, so is intended to be run on the local API machine.',
+      commands: [apikeysList, apikeysAdd, apikeysDelete],
+    },
+    {
+      name: 'allowlists',
+      aliases: ['allowlist'],
+      summary: 'Manage centralized allowlists',
+      description:
+        'Create, fill, inspect, check and delete allowlists, and choose where they apply (subscribe/unsubscribe).\nA list applies to what subscribes to it: the organization (everywhere: new lists get this by default), machines, bouncers or tags.\nNote: this command acts on the database directly; a running server picks the changes up within half a second.',
+      commands: [allowlistsCreate, allowlistsList, allowlistsInspect, allowlistsAdd, allowlistsRemove, allowlistsDelete, allowlistsCheck, allowlistsSubscribe, allowlistsUnsubscribe],
     },
     {
       name: 'lapi',

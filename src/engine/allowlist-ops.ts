@@ -1,6 +1,6 @@
-import { SUBSCRIBER_TYPES, type AllowlistItem, type SubscriberType } from '../domain/allowlist.js';
+import { SUBSCRIBER_TYPES, type SubscriberType } from '../domain/allowlist.js';
 import type { IpRange } from '../domain/ip-range.js';
-import { addItems, addSubscribers, listSubscribers, pageItems, type AddedItems, type NewItems } from '../store/allowlists.js';
+import { addItems, addSubscribers, allLiveItems, listSubscribers, type AddedItems, type NewItems } from '../store/allowlists.js';
 import { getBouncer } from '../store/bouncers.js';
 import type { Db } from '../store/db.js';
 import { activeDecisionIdsOverlapping, expireDecisionIds } from '../store/decisions.js';
@@ -69,13 +69,4 @@ export async function subscribe(db: Db, listId: string, type: (typeof ACCEPTED_T
   await addSubscribers(db, listId, type as SubscriberType, out.updated, now);
   if (type === 'org' && !wasEverywhere) out.expired = await expireCoveredDecisions(db, listId, (await allLiveItems(db, listId, now)).map((i) => i.range), now);
   return out;
-}
-
-async function allLiveItems(db: Db, listId: string, now: number): Promise<AllowlistItem[]> {
-  const out: AllowlistItem[] = [];
-  for (let offset = 0; ; offset += 1000) {
-    const page = await pageItems(db, listId, offset, 1000, now);
-    out.push(...page);
-    if (page.length < 1000) return out;
-  }
 }

@@ -186,6 +186,11 @@ export async function pageItems(db: Q, listId: string, offset: number, limit: nu
   return rows.map(toItem);
 }
 
+/** Every live item of a list, oldest first. */
+export async function allLiveItems(db: Q, listId: string, now: number): Promise<AllowlistItem[]> {
+  return (await liveItems(db, listId, now).selectAll().orderBy('created_at').orderBy('id').execute()).map(toItem);
+}
+
 export async function countItems(db: Q, listId: string, now: number): Promise<number> {
   const r = await liveItems(db, listId, now).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   return Number(r?.n ?? 0);

@@ -1,3 +1,4 @@
+import { dropTags } from '../../store/allowlists.js';
 import { deleteBouncersById, deleteBouncerWithChildren, getBouncer, listBouncers } from '../../store/bouncers.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, type LeafCommand } from '../args.js';
@@ -13,6 +14,7 @@ export type BouncerDeleteEvent =
  * Deletes bouncers as cscli does: a parent takes its auto-created `parent@…` children with it, an
  * auto-created one is refused (not an error), and a missing one is fatal unless `ignoreMissing`.
  * `report` gets each event as it happens (so that what was done before a failure is still logged).
+ * A deleted bouncer's tags go with it.
  */
 export async function bouncersDelete(
   db: Db,
@@ -34,6 +36,7 @@ export async function bouncersDelete(
     }
     if (b.authType === 'tls') {
       await deleteBouncersById(db, [b.id]);
+      await dropTags(db, 'bouncer', [name]);
       emit({ kind: 'deleted', name });
       continue;
     }
@@ -46,6 +49,7 @@ export async function bouncersDelete(
     }
     const children = all.filter((c) => c.autoCreated && c.name.startsWith(`${name}@`)).map((c) => c.name);
     await db.transaction().execute((trx) => deleteBouncerWithChildren(trx, name));
+    await dropTags(db, 'bouncer', [...children, name]);
     for (const child of children) emit({ kind: 'deleted', name: child });
     emit({ kind: 'deleted', name });
   }

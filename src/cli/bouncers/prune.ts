@@ -1,4 +1,5 @@
 import { deleteBouncersById, listBouncers, type Bouncer } from '../../store/bouncers.js';
+import { dropTags } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, durationFlag, type LeafCommand } from '../args.js';
 import { confirmOrRefuse, withDb, type Ctx } from '../context.js';
@@ -14,11 +15,13 @@ export async function bouncersPruneCandidates(db: Db, durationMs: number, now = 
   return (await listBouncers(db)).filter((b) => (b.lastPull === null ? b.createdAt < before : b.lastPull < before));
 }
 
-/** Deletes the given bouncers in batches; `progress` gets the running count. Returns how many went. */
+/** Deletes the given bouncers (and their tags) in batches; `progress` gets the running count. Returns how many went. */
 export async function bouncersPruneDelete(db: Db, bouncers: readonly Bouncer[], progress: (done: number) => void = () => {}): Promise<number> {
   let deleted = 0;
   for (let i = 0; i < bouncers.length; i += BATCH) {
-    deleted += await deleteBouncersById(db, bouncers.slice(i, i + BATCH).map((b) => b.id));
+    const batch = bouncers.slice(i, i + BATCH);
+    deleted += await deleteBouncersById(db, batch.map((b) => b.id));
+    await dropTags(db, 'bouncer', batch.map((b) => b.name));
     progress(deleted);
   }
   return deleted;

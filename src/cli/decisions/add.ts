@@ -2,6 +2,7 @@ import { DurationError, parseDuration } from '../../domain/duration.js';
 import { insertAlerts } from '../../store/alerts.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, stringFlag, type LeafCommand } from '../args.js';
+import { allowlistChecker } from '../allowlists/common.js';
 import { CliError, withDb } from '../context.js';
 import { manualAlert, target } from './common.js';
 
@@ -13,11 +14,14 @@ export interface AddOptions {
   duration?: string | undefined;
   type?: string | undefined;
   reason?: string | undefined;
+  /** Add the decision even when an allowlist that applies somewhere covers the value. */
+  bypassAllowlist?: boolean | undefined;
 }
 
 /**
  * `lapis decisions add`: stores one alert carrying one decision, as cscli does, straight into the store.
  * A running server serves it within half a second (its decision feed follows the store). Returns the alert id.
+ * An Ip/Range value that an allowlist with at least one subscriber covers is refused (CliError), unless `bypassAllowlist`.
  */
 export async function decisionsAdd(db: Db, o: AddOptions, now = Date.now()): Promise<number> {
   const t = target(o.ip, o.range, o.scope, o.value);
@@ -30,6 +34,10 @@ export async function decisionsAdd(db: Db, o: AddOptions, now = Date.now()): Pro
     throw err;
   }
   if (durationMs <= 0) throw new CliError(`the duration must be positive, got '${o.duration}'`);
+  if (t.range && !o.bypassAllowlist) {
+    const reasons = (await allowlistChecker(db, now))(t.range);
+    if (reasons.length > 0) throw new CliError(`${t.value} is allowlisted by item ${reasons.join(', ')}, use --bypass-allowlist to add the decision anyway`);
+  }
   const reason = o.reason ?? `manual '${type}' from 'lapis'`;
   const decision = { type, scope: t.scope, value: t.value, origin: 'cscli', scenario: reason, until: now + durationMs, simulated: false, range: t.range };
   const { ids } = await insertAlerts(db, [manualAlert(reason, reason, t, [decision], now)], null, now);
@@ -52,7 +60,6 @@ export const addCommand: LeafCommand = {
   },
   args: { min: 0, max: 0 },
   async run(ctx, _args, flags) {
-    void boolFlag(flags, 'bypass-allowlist');
     await withDb(ctx, (db) =>
       decisionsAdd(db, {
         ip: stringFlag(flags, 'ip'),
@@ -62,6 +69,7 @@ export const addCommand: LeafCommand = {
         duration: stringFlag(flags, 'duration'),
         type: stringFlag(flags, 'type'),
         reason: stringFlag(flags, 'reason'),
+        bypassAllowlist: boolFlag(flags, 'bypass-allowlist'),
       }),
     );
     ctx.out.info('Decision successfully added');

@@ -4,7 +4,8 @@ import { DurationError, parseDuration } from '../../domain/duration.js';
 import { isIpScope, normalizeScope } from '../../domain/scope.js';
 import { insertAlerts } from '../../store/alerts.js';
 import type { Db } from '../../store/db.js';
-import { stringFlag, type LeafCommand } from '../args.js';
+import { boolFlag, stringFlag, type LeafCommand } from '../args.js';
+import { allowlistChecker } from '../allowlists/common.js';
 import { CliError, withDb } from '../context.js';
 import { ipRangeOf, manualAlert } from './common.js';
 
@@ -52,11 +53,16 @@ export interface ImportDefaults {
   /** Decisions per alert; each batch is one transaction. */
   batch: number;
   input: string;
+  /** Import Ip/Range values even when an allowlist that applies somewhere covers them. */
+  bypassAllowlist?: boolean | undefined;
+  /** Told of each value skipped because it is allowlisted, with the reasons (`<item> from <list>`). */
+  allowlisted?: ((value: string, reasons: string[]) => void) | undefined;
 }
 
 /**
  * `lapis decisions import`: validates every record first (nothing is stored if one is bad), skips
- * duplicate values, then stores one alert per batch. Returns the number imported.
+ * duplicate values, skips the Ip/Range values an allowlist with at least one subscriber covers (unless
+ * `bypassAllowlist`), then stores one alert per batch. Returns the number imported.
  */
 export async function decisionsImport(db: Db, rows: Row[], d: ImportDefaults, progress?: (done: number, total: number) => void, now = Date.now()): Promise<number> {
   const seen = new Set<string>();
@@ -80,13 +86,23 @@ export async function decisionsImport(db: Db, rows: Row[], d: ImportDefaults, pr
     decisions.push({ type, scope, value: r.value, origin: 'cscli-import', scenario: r.reason || d.reason, until: now + ms, simulated: false, range });
   }
   if (decisions.length === 0) throw new CliError('no decisions found');
-  for (let i = 0; i < decisions.length; i += d.batch) {
-    const batch = decisions.slice(i, i + d.batch);
+  const kept = d.bypassAllowlist ? decisions : await withoutAllowlisted(db, decisions, d.allowlisted, now);
+  for (let i = 0; i < kept.length; i += d.batch) {
+    const batch = kept.slice(i, i + d.batch);
     const scenario = `import ${d.input}: ${batch.length} IPs`;
     await insertAlerts(db, [{ ...manualAlert(scenario, '', { scope: '', value: '' }, batch, now, batch.length), leakspeed: '' }], null, now);
-    progress?.(i + batch.length, decisions.length);
+    progress?.(i + batch.length, kept.length);
   }
-  return decisions.length;
+  return kept.length;
+}
+
+async function withoutAllowlisted(db: Db, decisions: NewDecision[], report: ImportDefaults['allowlisted'], now: number): Promise<NewDecision[]> {
+  const reasonsOf = await allowlistChecker(db, now);
+  return decisions.filter((dec) => {
+    const reasons = dec.range ? reasonsOf(dec.range) : [];
+    if (reasons.length > 0) report?.(dec.value, reasons);
+    return reasons.length === 0;
+  });
 }
 
 export const importCommand: LeafCommand = {
@@ -101,6 +117,7 @@ export const importCommand: LeafCommand = {
     type: { type: 'string', short: 't', description: 'Decision type: ban,captcha,throttle', defaultText: 'ban' },
     batch: { type: 'string', description: 'Split import in batches of N decisions (0 = 1,000)', defaultText: '0' },
     format: { type: 'string', description: 'Input format: json, csv or values' },
+    'bypass-allowlist': { type: 'boolean', short: 'B', description: 'Import decisions even if their values are in an allowlist' },
   },
   args: { min: 0, max: 0 },
   async run(ctx, _args, flags) {
@@ -131,6 +148,9 @@ export const importCommand: LeafCommand = {
         type: stringFlag(flags, 'type') ?? 'ban',
         batch,
         input: input === '-' ? 'stdin' : input,
+        bypassAllowlist: boolFlag(flags, 'bypass-allowlist'),
+        // as cscli: Go prints the reasons as a list, `[a b]`
+        allowlisted: (value, reasons) => ctx.out.line(`Value ${value} is allowlisted by [${reasons.join(' ')}]`),
       }, progress),
     );
     ctx.out.out(`Imported ${n} decisions`);

@@ -1,3 +1,4 @@
+import { dropTags } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { deleteMachine } from '../../store/machines.js';
 import { boolFlag, type LeafCommand } from '../args.js';
@@ -11,12 +12,13 @@ export interface MachinesDeleteResult {
 
 /**
  * Deletes machines in order. A missing one is not fatal but stops the loop (upstream's quirk); the
- * caller reports it unless `--ignore-missing`.
+ * caller reports it unless `--ignore-missing`. A deleted machine's tags go with it.
  */
 export async function machinesDelete(db: Db, names: readonly string[]): Promise<MachinesDeleteResult> {
   const deleted: string[] = [];
   for (const name of names) {
     if (!(await deleteMachine(db, name))) return { deleted, missing: name };
+    await dropTags(db, 'machine', [name]);
     deleted.push(name);
   }
   return { deleted };

@@ -1,3 +1,4 @@
+import { dropTags } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { deleteMachine, pruneCandidates, type Machine } from '../../store/machines.js';
 import { boolFlag, durationFlag, type LeafCommand } from '../args.js';
@@ -14,7 +15,7 @@ export async function machinesPruneCandidates(db: Db, durationMs: number, notVal
   return pruneCandidates(db, now - durationMs, notValidatedOnly);
 }
 
-/** Deletes the given machines in batches; `progress` gets the running count. Returns how many went. */
+/** Deletes the given machines (and their tags) in batches; `progress` gets the running count. Returns how many went. */
 export async function machinesPruneDelete(db: Db, machines: readonly Machine[], progress: (done: number) => void = () => {}): Promise<number> {
   let deleted = 0;
   for (let i = 0; i < machines.length; i += BATCH) {
@@ -24,6 +25,7 @@ export async function machinesPruneDelete(db: Db, machines: readonly Machine[], 
       for (const m of batch) if (await deleteMachine(trx, m.machineId)) n++;
       return n;
     });
+    await dropTags(db, 'machine', batch.map((m) => m.machineId));
     progress(deleted);
   }
   return deleted;
