@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { hashApiKey } from '../src/auth/api-key.js';
 import { hashPassword } from '../src/auth/password.js';
 import { loadConfig } from '../src/config/load.js';
+import { addItems, addSubscribers, createAllowlist } from '../src/store/allowlists.js';
 import { createBouncer } from '../src/store/bouncers.js';
 import { usingDb } from '../src/store/db.js';
 import { createMachine } from '../src/store/machines.js';
@@ -101,6 +102,8 @@ const STREAM_KEY_2 = 'bench-stream-key-2-0123456789abcdef';
 const IMPORT_BATCH = 1000;
 /** Import requests in flight at once. */
 const IMPORT_PARALLEL = 4;
+/** Items of the allowlist that covers the query bouncer in the allowlisted query phase. */
+const ALLOW_ITEMS = 1000;
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -489,6 +492,26 @@ async function main(): Promise<void> {
   if (!cleanSampleOk) log(`  clean sample answer is wrong: ${qClean.sample?.body.slice(0, 200)}`);
   const memQuery = memory(server.pid);
 
+  // 4b. the same queries by a bouncer that ALLOW_ITEMS allowlist items cover (one of them a banned IP, which must read null)
+  const queried = new Set(bannedIps);
+  const hiddenIp = loadedIp([2, 3, 4, 5, 6].find((k) => !queried.has(loadedIp(k)))!);
+  await usingDb(config.db, async (db) => {
+    const list = await createAllowlist(db, 'bench', 'the query bouncer only');
+    const values = Array.from({ length: ALLOW_ITEMS - 1 }, (_, i) => `172.${16 + (i >> 8)}.${i & 255}.0/24`);
+    await addItems(db, list.id, { values: [hiddenIp, ...values], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'bench' } });
+    await addSubscribers(db, list.id, 'remediation_component_integration', ['bench-query']);
+  });
+  const allowlistedAt = performance.now();
+  while ((await query(base, hiddenIp)) !== null) {
+    if (performance.now() - allowlistedAt > 5000) throw new Error(`${hiddenIp} is still served 5 s after being allowlisted`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const allowlistSeconds = (performance.now() - allowlistedAt) / 1000;
+  log(`query mode, banned IPs, the bouncer under ${fmt(ALLOW_ITEMS)} allowlist items: ${CONNS} connections for ${SECONDS} s…`);
+  const qAllow = await withCpu(server.pid, () => runLoad({ ...phase, request: (i) => bannedReqs[i % bannedReqs.length]! }));
+  log(`  ${fmt(qAllow.rps)} req/s, p50 ${qAllow.p50ms.toFixed(2)} ms, p99 ${qAllow.p99ms.toFixed(2)} ms, statuses ${statusText(qAllow)}`);
+  const allowSampleOk = !!qAllow.sample && holdsBan(JSON.parse(qAllow.sample.body), bannedIps[qAllow.sample.request % bannedIps.length]!);
+
   // 5. stream startup, by a bouncer that never pulled
   log('stream startup pull…');
   const pull = checkPull(await profiled('stream-startup', () => fetchStartup(base, STREAM_KEY)));
@@ -552,7 +575,9 @@ async function main(): Promise<void> {
     { measure: 'RSS after loading', value: `${memLoaded.rss.toFixed(0)} MiB`, target: '' },
     ...queryRows('banned IP', qBanned, p99Target),
     ...queryRows('clean IP', qClean, p99Target),
-    { measure: 'query answers spot-checked', value: bannedSampleOk && cleanSampleOk ? 'as expected' : 'WRONG', target: 'array with the IP / null', ok: bannedSampleOk && cleanSampleOk },
+    ...queryRows(`banned IP, ${fmt(ALLOW_ITEMS)} allowlist items`, qAllow, p99Target),
+    { measure: 'allowlisted ban hidden from the bouncer after', value: `${allowlistSeconds.toFixed(2)} s`, target: '<= 1 s (the poll)', ok: allowlistSeconds <= 1 },
+    { measure: 'query answers spot-checked', value: bannedSampleOk && cleanSampleOk && allowSampleOk ? 'as expected' : 'WRONG', target: 'array with the IP / null', ok: bannedSampleOk && cleanSampleOk && allowSampleOk },
     ...pullRows('stream startup', pull),
     {
       measure: 'RSS after startup pull',
