@@ -4,6 +4,7 @@ import { hashApiKey } from '../../src/auth/api-key.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { createMachine } from '../../src/store/machines.js';
+import { addItems, addSubscribers, createAllowlist } from '../../src/store/allowlists.js';
 import { cscliAlert } from '../helpers/fixtures.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -39,4 +40,21 @@ test('Prometheus metrics on their own listener, with CrowdSec names and route pa
   assert.match(text, /cs_info\{version="[^"]+"\} 1/);
   assert.ok(!text.includes('/health'));
   assert.equal((await fetch(srv.metricsUrl!.replace('/metrics', '/other'))).status, 404);
+});
+
+test('alerts dropped by an allowlist are counted', async (t) => {
+  const srv = await startTestServer(t, 'prometheus:\n  enabled: true\n  listen_addr: 127.0.0.1\n  listen_port: 0\n');
+  await createMachine(srv.db, { machineId: 'm', passwordHash: await hashPassword('pw'), isValidated: true });
+  const list = await createAllowlist(srv.db, 'office', '');
+  await addItems(srv.db, list.id, { values: ['192.0.2.0/24'], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'test' } });
+  await addSubscribers(srv.db, list.id, 'engine', ['m']);
+  const login = await fetch(`${srv.url}/v1/watchers/login`, { method: 'POST', headers: { 'user-agent': 't/1' }, body: '{"machine_id":"m","password":"pw"}' });
+  const { token } = (await login.json()) as { token: string };
+  // the server hears of a store-direct write within its poll
+  await new Promise((r) => setTimeout(r, 700));
+  const agentAlert = { ...cscliAlert('192.0.2.1'), decisions: [] };
+  const pushed = await fetch(`${srv.url}/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify([agentAlert, agentAlert]) });
+  assert.equal(await pushed.text(), '[]');
+  const text = await (await fetch(srv.metricsUrl!)).text();
+  assert.ok(text.includes('lapis_allowlisted_total{what="alert",machine="m"} 2'), text.split('\n').filter((l) => l.includes('allowlisted')).join('\n'));
 });

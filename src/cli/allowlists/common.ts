@@ -1,11 +1,8 @@
 import {
-  matchingItems,
   parseItemValue,
-  reasonOf,
   subscribedLists,
   type Actor,
   type Allowlist,
-  type AllowlistState,
   type Subscriber,
   type SubscriberType,
 } from '../../domain/allowlist.js';
@@ -13,6 +10,7 @@ import { IpParseError, type IpRange } from '../../domain/ip-range.js';
 import { getAllowlistByName, loadAllowlistState } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { CliError } from '../context.js';
+import { AllowlistView } from '../../engine/allowlists.js';
 
 /** What the CLI writes in `created_by` / `updated_by`. */
 export const CLI_ACTOR: Actor = { source_type: 'user', identifier: 'cli' };
@@ -35,17 +33,14 @@ export function itemRange(value: string): IpRange {
 }
 
 /**
- * Why a value is allowlisted: the reasons (`<item> from <list>`, sorted by list name) of the live items
- * that nest with it, among the lists that apply somewhere (at least one subscriber). Empty: it is not.
+ * Loads the allowlists once and tells, for many values (an import may bring a million), why each is
+ * allowlisted: the reasons (`<item> from <list>`, sorted by list name) of the live items that nest with it,
+ * among the lists that apply somewhere (at least one subscriber). Empty: it is not.
  */
-export function allowlistReasons(state: AllowlistState, range: IpRange, now: number): string[] {
-  return matchingItems(state, range, subscribedLists(state), now).map(reasonOf);
-}
-
-/** Loads the allowlists once and answers `allowlistReasons` for many values. */
 export async function allowlistChecker(db: Db, now = Date.now()): Promise<(range: IpRange) => string[]> {
   const state = await loadAllowlistState(db);
-  return (range) => allowlistReasons(state, range, now);
+  const view = new AllowlistView(state, subscribedLists(state), now);
+  return (range) => view.reasons(range, now);
 }
 
 const TYPE_ALIASES: Record<string, SubscriberType> = {
