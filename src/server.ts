@@ -94,12 +94,18 @@ export async function startServer(
     // the admin API speaks HTTPS with the same certificate when the Local API does: its keys never travel in clear
     if (config.admin.enabled) {
       admin = await buildAdminApp(runtime.deps, { logger });
-      if (tlsOptions) {
-        adminHttps = await listenTls(admin, tlsOptions, config, logger, config.admin.listen);
-        adminPort = (adminHttps.address() as AddressInfo).port;
-      } else {
-        await admin.listen({ host: config.admin.listen.host, port: config.admin.listen.port });
-        adminPort = (admin.server.address() as AddressInfo).port;
+      try {
+        if (tlsOptions) {
+          adminHttps = await listenTls(admin, tlsOptions, config, logger, config.admin.listen);
+          adminPort = (adminHttps.address() as AddressInfo).port;
+        } else {
+          await admin.listen({ host: config.admin.listen.host, port: config.admin.listen.port });
+          adminPort = (admin.server.address() as AddressInfo).port;
+        }
+      } catch (err) {
+        // a Local API that used to start must say why it no longer does, and how to move the new listener
+        const why = (err as Error).message.split('\n')[0];
+        throw new Error(`admin API: ${why} (set api.admin.listen_uri, or api.admin.enabled: false)`, { cause: err });
       }
     }
   } catch (err) {

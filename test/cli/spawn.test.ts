@@ -116,3 +116,14 @@ test("warnings.ts drops only node:sqlite's ExperimentalWarning; other warnings s
   assert.equal(code, 0);
   assert.equal(stderr, `(node:${child.pid}) DeprecationWarning: something else\n`);
 });
+
+test('serve when the admin port is taken fails in one line that says which setting moves it', async (t) => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => holder.close());
+  const port = (holder.address() as { port: number }).port;
+  const env = cliEnv(t, `api:\n  server:\n    listen_uri: 127.0.0.1:0\n  admin:\n    listen_uri: 127.0.0.1:${port}\n`);
+  const r = await runMain(['serve', '-c', env.configPath]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `Error: lapis serve: admin API: listen EADDRINUSE: address already in use 127.0.0.1:${port} (set api.admin.listen_uri, or api.admin.enabled: false)\n`);
+});
