@@ -119,8 +119,14 @@ describe('the embedded default', () => {
     assert.equal(c.server.disable_remote_lapi_registration, false);
     assert.deepEqual(c.server.auto_registration, { enabled: false, allowed_ranges: [] });
     assert.deepEqual(c.prometheus, { enabled: false, level: 'full', listen_addr: '127.0.0.1', listen_port: 6060 });
+    assert.deepEqual(c.admin, { enabled: true, listen: { host: '127.0.0.1', port: 8081 }, organizationId: undefined });
     assert.equal(c.logLevel, 'info');
     assert.equal(c.jwtSecret, null);
+  });
+
+  test('api.admin: its own listener and an organization id of choice', (t) => {
+    const c = load(t, 'api:\n  admin:\n    enabled: false\n    listen_uri: "[::1]:9443"\n    organization_id: acme\n');
+    assert.deepEqual(c.admin, { enabled: false, listen: { host: '::1', port: 9443 }, organizationId: 'acme' });
   });
 
   test('without LAPIS_DATA_DIR the data dir is ./data', () => {
@@ -352,6 +358,10 @@ describe('rejected configurations', () => {
     ['a bare number', server('listen_uri: 8080'), "config: api.server.listen_uri: missing port in '8080'"],
     ['IPv6 without brackets', server('listen_uri: "::1:8080"'), "config: api.server.listen_uri: too many colons in '::1:8080'"],
     ['an unclosed bracket', server('listen_uri: "[::1:8080"'), "config: api.server.listen_uri: missing ']' in '[::1:8080'"],
+    // the admin API
+    ['an admin listen_uri without port', 'api:\n  admin:\n    listen_uri: 127.0.0.1\n', "config: api.admin.listen_uri: missing port in '127.0.0.1'"],
+    ['an unknown admin key', 'api:\n  admin:\n    port: 1\n', 'config: api.admin.port: unknown key'],
+    ['a word for admin enabled', 'api:\n  admin:\n    enabled: sure\n', 'config: api.admin.enabled: expected boolean'],
     // IP lists
     ['a bad trusted IP', server('trusted_ips: [127.0.0.1, nope]'), "config: api.server.trusted_ips: invalid ip address 'nope'"],
     ['a bad trusted range', server('trusted_ips: [10.0.0.0/33]'), "config: api.server.trusted_ips: invalid ip range '10.0.0.0/33': invalid CIDR address: 10.0.0.0/33"],
