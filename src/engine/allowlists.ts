@@ -15,7 +15,7 @@ import {
   type Subscriber,
 } from '../domain/allowlist.js';
 import type { Decision } from '../domain/decision.js';
-import type { IpRange } from '../domain/ip-range.js';
+import { parseIpOrRange, type IpRange } from '../domain/ip-range.js';
 import { allowlistsVersion, loadAllowlistState } from '../store/allowlists.js';
 import type { Db } from '../store/db.js';
 import { SingleFlight } from './single-flight.js';
@@ -77,6 +77,8 @@ interface ChangeEvent {
 export class AllowlistCache {
   private state: AllowlistState = EMPTY_STATE;
   private version = -1;
+  /** The version of the first load: this node knows nothing of the changes before it. */
+  private firstVersion = -1;
   private signatures = new Map<string, Signed>();
   private events: ChangeEvent[] = [];
   private views = new Map<string, AllowlistView | null>();
@@ -120,14 +122,19 @@ export class AllowlistCache {
     if (version === this.version) return;
     const state = await loadAllowlistState(this.db);
     const now = this.now();
-    this.record(state, version, now);
+    if (this.firstVersion < 0) {
+      this.firstVersion = version;
+      this.signatures = signatures(state);
+    } else {
+      this.record(state, version, now);
+    }
     this.state = state;
     this.version = version;
     this.views.clear();
     this.nextExpiry = nextExpiry(state, now);
   }
 
-  /** Notes every item whose effect differs from the last load (all of them at the first load). */
+  /** Notes every item whose effect differs from the last load. */
   private record(state: AllowlistState, version: number, now: number): void {
     const next = signatures(state);
     for (const [id, s] of next) {
@@ -174,6 +181,8 @@ export class AllowlistCache {
    * version is the store's, so a cursor written by another node is read right. Null when there are none.
    */
   changedSince(e: Entity, sinceVersion: number, sinceTime: number, now = this.now()): RangeSet | null {
+    // changes from before this node started are unknown: every decision is looked at again, once
+    if (sinceVersion < this.firstVersion) return EVERYWHERE;
     const out: IpRange[] = [];
     for (let i = this.events.length - 1; i >= 0 && this.events[i]!.version > sinceVersion; i--) {
       const ev = this.events[i]!;
@@ -186,6 +195,8 @@ export class AllowlistCache {
     return out.length === 0 ? null : new RangeSet(out);
   }
 }
+
+const EVERYWHERE = new RangeSet([parseIpOrRange('0.0.0.0/0'), parseIpOrRange('::/0')]);
 
 function nextExpiry(state: AllowlistState, now: number): number {
   let next = Infinity;

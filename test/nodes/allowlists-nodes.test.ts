@@ -5,26 +5,34 @@ import { buildAdminApp, buildApp } from '../../src/app.js';
 import { openRuntime } from '../../src/runtime.js';
 import { adminClient, makeList } from '../helpers/admin.js';
 import { tempDir, testDbConfig, type TestApp } from '../helpers/app.js';
+import type { Config } from '../../src/config/schema.js';
+import { addItems, addSubscribers, createAllowlist, removeItemsByValue } from '../../src/store/allowlists.js';
+import { parseIpOrRange } from '../../src/domain/ip-range.js';
+import { usingDb } from '../../src/store/db.js';
 import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
 
-/** Two nodes on one database, in this process: each its own runtime (index, allowlists, poll) and apps. */
-async function twoNodes(t: Parameters<typeof tempDir>[0]): Promise<[TestApp, TestApp]> {
-  const dir = tempDir(t);
-  const config = testDbConfig(dir);
-  const nodes: TestApp[] = [];
-  for (let i = 0; i < 2; i++) {
-    const runtime = await openRuntime(config, undefined, { pollMs: 100 });
-    const app = await buildApp(runtime.deps);
-    const admin = await buildAdminApp(runtime.deps);
-    t.after(async () => {
+type Node = TestApp & { close(): Promise<void> };
+
+/** A node on the config's database, in this process: its own runtime (index, allowlists, poll) and apps. */
+async function startNode(t: Parameters<typeof tempDir>[0], config: Config): Promise<Node> {
+  const runtime = await openRuntime(config, undefined, { pollMs: 100 });
+  const app = await buildApp(runtime.deps);
+  const admin = await buildAdminApp(runtime.deps);
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
       await admin.close();
       await app.close();
       await runtime.close();
-    });
-    const { db, jwt, feed, allowlists } = runtime.deps;
-    nodes.push({ app, admin, db, jwt, feed, allowlists, config, dir });
-  }
-  return nodes as [TestApp, TestApp];
+    })());
+  t.after(close);
+  const { db, jwt, feed, allowlists } = runtime.deps;
+  return { app, admin, db, jwt, feed, allowlists, config, dir: '', close };
+}
+
+async function twoNodes(t: Parameters<typeof tempDir>[0]): Promise<[Node, Node]> {
+  const config = testDbConfig(tempDir(t));
+  return [await startNode(t, config), await startNode(t, config)];
 }
 
 type Stream = { new: { value: string }[] | null; deleted: { value: string }[] | null };
@@ -56,4 +64,30 @@ test('an allowlist written on one node reaches bouncers pulling from the other, 
   assert.deepEqual(values((await pull(a, key)).new), ['192.0.2.1', '192.0.2.2']);
   await sleep(400);
   assert.deepEqual(await pull(b, key), { new: null, deleted: null });
+});
+
+test('allowlist changes made while the only node was down reach its bouncers after the restart, both ways', async (t) => {
+  const config = testDbConfig(tempDir(t));
+  const first = await startNode(t, config);
+  await addMachine(first, 'web-01');
+  const token = await login(first, 'web-01');
+  const key = await addBouncer(first, 'fw01');
+  await pushAlerts(first, token, [cscliAlert('192.0.2.1'), cscliAlert('198.51.100.1')]);
+  const list = await createAllowlist(first.db, 'fw01', '');
+  await addSubscribers(first.db, list.id, 'remediation_component_integration', ['fw01']);
+  await addItems(first.db, list.id, { values: ['192.0.2.1'], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'test' } });
+  await first.allowlists.refresh();
+  assert.deepEqual(values((await pull(first, key, true)).new), ['198.51.100.1']);
+  await first.close();
+
+  // while it is down, the CLI swaps the item: 192.0.2.1 is shown again, 198.51.100.1 hidden
+  await usingDb(config.db, async (db) => {
+    await removeItemsByValue(db, list.id, [parseIpOrRange('192.0.2.1')]);
+    await addItems(db, list.id, { values: ['198.51.100.1'], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'test' } });
+  });
+  const second = await startNode(t, config);
+  const after = await pull(second, key);
+  assert.deepEqual(values(after.new), ['192.0.2.1']);
+  assert.deepEqual(values(after.deleted), ['198.51.100.1']);
+  assert.deepEqual(await pull(second, key), { new: null, deleted: null });
 });
