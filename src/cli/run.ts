@@ -14,6 +14,7 @@ import { addCommand as allowlistsAdd } from './allowlists/add.js';
 import { checkCommand as allowlistsCheck } from './allowlists/check.js';
 import { createCommand as allowlistsCreate } from './allowlists/create.js';
 import { deleteCommand as allowlistsDelete } from './allowlists/delete.js';
+import { importCommand as allowlistsImport } from './allowlists/import.js';
 import { inspectCommand as allowlistsInspect } from './allowlists/inspect.js';
 import { listCommand as allowlistsList } from './allowlists/list.js';
 import { removeCommand as allowlistsRemove } from './allowlists/remove.js';
@@ -89,7 +90,7 @@ export const ROOT: GroupCommand = {
       summary: 'Manage centralized allowlists',
       description:
         'Create, fill, inspect, check and delete allowlists, and choose where they apply (subscribe/unsubscribe).\nA list applies to what subscribes to it: the organization (everywhere: new lists get this by default), machines, bouncers or tags.\nNote: this command acts on the database directly; a running server picks the changes up within half a second.',
-      commands: [allowlistsCreate, allowlistsList, allowlistsInspect, allowlistsAdd, allowlistsRemove, allowlistsDelete, allowlistsCheck, allowlistsSubscribe, allowlistsUnsubscribe],
+      commands: [allowlistsCreate, allowlistsList, allowlistsInspect, allowlistsAdd, allowlistsImport, allowlistsRemove, allowlistsDelete, allowlistsCheck, allowlistsSubscribe, allowlistsUnsubscribe],
     },
     {
       name: 'lapi',

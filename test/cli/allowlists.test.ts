@@ -554,3 +554,39 @@ test('machines tag and bouncers tag: add, remove, show; unknown names; deleting 
   assert.equal((await cli(env, ['machines', 'tag', 'web-01'])).stdout, 'web-01 has no tags\n');
   assert.equal((await cli(env, ['bouncers', 'tag', 'fw'])).stdout, 'fw has no tags\n');
 });
+
+test('allowlists import: a CSV with value, expiration and comment; every row checked first; decisions covered end', async (t) => {
+  const env = cliEnv(t);
+  assert.equal((await cli(env, ['allowlists', 'create', 'foo', '-d', 'x'])).code, 0);
+  await withEnvDb(env, (db) => decisionsAdd(db, { ip: '203.0.113.7' }));
+  const file = (name: string, text: string) => {
+    const p = join(env.dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const before = await snapshot(env);
+  for (const [text, message] of [
+    ['value,expiration,comment\n', 'no values to import'],
+    ['value,expiration\n1.2.3.4,\n,1d\n', "row 2: missing 'value'"],
+    ['value,expiration\n1.2.3.4,toto\n', 'row 1: invalid expiration "toto"'],
+    ['value\n1.2.3.4\nbad-apple\n', "row 2: invalid ip address 'bad-apple'"],
+  ] as const) {
+    const r = await cli(env, ['allowlists', 'import', 'foo', '-i', file('bad.csv', text)]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Error: lapis allowlists import: ${message}\n`]);
+  }
+  assert.equal(await snapshot(env), before);
+  assert.equal((await cli(env, ['allowlists', 'import', 'foo'])).stderr, 'Error: lapis allowlists import: required flag(s) "input" not set\n');
+  assert.equal((await cli(env, ['allowlists', 'import', 'nope', '-i', file('x.csv', 'value\n1.2.3.4\n')])).stderr, "Error: lapis allowlists import: allowlist 'nope' not found\n");
+
+  const ok = await cli(env, ['allowlists', 'import', 'foo', '-i', file('ok.csv', 'value,expiration,comment\n1.2.3.4,,office\n203.0.113.0/24,1d12h,lab\n2001:db8::/32,7d,lab\n')]);
+  assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'added 3 values to allowlist foo\n1 decisions deleted by allowlists\n', '']);
+  const again = await cli(env, ['allowlists', 'import', 'foo', '-i', file('ok.csv', 'value\n1.2.3.4\n')]);
+  assert.deepEqual([again.code, again.stdout, again.stderr], [0, 'no new values for allowlist\n', 'value 1.2.3.4 already in allowlist\n']);
+  const items = await withEnvDb(env, async (db) => pageItems(db, (await getAllowlistByName(db, 'foo'))!.id, 0, 10, Date.now()));
+  assert.deepEqual(items.map((i) => [i.value, i.description, i.expiresAt === null ? 'never' : Math.round((i.expiresAt - i.createdAt) / 3600_000)]), [
+    ['1.2.3.4', 'office', 'never'],
+    ['203.0.113.0/24', 'lab', 36],
+    ['2001:db8::/32', 'lab', 168],
+  ]);
+  assert.deepEqual(await activeValues(env), []);
+});

@@ -23,6 +23,15 @@ function parseCsv(text: string): Row[] {
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i] ?? `col${i}`, v.trim()])) as Row);
 }
 
+/** The text of `-i FILE` (`-` is stdin), or CliError `open FILE: no such file or directory`. */
+export function readInput(input: string): string {
+  try {
+    return readFileSync(input === '-' ? 0 : input, 'utf8');
+  } catch (err) {
+    throw new CliError(`open ${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+}
+
 /** Parses the input as json (array of records), csv (with a header) or values (one per line). */
 export function parseImport(text: string, format: string): Row[] {
   switch (format) {
@@ -125,12 +134,7 @@ export const importCommand: LeafCommand = {
     if (!input) throw new CliError('required flag(s) "input" not set');
     const format = stringFlag(flags, 'format') ?? (input.endsWith('.json') ? 'json' : input.endsWith('.csv') ? 'csv' : undefined);
     if (!format) throw new CliError('unable to guess format from file extension, please provide a format with --format flag');
-    let text: string;
-    try {
-      text = readFileSync(input === '-' ? 0 : input, 'utf8');
-    } catch (err) {
-      throw new CliError(`open ${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
-    }
+    const text = readInput(input);
     ctx.out.line(`Parsing ${format}`);
     const rows = parseImport(text, format);
     if (rows.length > 1000) ctx.out.line(`You are about to add ${rows.length} decisions, this may take a while`);
