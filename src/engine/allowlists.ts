@@ -180,7 +180,7 @@ export class AllowlistCache {
    * lists that applied to the entity before or after the change, and items that expired since. The
    * version is the store's, so a cursor written by another node is read right. Null when there are none.
    */
-  changedSince(e: Entity, sinceVersion: number, sinceTime: number, now = this.now()): RangeSet | null {
+  changedSince(e: Entity, sinceVersion: number, sinceTime: number, now = this.now()): IpRange[] | null {
     // changes from before this node started are unknown: every decision is looked at again, once
     if (sinceVersion < this.firstVersion) return EVERYWHERE;
     const out: IpRange[] = [];
@@ -192,11 +192,13 @@ export class AllowlistCache {
       if (item.expiresAt === null || item.expiresAt <= sinceTime || item.expiresAt > now) continue;
       if (covers(this.signatures.get(item.id)?.coverage, e)) out.push(item.range);
     }
-    return out.length === 0 ? null : new RangeSet(out);
+    if (out.length === 0) return null;
+    // an item changed several times counts once
+    return [...new Map(out.map((r) => [rangeKey(r), r])).values()];
   }
 }
 
-const EVERYWHERE = new RangeSet([parseIpOrRange('0.0.0.0/0'), parseIpOrRange('::/0')]);
+const EVERYWHERE: IpRange[] = [parseIpOrRange('0.0.0.0/0'), parseIpOrRange('::/0')];
 
 function nextExpiry(state: AllowlistState, now: number): number {
   let next = Infinity;

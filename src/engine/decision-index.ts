@@ -1,6 +1,7 @@
 import type { Decision } from '../domain/decision.js';
 import { matchesAttributes, type DecisionFilter } from '../domain/decision-filter.js';
 import { rangeContains, type IpRange } from '../domain/ip-range.js';
+import { RangeSet } from '../domain/allowlist.js';
 import { MinHeap } from './min-heap.js';
 
 /**
@@ -59,6 +60,25 @@ class PrefixTable {
     if (table) bucketRemove(table, this.key(r.start), d);
   }
 
+  /**
+   * Decisions whose range overlaps `q` (contains it, or lies inside it). For the ranges inside, each prefix
+   * length costs the fewer of its possible networks under `q` and its entries.
+   */
+  *overlapping(q: IpRange): Generator<Decision> {
+    yield* this.containing(q);
+    for (const p of this.prefixes) {
+      if (p <= q.prefix) continue;
+      const table = this.byPrefix.get(p)!;
+      const count = 2n ** BigInt(p - q.prefix);
+      if (count <= BigInt(table.size)) {
+        const step = 1n << BigInt(this.bits - p);
+        for (let net = q.start; net <= q.end; net += step) yield* asList(table.get(this.key(net)));
+      } else {
+        for (const b of table.values()) for (const d of asList(b)) if (d.range && rangeContains(q, d.range)) yield d;
+      }
+    }
+  }
+
   /** Decisions whose range contains `q`. */
   *containing(q: IpRange): Generator<Decision> {
     const v4 = this.bits === 32 ? Number(q.start) : 0;
@@ -78,10 +98,6 @@ export interface Visibility {
   hides(d: Decision): boolean;
 }
 
-/** Ranges whose visibility may have changed since a cursor. */
-export interface RangeFilter {
-  overlaps(r: IpRange): boolean;
-}
 
 export interface StreamDelta {
   new: Decision[];
@@ -229,16 +245,15 @@ export class DecisionIndex {
    * changed since the cursor: keys they overlap are sent again, in `new` when visible now, else their
    * active decisions in `deleted` (the bouncer may hold them from before the allowlist).
    */
-  delta(f: DecisionFilter, sinceSeq: number, sinceTime: number, now: number, view?: Visibility | null, changed?: RangeFilter | null): StreamDelta {
+  delta(f: DecisionFilter, sinceSeq: number, sinceTime: number, now: number, view?: Visibility | null, changed?: readonly IpRange[] | null): StreamDelta {
     this.sweep(now);
+    // by value first (its hash is cached on the string), then by (type, scope) below
     const touched = new Map<string, Decision[]>();
-    const keyOf = (d: Decision) => `${d.scope}\u0000${d.value}\u0000${d.type}`;
     const touch = (d: Decision) => {
       if (!matchesAttributes(f, d)) return;
-      const k = keyOf(d);
-      const list = touched.get(k);
+      const list = touched.get(d.value);
       if (list) list.push(d);
-      else touched.set(k, [d]);
+      else touched.set(d.value, [d]);
     };
     for (let i = upperBound(this.logSeq, sinceSeq); i < this.logSeq.length; i++) {
       const d = this.logRow[i]!;
@@ -249,26 +264,59 @@ export class DecisionIndex {
       if (d.until > now) break;
       if (d.seq <= sinceSeq && this.byId.get(d.id) === d) touch(d);
     }
-    // allowlist changes are rare: one pass over the active decisions finds the keys they affect
+    // the values allowlist changes affect, found through the prefix tables rather than a pass over everything
     const flipped = new Set<string>();
-    if (changed) {
-      for (const d of this.activeDecisions(now)) {
-        if (d.range && changed.overlaps(d.range) && !touched.get(keyOf(d))?.includes(d)) touch(d);
+    if (changed && changed.length > 0) {
+      // values the log touched: ended or new decisions whose allowlisting changed as well
+      const set = new RangeSet(changed);
+      for (const [v, list] of touched) if (list.some((d) => d.range && set.overlaps(d.range))) flipped.add(v);
+      // past this many (a restart that forgot what came before is `0.0.0.0/0`), one pass over everything is
+      // cheaper than the maps; it answers a superset, and re-sends are harmless
+      const limit = Math.max(10_000, this.activeCount / 8);
+      const hit: Decision[] = [];
+      for (const r of changed) {
+        for (const d of (r.size === 4 ? this.v4 : this.v6).overlapping(r)) {
+          if (d.until <= now || !matchesAttributes(f, d)) continue;
+          if (hit.push(d) > limit) return this.resendAll(f, touched, now, view);
+        }
       }
-      for (const [k, list] of touched) if (list[0]!.range && changed.overlaps(list[0]!.range)) flipped.add(k);
+      for (const d of hit) {
+        flipped.add(d.value);
+        const list = touched.get(d.value);
+        if (!list) touched.set(d.value, [d]);
+        else if (!list.includes(d)) list.push(d);
+      }
     }
     const out: StreamDelta = { new: [], deleted: [] };
-    for (const [k, list] of touched) {
-      const best = this.bestActive(f, list[0]!, now, view);
-      if (best) {
-        if (best.seq > sinceSeq || flipped.has(k) || list.some((d) => d.until <= now)) out.new.push(best);
-      } else {
-        // a key just hidden sends its decisions; one hidden all along was never served, so its ends are not news
-        const justHidden = flipped.has(k);
-        for (const d of list) if (justHidden || (d.until <= now && !view?.hides(d))) out.deleted.push(d);
+    for (const [v, all] of touched) {
+      const justFlipped = flipped.has(v);
+      for (const list of byTypeAndScope(all)) {
+        const best = this.bestActive(f, list[0]!, now, view);
+        if (best) {
+          if (best.seq > sinceSeq || justFlipped || list.some((d) => d.until <= now)) out.new.push(best);
+        } else {
+          // a key just hidden sends its decisions; one hidden all along was never served, so its ends are not news
+          for (const d of list) if (justFlipped || (d.until <= now && !view?.hides(d))) out.deleted.push(d);
+        }
       }
     }
     out.new.sort(byIdOrder);
+    out.deleted.sort(byIdOrder);
+    return out;
+  }
+
+  /**
+   * The answer of a delta that looks at every key again: what is visible (as a startup pull would send it),
+   * what the view hides, and the decisions the log saw end whose key has nothing left to show.
+   */
+  private resendAll(f: DecisionFilter, touched: Map<string, Decision[]>, now: number, view: Visibility | null | undefined): StreamDelta {
+    const out = this.snapshot(f, now, view);
+    if (view) for (const d of this.activeDecisions(now)) if (view.hides(d) && matchesAttributes(f, d)) out.deleted.push(d);
+    for (const all of touched.values()) {
+      for (const list of byTypeAndScope(all)) {
+        if (!this.bestActive(f, list[0]!, now, view)) for (const d of list) if (d.until <= now) out.deleted.push(d);
+      }
+    }
     out.deleted.sort(byIdOrder);
     return out;
   }
@@ -294,6 +342,18 @@ export class DecisionIndex {
     this.logRow = rows;
     this.expired = this.expired.filter((d) => this.byId.get(d.id) === d);
   }
+}
+
+/** One value's decisions, split by (type, scope): the keys a stream deduplicates on. Most values have one decision. */
+function byTypeAndScope(list: Decision[]): Decision[][] {
+  if (list.length === 1) return [list];
+  const groups: Decision[][] = [];
+  for (const d of list) {
+    const g = groups.find((x) => x[0]!.type === d.type && x[0]!.scope === d.scope);
+    if (g) g.push(d);
+    else groups.push([d]);
+  }
+  return groups;
 }
 
 /** First index whose value is greater than `x`, in an ascending array. */
