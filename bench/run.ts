@@ -495,11 +495,12 @@ async function main(): Promise<void> {
   // 4b. the same queries by a bouncer that ALLOW_ITEMS allowlist items cover (one of them a banned IP, which must read null)
   const queried = new Set(bannedIps);
   const hiddenIp = loadedIp([2, 3, 4, 5, 6].find((k) => !queried.has(loadedIp(k)))!);
-  await usingDb(config.db, async (db) => {
+  const benchList = await usingDb(config.db, async (db) => {
     const list = await createAllowlist(db, 'bench', 'the query bouncer only');
     const values = Array.from({ length: ALLOW_ITEMS - 1 }, (_, i) => `172.${16 + (i >> 8)}.${i & 255}.0/24`);
     await addItems(db, list.id, { values: [hiddenIp, ...values], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'bench' } });
     await addSubscribers(db, list.id, 'remediation_component_integration', ['bench-query']);
+    return list.id;
   });
   const allowlistedAt = performance.now();
   while ((await query(base, hiddenIp)) !== null) {
@@ -517,6 +518,16 @@ async function main(): Promise<void> {
   const pull = checkPull(await profiled('stream-startup', () => fetchStartup(base, STREAM_KEY)));
   const memStream = memory(server.pid);
   const heapStream = await heap(server);
+
+  // 5a. the list now covers the stream bouncer too: its next delta must find the one decision its items hide
+  await usingDb(config.db, (db) => addSubscribers(db, benchList, 'remediation_component_integration', ['bench-stream']));
+  await new Promise((r) => setTimeout(r, 1500)); // the server's poll
+  const deltaAt = performance.now();
+  const deltaRes = await http(`${base}/v1/decisions/stream`, { headers: { 'x-api-key': STREAM_KEY, 'user-agent': UA } });
+  const deltaBody = JSON.parse(await deltaRes.text()) as { new: unknown[] | null; deleted: { value: string }[] | null };
+  const deltaSeconds = (performance.now() - deltaAt) / 1000;
+  const deltaOk = deltaBody.new === null && deltaBody.deleted?.length === 1 && deltaBody.deleted[0]!.value === hiddenIp;
+  log(`  stream delta after the list covered the stream bouncer: ${(deltaSeconds * 1000).toFixed(1)} ms, ${deltaOk ? 'as expected' : 'WRONG'}`);
 
   // 5b. the same store served by a fresh process: memory without what loading through the API left behind
   log('restarting the server on the same store, and pulling again with another fresh bouncer…');
@@ -579,6 +590,12 @@ async function main(): Promise<void> {
     { measure: 'allowlisted ban hidden from the bouncer after', value: `${allowlistSeconds.toFixed(2)} s`, target: '<= 1 s (the poll)', ok: allowlistSeconds <= 1 },
     { measure: 'query answers spot-checked', value: bannedSampleOk && cleanSampleOk && allowSampleOk ? 'as expected' : 'WRONG', target: 'array with the IP / null', ok: bannedSampleOk && cleanSampleOk && allowSampleOk },
     ...pullRows('stream startup', pull),
+    {
+      measure: `stream delta, ${fmt(ALLOW_ITEMS)} items newly covering the bouncer`,
+      value: `${(deltaSeconds * 1000).toFixed(1)} ms, ${deltaOk ? '1 in deleted' : 'WRONG'}`,
+      target: 'the hidden ban in deleted',
+      ok: deltaOk,
+    },
     {
       measure: 'RSS after startup pull',
       value: `${memStream.rss.toFixed(0)} MiB (anon ${memStream.anon.toFixed(0)})`,

@@ -69,14 +69,29 @@ class PrefixTable {
     for (const p of this.prefixes) {
       if (p <= q.prefix) continue;
       const table = this.byPrefix.get(p)!;
-      const count = 2n ** BigInt(p - q.prefix);
-      if (count <= BigInt(table.size)) {
-        const step = 1n << BigInt(this.bits - p);
-        for (let net = q.start; net <= q.end; net += step) yield* asList(table.get(this.key(net)));
-      } else {
+      if (2 ** (p - q.prefix) > table.size) {
         for (const b of table.values()) for (const d of asList(b)) if (d.range && rangeContains(q, d.range)) yield d;
+      } else if (this.bits === 32) {
+        const step = 2 ** (32 - p);
+        for (let net = Number(q.start), end = Number(q.end); net <= end; net += step) {
+          const b = table.get(net);
+          if (b !== undefined) yield* asList(b);
+        }
+      } else {
+        const step = 1n << BigInt(128 - p);
+        for (let net = q.start; net <= q.end; net += step) {
+          const b = table.get(net);
+          if (b !== undefined) yield* asList(b);
+        }
       }
     }
+  }
+
+  /** About how many lookups `overlapping(q)` makes. */
+  overlapCost(q: IpRange): number {
+    let n = 0;
+    for (const p of this.prefixes) n += p <= q.prefix ? 1 : Math.min(2 ** (p - q.prefix), this.byPrefix.get(p)!.size);
+    return n;
   }
 
   /** Decisions whose range contains `q`. */
@@ -274,11 +289,13 @@ export class DecisionIndex {
       // cheaper than the maps; it answers a superset, and re-sends are harmless
       const limit = Math.max(10_000, this.activeCount / 8);
       const hit: Decision[] = [];
-      for (const r of changed) {
-        for (const d of (r.size === 4 ? this.v4 : this.v6).overlapping(r)) {
-          if (d.until <= now || !matchesAttributes(f, d)) continue;
-          if (hit.push(d) > limit) return this.resendAll(f, touched, now, view);
-        }
+      const table = (r: IpRange) => (r.size === 4 ? this.v4 : this.v6);
+      // many small ranges (a thousand /24 items) cost more in lookups than one pass with the merged set
+      const probe = changed.reduce((n, r) => n + table(r).overlapCost(r), 0) < this.activeCount;
+      const candidates = probe ? changed.flatMap((r) => [...table(r).overlapping(r)]) : this.activeDecisions(now);
+      for (const d of candidates) {
+        if (d.until <= now || !d.range || !matchesAttributes(f, d) || (!probe && !set.overlaps(d.range))) continue;
+        if (hit.push(d) > limit) return this.resendAll(f, touched, now, view);
       }
       for (const d of hit) {
         flipped.add(d.value);
