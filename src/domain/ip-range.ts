@@ -52,6 +52,16 @@ export function parseIpOrRange(text: string): IpRange {
   return text.includes('/') ? parseCidr(text) : parseIp(text);
 }
 
+/** parseIpOrRange, or null for a value that is neither (a scope's value that is not an IP, say). */
+export function ipOrRangeOrNull(text: string): IpRange | null {
+  try {
+    return parseIpOrRange(text);
+  } catch (err) {
+    if (err instanceof IpParseError) return null;
+    throw err;
+  }
+}
+
 export function parseIp(text: string): IpRange {
   const addr = parseAddress(text);
   if (!addr) throw new IpParseError(`invalid ip address '${text}'`);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { NewAlert, NewDecision } from '../domain/alert.js';
 import { DurationError, parseDuration, formatGoDuration } from '../domain/duration.js';
 import { ExprRuntimeError, runBool } from '../domain/expr/index.js';
-import { IpParseError, parseIpOrRange, type IpRange } from '../domain/ip-range.js';
+import { ipOrRangeOrNull, type IpRange } from '../domain/ip-range.js';
 import type { Profile } from '../domain/profile.js';
 import { isIpScope, normalizeScope } from '../domain/scope.js';
 import type { Db } from '../store/db.js';
@@ -30,15 +30,6 @@ function needOf(err: unknown): NeedHistory | undefined {
   return cause instanceof NeedHistory ? cause : undefined;
 }
 
-function parseValueRange(value: string): IpRange | null {
-  try {
-    return parseIpOrRange(value);
-  } catch (err) {
-    if (err instanceof IpParseError) return null;
-    throw err;
-  }
-}
-
 /**
  * Runs profiles over incoming alerts (lapi-behaviour §6): alerts without decisions get those of the
  * first matching profile that yields some; alerts that arrived with decisions keep them, and profiles
@@ -64,7 +55,7 @@ export class ProfileRunner {
         } catch (err) {
           const need = needOf(err);
           if (!need || attempt > 8) throw err;
-          history.set(need.value, await decisionHistory(db, need.value, parseValueRange(need.value)));
+          history.set(need.value, await decisionHistory(db, need.value, ipOrRangeOrNull(need.value)));
         }
       }
       // later alerts of the same request count these decisions too
@@ -127,7 +118,7 @@ export class ProfileRunner {
       const value = alert.source.value;
       let range: IpRange | null = null;
       if (isIpScope(scope)) {
-        range = parseValueRange(value);
+        range = ipOrRangeOrNull(value);
         if (!range) {
           this.log?.warn({ profile: p.name, value }, 'profile decision skipped: the source value is not an IP or range');
           continue;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isIpScope } from '../../domain/scope.js';
 import { parseAlertFilter } from '../../domain/alert-filter.js';
-import { parseIpOrRange, parseIp, rangeContains, type IpRange } from '../../domain/ip-range.js';
+import { ipOrRangeOrNull, parseIpOrRange, parseIp, rangeContains, type IpRange } from '../../domain/ip-range.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { deleteAlerts, getAlert, insertAlerts, matchingAlertIds, searchAlerts } from '../../store/alerts.js';
 import type { AppDeps } from '../deps.js';
@@ -43,7 +43,7 @@ function dropAllowlisted(req: FastifyRequest, deps: AppDeps, alerts: NewAlert[],
   if (!view) return alerts;
   return alerts.filter((a) => {
     if (a.decisions.length > 0 || !isIpScope(a.source.scope)) return true;
-    const range = rangeOrNull(a.source.value);
+    const range = ipOrRangeOrNull(a.source.value);
     const reasons = range ? view.reasons(range, now) : [];
     if (reasons.length === 0) return true;
     req.log.info({ machine: req.machineId, scenario: a.scenario, value: a.source.value, allowlisted_by: reasons }, 'alert dropped: its source is allowlisted');
@@ -63,14 +63,6 @@ function dropAllowlistedDecisions(req: FastifyRequest, deps: AppDeps, alerts: Ne
     req.log.info({ machine: req.machineId, scenario: a.scenario, dropped }, 'decisions dropped: their value is allowlisted');
     deps.metrics?.allowlisted.inc({ what: 'decision', machine: req.machineId }, dropped);
     a.decisions = kept;
-  }
-}
-
-function rangeOrNull(value: string): IpRange | null {
-  try {
-    return parseIpOrRange(value);
-  } catch {
-    return null;
   }
 }
 
