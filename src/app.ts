@@ -3,8 +3,11 @@ import type { Logger } from 'pino';
 import { adminRoutes, bouncerRoutes, machineRoutes } from './api/auth-hooks.js';
 import { installBodyParser } from './api/body.js';
 import { clientIp, clientIpPolicy } from './api/client-ip.js';
+import { guardConnections, slowClientOptions } from './api/connections.js';
+import { nulParameter } from './api/json-guards.js';
 import type { AppDeps } from './api/deps.js';
 import { installErrorHandler } from './api/errors.js';
+import { BadRequestError } from './errors.js';
 import { installFallbacks } from './api/fallbacks.js';
 import { alertRoutes } from './api/v1/alerts.js';
 import { allowlistAdminRoutes } from './api/v1/allowlists-admin.js';
@@ -28,6 +31,9 @@ export interface BuildOptions {
   extraBouncerRoutes?: FastifyPluginAsync;
 }
 
+/** On shutdown, requests in progress (a startup pull, a slow body) get this long to finish. */
+const SHUTDOWN_GRACE_MS = 5000;
+
 /** What both listeners share: Fastify with our error handler, body parser, client-IP policy and gin's fallbacks. */
 function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInstance {
   const app = Fastify({
@@ -40,17 +46,27 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInst
     // upstream answers HEAD only where it routes it (HEAD /health is a 405)
     exposeHeadRoutes: false,
     forceCloseConnections: 'idle',
+    requestTimeout: slowClientOptions(deps.config.limits).requestTimeout,
+    keepAliveTimeout: slowClientOptions(deps.config.limits).keepAliveTimeout,
+    http: slowClientOptions(deps.config.limits),
   });
+  const guard = guardConnections(app.server, deps.config.limits);
+  app.addHook('preClose', async () => guard.shutdown(SHUTDOWN_GRACE_MS));
   const policy = clientIpPolicy(deps.config.server.use_forwarded_for_headers, deps.config.server.trusted_proxies);
   app.decorateRequest('clientIp', '');
   app.addHook('onRequest', async (req) => {
     req.clientIp = clientIp(policy, req);
   });
+  // after authentication, before any handler: PostgreSQL cannot compare or store NUL, and no parameter means one
+  app.addHook('preValidation', async (req) => {
+    const name = nulParameter(req.query, req.params);
+    if (name !== undefined) throw new BadRequestError(`invalid value for '${name}': NUL characters are not allowed`);
+  });
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ip: req.clientIp, ms: reply.elapsedTime }, 'request');
   });
   installErrorHandler(app);
-  installBodyParser(app, deps.config.server.max_body_bytes);
+  installBodyParser(app, { maxBodyBytes: deps.config.server.max_body_bytes, maxInflightBytes: deps.config.limits.maxInflightBodyBytes });
   installFallbacks(app);
   return app;
 }

@@ -63,3 +63,15 @@ export class StateConflictError extends LapisError {
   readonly statusCode = 409;
   readonly code = 'STATE_CONFLICT';
 }
+
+/** A client that must wait before it tries again; `retryAfterS` becomes the Retry-After header. */
+export class TooManyRequestsError extends LapisError {
+  readonly statusCode = 429;
+  readonly code = 'TOO_MANY_REQUESTS';
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+  }
+}

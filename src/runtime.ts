@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AppDeps } from './api/deps.js';
 import { JwtService, loadJwtSecret } from './auth/jwt.js';
+import { MachineSessions } from './auth/machine-session.js';
 import type { Config } from './config/schema.js';
 import { DecisionFeed } from './engine/decision-feed.js';
 import { AllowlistCache } from './engine/allowlists.js';
@@ -75,7 +76,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
     }
     const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
     return {
-      deps: { config, db, jwt, feed, allowlists, graceMs: STREAM_GRACE_MS, profiles: new ProfileRunner(profiles, log), notifier },
+      deps: { config, db, jwt, sessions: new MachineSessions(db, jwt), feed, allowlists, graceMs: STREAM_GRACE_MS, profiles: new ProfileRunner(profiles, log), notifier },
       close: async () => {
         await feed.stop();
         await allowlists.stop();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { buildAdminApp, buildApp } from './app.js';
+import { guardConnections, slowClientOptions } from './api/connections.js';
 import { listenerTlsOptions, tlsSettings } from './auth/tls.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
@@ -20,10 +21,13 @@ import type { Db } from './store/db.js';
  */
 async function listenTls(app: FastifyInstance, options: TlsOptions, config: Config, logger: Logger, at: { host: string; port: number }): Promise<HttpsServer> {
   await app.ready();
-  const server = createHttpsServer(options, app.routing);
-  for (const k of ['keepAliveTimeout', 'requestTimeout', 'headersTimeout', 'timeout', 'maxRequestsPerSocket'] as const) {
+  const limits = slowClientOptions(config.limits);
+  // a handshake that never ends is the TLS listener's slowloris
+  const server = createHttpsServer({ ...options, ...limits, handshakeTimeout: limits.headersTimeout }, app.routing);
+  for (const k of ['timeout', 'maxRequestsPerSocket'] as const) {
     (server as unknown as Record<string, unknown>)[k] = app.server[k];
   }
+  guardConnections(server, config.limits);
   const requireCert = config.server.tls?.client_verification === 'RequireAnyClientCert';
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.disableRenegotiation();

@@ -30,13 +30,13 @@ export function bearerToken(req: FastifyRequest): string {
   throw new JwtAuthError('cookie token is empty');
 }
 
-/** Routes a machine calls with its JWT. The middleware verifies the token only, as upstream. */
+/** Routes a machine calls with its JWT: a valid token of a machine that exists and is validated (unlike upstream, which looks at the token only). */
 export function machineRoutes(deps: AppDeps, routes: FastifyPluginAsync): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.decorateRequest('machineId', '');
     app.addHook('onRequest', async (req, reply) => {
       try {
-        req.machineId = (await deps.jwt.verify(bearerToken(req))).id;
+        req.machineId = (await deps.sessions.verify(bearerToken(req))).id;
       } catch (err) {
         if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
         throw err;

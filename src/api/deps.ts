@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { JwtService } from '../auth/jwt.js';
+import type { MachineSessions } from '../auth/machine-session.js';
 import type { Db } from '../store/db.js';
 import type { DecisionFeed } from '../engine/decision-feed.js';
 import type { AllowlistCache } from '../engine/allowlists.js';
@@ -12,6 +13,8 @@ export interface AppDeps {
   config: Config;
   db: Db;
   jwt: JwtService;
+  /** Which JWTs may act: the token's machine must exist and be validated. */
+  sessions: MachineSessions;
   /** The in-memory decision index and what keeps it in step with the store. */
   feed: DecisionFeed;
   /** The allowlists, in memory: what bouncers are not served and what alerts are dropped. */

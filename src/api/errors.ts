@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { JwtAuthError, LapisError } from '../errors.js';
+import { JwtAuthError, LapisError, TooManyRequestsError } from '../errors.js';
 
 /** Upstream's JWT realm header, sent with every `{"code":401,…}` answer. */
 export const JWT_REALM = 'JWT realm=Crowdsec API local';
@@ -15,6 +15,7 @@ export function sendJwtError(reply: FastifyReply, status: number, message: strin
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
+    if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterS));
     if (err instanceof LapisError) return reply.code(err.statusCode).send({ message: err.message });
     const fe = err as FastifyError;
     if (fe.validation) {

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { errors as joseErrors, jwtVerify, SignJWT, decodeJwt } from 'jose';
 import { JwtAuthError } from '../errors.js';
 
-/** As upstream: tokens live one hour, and can be refreshed within an hour of their original issue time. */
+/**
+ * As upstream: tokens live one hour, and can be refreshed within an hour of their original issue time.
+ * Unlike upstream, a refreshed token keeps the original issue time (`orig_iat`), so refreshing never
+ * extends a session beyond TOKEN_TTL_S + MAX_REFRESH_S after the login that opened it.
+ */
 export const TOKEN_TTL_S = 3600;
 export const MAX_REFRESH_S = 3600;
 
@@ -40,9 +44,10 @@ export function loadJwtSecret(configured: string | null, dataDir: string): Uint8
 export class JwtService {
   constructor(private readonly secret: Uint8Array) {}
 
-  async issue(machineId: string, nowS = Math.floor(Date.now() / 1000)): Promise<IssuedToken> {
+  /** A token for a login at `nowS`; a refresh passes the session's original issue time as `origIat`. */
+  async issue(machineId: string, nowS = Math.floor(Date.now() / 1000), origIat = nowS): Promise<IssuedToken> {
     const exp = nowS + TOKEN_TTL_S;
-    const token = await new SignJWT({ id: machineId, exp, orig_iat: nowS })
+    const token = await new SignJWT({ id: machineId, exp, orig_iat: origIat })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .sign(this.secret);
     return { token, exp };
@@ -54,11 +59,14 @@ export class JwtService {
     return claims;
   }
 
-  /** Refresh accepts a token whose only defect is expiry, within the refresh window. */
-  async refresh(token: string, nowS = Math.floor(Date.now() / 1000)): Promise<IssuedToken> {
+  /**
+   * The claims of a token that may be refreshed: its only defect may be expiry, and its session must have
+   * opened within the refresh window. The caller checks the machine, then calls `issue(id, now, orig_iat)`.
+   */
+  async refreshable(token: string, nowS = Math.floor(Date.now() / 1000)): Promise<MachineClaims> {
     const claims = await this.verifySignature(token, true);
     if (claims.orig_iat < nowS - MAX_REFRESH_S) throw new JwtAuthError('token is expired');
-    return this.issue(claims.id, nowS);
+    return claims;
   }
 
   private async verifySignature(token: string, allowExpired: boolean): Promise<MachineClaims> {

@@ -6,7 +6,7 @@ import { isMap as isYamlMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { DurationError, parseDuration, parseGoDuration } from '../domain/duration.js';
 import { IpParseError, parseIpOrRange } from '../domain/ip-range.js';
 import { pinoLevel } from '../logger.js';
-import { CLIENT_VERIFICATIONS, ConfigSchema, type Config, type RawConfig } from './schema.js';
+import { CLIENT_VERIFICATIONS, ConfigSchema, type Config, type Limits, type RawConfig } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -262,6 +262,45 @@ function checkSemantics(raw: RawConfig, env: NodeJS.ProcessEnv): void {
   if (secret && Buffer.byteLength(secret) < 64) throw new ConfigError('CS_LAPI_SECRET not strong enough');
 }
 
+/** `api.server.limits`: positive Go durations as milliseconds, and the connection cap resolved. */
+function parseLimits(raw: RawConfig['api']['server']['limits']): Limits {
+  const ms = (key: keyof typeof raw & string, value: string): number => {
+    let n: number;
+    try {
+      n = parseGoDuration(value);
+    } catch (err) {
+      if (err instanceof DurationError) throw new ConfigError(`config: api.server.limits.${key}: ${err.message}`);
+      throw err;
+    }
+    if (n <= 0) throw new ConfigError(`config: api.server.limits.${key}: must be a positive duration`);
+    return Math.round(n);
+  };
+  return {
+    readHeaderTimeoutMs: ms('read_header_timeout', raw.read_header_timeout),
+    readTimeoutMs: ms('read_timeout', raw.read_timeout),
+    idleTimeoutMs: ms('idle_timeout', raw.idle_timeout),
+    maxConnections: raw.max_connections || defaultMaxConnections(),
+    maxInflightBodyBytes: raw.max_inflight_body_bytes,
+    loginFailuresAllowed: raw.login_failures_allowed,
+    loginBackoffMaxMs: ms('login_backoff_max', raw.login_backoff_max),
+  };
+}
+
+/**
+ * 4096 connections per listener, or fewer when the process may open fewer files (systemd's default soft
+ * limit is 1024): running out of descriptors would also stop the store and the logs.
+ */
+function defaultMaxConnections(): number {
+  let soft = Infinity;
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) soft = Number(m[1]);
+  } catch {
+    // not Linux: the default stands
+  }
+  return Math.max(64, Math.min(4096, Math.floor((soft - 128) / 2)));
+}
+
 /** Reads, expands, overlays, validates and freezes the configuration. Throws ConfigError naming the key. */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
@@ -307,6 +346,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     prometheus: raw.prometheus,
     logLevel: raw.api.server.log_level ?? raw.common.log_level ?? 'info',
     notificationDir: raw.config_paths.notification_dir,
+    limits: parseLimits(raw.api.server.limits),
     jwtSecret: env.CS_LAPI_SECRET || null,
   };
   return deepFreeze(config);

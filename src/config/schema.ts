@@ -100,6 +100,22 @@ export const ServerSchema = Section({
   /** Lapis: the request body cap after decompression, in bytes (upstream: 50 MiB, 2 MiB for register and login). */
   max_body_bytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
   cors_allowed_origins: Ignored,
+  /** Lapis: what slow, numerous or guessing clients may hold (docs/reliability.md). */
+  limits: Section({
+    /** Until a request's headers are complete, and until its whole body is read (Go durations). */
+    read_header_timeout: Str('10s'),
+    read_timeout: Str('60s'),
+    /** An idle keep-alive connection is closed after this. */
+    idle_timeout: Str('60s'),
+    /** Open connections per listener; past it the oldest idle or still-unsent one is closed. 0: from the fd limit. */
+    max_connections: Type.Integer({ minimum: 0, default: 0 }),
+    /** The bytes all request bodies being read may hold together, per listener (after decompression). */
+    max_inflight_body_bytes: Type.Integer({ minimum: 1024, default: 128 * 1024 * 1024 }),
+    /** Failed logins a source address or a machine may make before each further one is delayed. */
+    login_failures_allowed: Type.Integer({ minimum: 1, default: 5 }),
+    /** The longest wait a source or a machine is given after failed logins (doubling from 1s). */
+    login_backoff_max: Str('5m'),
+  }),
 });
 
 /** Lapis: the admin API (allowlists management, seed 003), on a listener of its own. */
@@ -165,6 +181,17 @@ export const ConfigSchema = Type.Object(
 export type RawConfig = Static<typeof ConfigSchema>;
 export type DbConfig = Static<typeof DbConfigSchema> & { db_path: string };
 
+export interface Limits {
+  readonly readHeaderTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  /** Already resolved: never 0. */
+  readonly maxConnections: number;
+  readonly maxInflightBodyBytes: number;
+  readonly loginFailuresAllowed: number;
+  readonly loginBackoffMaxMs: number;
+}
+
 /** The loaded configuration: the file's keys with defaults applied, plus what was derived from them. */
 export interface Config {
   /** The file it came from, or null for the embedded default. */
@@ -181,6 +208,8 @@ export interface Config {
   readonly logLevel: string;
   /** `config_paths.notification_dir`: the notifier files profiles refer to. */
   readonly notificationDir: string | undefined;
+  /** `api.server.limits`, durations in milliseconds. */
+  readonly limits: Limits;
   /** `CS_LAPI_SECRET`, when set. */
   readonly jwtSecret: string | null;
 }

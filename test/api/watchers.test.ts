@@ -222,7 +222,7 @@ test('GET /v1/refresh_token issues a new token; an old expired one is refused', 
   assert.equal(none.body, '{"code":401,"message":"cookie token is empty"}');
 });
 
-test('DELETE /v1/watchers/self removes the machine: 204, then 404', async (t) => {
+test('DELETE /v1/watchers/self removes the machine: 204, then its token is refused', async (t) => {
   const ta = await buildTestApp(t);
   await addMachine(ta);
   const token = await login(ta);
@@ -232,8 +232,8 @@ test('DELETE /v1/watchers/self removes the machine: 204, then 404', async (t) =>
   assert.equal(res.body, '');
   assert.equal(await getMachine(ta.db, 'web-01'), undefined);
   const again = await del();
-  assert.equal(again.statusCode, 404);
-  assert.equal(again.body, `{"message":"'web-01' does not exist"}`);
+  assert.equal(again.statusCode, 401);
+  assert.equal(again.body, `{"code":401,"message":"machine 'web-01' not found"}`);
 });
 
 test('gzip bodies are accepted; a gzip bomb gets 413 and the server keeps serving', async (t) => {

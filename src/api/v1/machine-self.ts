@@ -13,6 +13,7 @@ export async function machineSelfRoutes(app: FastifyInstance, deps: AppDeps): Pr
 
   app.delete('/v1/watchers/self', async (req, reply) => {
     // upstream answers 500 here; an unknown machine is a 404
+    deps.sessions.forget(req.machineId);
     if (!(await deleteMachine(deps.db, req.machineId))) throw new NotFoundError(`'${req.machineId}' does not exist`);
     return reply.code(204).send();
   });

@@ -66,7 +66,7 @@ export async function usageMetricsRoutes(app: FastifyInstance, deps: AppDeps): P
       if (!bouncer) return reply.code(403).send({ message: 'access forbidden' });
     } else {
       try {
-        machineId = (await deps.jwt.verify(bearerToken(req))).id;
+        machineId = (await deps.sessions.verify(bearerToken(req))).id;
       } catch (err) {
         if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
         throw err;

@@ -5,7 +5,8 @@ import { checkPassword, hashPassword } from '../../auth/password.js';
 import { tlsMachine } from '../../auth/tls-identity.js';
 import { tlsAuthFor, type PeerCertificate, type TlsAuth } from '../../auth/tls.js';
 import { parseIpOrRange, parseIp, rangeContains } from '../../domain/ip-range.js';
-import { BadRequestError, ForbiddenError, JwtAuthError, LapisError, UnauthorizedError, ValidationError } from '../../errors.js';
+import { BadRequestError, ForbiddenError, JwtAuthError, LapisError, TooManyRequestsError, UnauthorizedError, ValidationError } from '../../errors.js';
+import { LoginThrottle } from '../../auth/login-throttle.js';
 import { createMachine, getMachine, recordLogin } from '../../store/machines.js';
 import { EMPTY_BODY, SMALL_BODY_BYTES } from '../body.js';
 import type { AppDeps } from '../deps.js';
@@ -51,10 +52,11 @@ export async function publicWatcherRoutes(app: FastifyInstance, deps: AppDeps): 
   });
 
   const tls = tlsAuthFor(deps, deps.config, app.log);
+  const throttle = new LoginThrottle({ failuresAllowed: deps.config.limits.loginFailuresAllowed, backoffMaxMs: deps.config.limits.loginBackoffMaxMs });
   app.post('/v1/watchers/login', { ...small, errorHandler: loginErrors(deps, tls) }, async (req, reply) => {
     // a client certificate decides alone: the password in the body is not read (lapi-behaviour §10)
     const peer = tls?.peer(req.raw.socket);
-    const { machineId, scenarios } = peer ? await certificateLogin(deps, tls!, peer, req, req.body) : await passwordLogin(deps, req.body);
+    const { machineId, scenarios } = peer ? await certificateLogin(deps, tls!, peer, req, req.body) : await passwordLogin(deps, throttle, req.clientIp, req.body);
     const ua = String(req.headers['user-agent'] ?? '');
     const { version } = parseUserAgent(ua);
     await recordLogin(deps.db, machineId, { scenarios, ipAddress: req.clientIp, version: version === 'N/A' ? undefined : version });
@@ -65,7 +67,7 @@ export async function publicWatcherRoutes(app: FastifyInstance, deps: AppDeps): 
   });
 
   app.get('/v1/refresh_token', { errorHandler: loginErrors(deps, undefined) }, async (req, reply) => {
-    const issued = await deps.jwt.refresh(bearerToken(req));
+    const issued = await deps.sessions.refresh(bearerToken(req));
     return reply.send(tokenResponse(issued.token, issued.exp));
   });
 }
@@ -75,8 +77,12 @@ interface LoginInput {
   scenarios: string[] | undefined;
 }
 
-/** The password login: the body's machine must exist, use a password, be validated and match it. */
-async function passwordLogin(deps: AppDeps, raw: unknown): Promise<LoginInput> {
+/**
+ * The password login: the body's machine must exist, use a password, be validated and match it. Guesses
+ * (unknown machines, wrong passwords) are slowed per source and per machine before any bcrypt is spent.
+ */
+async function passwordLogin(deps: AppDeps, throttle: LoginThrottle, source: string, raw: unknown): Promise<LoginInput> {
+  throttle.checkSource(source);
   let body;
   try {
     body = parseBody(LoginBody, raw);
@@ -85,12 +91,20 @@ async function passwordLogin(deps: AppDeps, raw: unknown): Promise<LoginInput> {
     throw new JwtAuthError((err as Error).message);
   }
   const machine = await getMachine(deps.db, body.machine_id);
-  if (!machine) throw new JwtAuthError('ent: machine not found');
+  if (!machine) {
+    throttle.failed(source, body.machine_id);
+    throw new JwtAuthError('ent: machine not found');
+  }
+  throttle.checkMachine(machine.machineId, source, machine.ipAddress);
   if (machine.authType !== 'password') {
     throw new JwtAuthError(`machine ${machine.machineId} attempted to auth with password but it is configured to use ${machine.authType}`);
   }
   if (!machine.isValidated) throw new JwtAuthError(`machine ${machine.machineId} not validated`);
-  if (!(await checkPassword(body.password, machine.passwordHash))) throw new JwtAuthError('incorrect Username or Password');
+  if (!(await throttle.checking(() => checkPassword(body.password, machine.passwordHash)))) {
+    throttle.failed(source, machine.machineId);
+    throw new JwtAuthError('incorrect Username or Password');
+  }
+  throttle.succeeded(machine.machineId);
   return { machineId: machine.machineId, scenarios: body.scenarios ?? undefined };
 }
 
@@ -146,6 +160,7 @@ function loginErrors(deps: AppDeps, tls: TlsAuth | undefined) {
       }
     }
     if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
+    if (err instanceof TooManyRequestsError) return reply.code(429).header('retry-after', String(err.retryAfterS)).send({ message: err.message });
     if (err instanceof LapisError && err.statusCode === 400) return sendJwtError(reply, 401, `missing: ${err.message}`);
     if (err instanceof LapisError) return reply.code(err.statusCode).send({ message: err.message });
     req.log.error({ err }, 'login failed');
