@@ -11,7 +11,9 @@ import { hashPassword } from '../../src/auth/password.js';
 import type { Db } from '../../src/store/db.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { createMachine } from '../../src/store/machines.js';
-import { startTestServer } from '../helpers/server.js';
+import { pino } from 'pino';
+import { startServer } from '../../src/server.js';
+import { tempDir, testDbConfig } from '../helpers/app.js';
 import { cscliAlert, UA } from '../helpers/fixtures.js';
 
 /**
@@ -29,6 +31,8 @@ export interface Res {
 
 export interface Env {
   db: Db;
+  /** The Local API's address (127.0.0.1 or ::1) and port; the admin API is on 127.0.0.1. */
+  host: string;
   port: number;
   adminPort: number;
   /** The JWT secret, read from the data dir as the app reads it. */
@@ -48,7 +52,7 @@ export interface Env {
  * `%2e%2e`), header names in the case given, from `localAddress` (any 127.0.0.0/8 address on Linux).
  */
 export function send(
-  port: number,
+  to: { host?: string; port: number },
   opts: { method: string; path: string; headers?: Record<string, string | string[]>; body?: unknown; localAddress?: string },
 ): Promise<Res> {
   const payload = opts.body === undefined ? undefined : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
@@ -59,7 +63,7 @@ export function send(
   }
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: opts.method, path: opts.path, headers, agent: false, localAddress: opts.localAddress ?? '127.0.0.1' },
+      { host: to.host ?? '127.0.0.1', port: to.port, method: opts.method, path: opts.path, headers, agent: false, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -72,15 +76,15 @@ export function send(
   });
 }
 
-export async function login(e: Pick<Env, 'port'>, machineId: string, password = PASSWORD): Promise<string> {
-  const res = await send(e.port, { method: 'POST', path: '/v1/watchers/login', headers: { 'User-Agent': UA }, body: { machine_id: machineId, password } });
+export async function login(e: Pick<Env, 'host' | 'port'>, machineId: string, password = PASSWORD): Promise<string> {
+  const res = await send(e, { method: 'POST', path: '/v1/watchers/login', headers: { 'User-Agent': UA }, body: { machine_id: machineId, password } });
   assert.equal(res.status, 200, `login ${machineId}: ${res.text}`);
   return (JSON.parse(res.text) as { token: string }).token;
 }
 
 /** Pushes one cscli-style alert (one live ban) as the agent; returns its id. */
 export async function pushAlert(e: Env, value = '198.51.100.7'): Promise<string> {
-  const res = await send(e.port, { method: 'POST', path: '/v1/alerts', headers: { Authorization: `Bearer ${e.agent.token}` }, body: [cscliAlert(value)] });
+  const res = await send(e, { method: 'POST', path: '/v1/alerts', headers: { Authorization: `Bearer ${e.agent.token}` }, body: [cscliAlert(value)] });
   assert.equal(res.status, 201, res.text);
   return (JSON.parse(res.text) as string[])[0]!;
 }
@@ -130,15 +134,19 @@ export async function fingerprint(db: Db): Promise<string> {
   return JSON.stringify({ machines, bouncers, alerts, decisions, metrics: await count('metrics'), lists: await count('allowlists'), items: await count('allowlist_items'), adminKeys });
 }
 
-/** Starts a server with `yaml` under api.server, and its fixtures. */
-export async function startEnv(t: { after(fn: () => unknown): void }, yaml: string): Promise<Env> {
-  const srv = await startTestServer(t, yaml);
-  const dataDir = join(srv.dir, 'data');
+/** Starts a real server (as test/helpers/server.ts, on `listen`) with `yaml` under api.server, and its fixtures. */
+export async function startEnv(t: { after(fn: () => unknown): void }, yaml: string, listen = '127.0.0.1:0'): Promise<Env> {
+  const dir = tempDir(t);
+  const srv = await startServer(testDbConfig(dir, `api:\n  server:\n    listen_uri: ${JSON.stringify(listen)}\n${yaml}`), pino({ level: 'silent' }));
+  t.after(() => srv.close());
+  const dataDir = join(dir, 'data');
+  const url = new URL(srv.url);
   assert.ok(existsSync(join(dataDir, 'jwt-secret')), 'the server keeps its JWT secret in the data dir');
   const passwordHash = await hashPassword(PASSWORD);
   const partial = {
     db: srv.db,
-    port: Number(new URL(srv.url).port),
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(url.port),
     adminPort: Number(new URL(srv.adminUrl!).port),
     secret: loadJwtSecret(null, dataDir),
     passwordHash,

@@ -43,12 +43,14 @@ const TODO: [entry: string, why: string][] = [
   ['no credentials: DELETE /v1/decisions/', GIN],
   // upstream sets UseRawPath: `/v1/decision%73` is matched as written (404); find-my-way decodes it first
   ['no credentials: GET /v1/decision%73', GIN],
+  // src/api/client-ip.ts defaults the proxies to 0.0.0.0/0 and ::/0, so an IPv6 peer may name its own address
+  ['use_forwarded_for_headers alone: bouncer key from ::1 claiming X-Forwarded-For 10.0.0.9 is recorded as ::1', 'upstream trusts IPv4 peers only when trusted_proxies is unset'],
 ];
 const todoOf = (name: string) => TODO.find(([p]) => name === p || name.startsWith(`${p} on `))?.[1];
 const STRICT = process.env.LAPIS_AUTH_MATRIX_STRICT === '1';
 
 type Headers = Record<string, string | string[]>;
-type ServerKey = 'main' | 'trusted10' | 'proxy';
+type ServerKey = 'main' | 'trusted10' | 'proxy' | 'flagOnly6';
 
 interface Expect {
   status: number;
@@ -75,13 +77,15 @@ interface Row {
   check?: (e: Env, res: Res) => Promise<void> | void;
 }
 
-const SERVERS: Record<ServerKey, string> = {
+const SERVERS: Record<ServerKey, { yaml: string; listen?: string }> = {
   // forwarded headers off (the default), loopback only trusted, remote registration off
-  main: '    trusted_ips: [127.0.0.1]\n    use_forwarded_for_headers: false\n    disable_remote_lapi_registration: true\n',
+  main: { yaml: '    trusted_ips: [127.0.0.1]\n    use_forwarded_for_headers: false\n    disable_remote_lapi_registration: true\n' },
   // trusted_ips matter for alert deletion; 127.0.0.3 is a trusted address this machine can really send from
-  trusted10: "    trusted_ips: ['10.0.0.0/8', '127.0.0.3']\n",
+  trusted10: { yaml: "    trusted_ips: ['10.0.0.0/8', '127.0.0.3']\n" },
   // forwarded headers believed from 127.0.0.1 only
-  proxy: "    use_forwarded_for_headers: true\n    trusted_proxies: ['127.0.0.1']\n    trusted_ips: ['10.0.0.0/8']\n    disable_remote_lapi_registration: true\n",
+  proxy: { yaml: "    use_forwarded_for_headers: true\n    trusted_proxies: ['127.0.0.1']\n    trusted_ips: ['10.0.0.0/8']\n    disable_remote_lapi_registration: true\n" },
+  // the flag alone: upstream then trusts the proxies 0.0.0.0/0 (csconfig/api.go), which no IPv6 peer is in
+  flagOnly6: { yaml: '    use_forwarded_for_headers: true\n', listen: '[::1]:0' },
 };
 
 const REALM = 'JWT realm=Crowdsec API local';
@@ -137,7 +141,7 @@ const routeRow = (r: Route, name: string, auth: Row['auth'], expect: Expect): Ro
 // ---- machines in a state the token no longer matches (one fresh machine per row) -------------------
 let serial = 0;
 const register = async (e: Env, machineId: string) => {
-  const res = await send(e.port, { method: 'POST', path: '/v1/watchers', body: { machine_id: machineId, password: PASSWORD } });
+  const res = await send(e, { method: 'POST', path: '/v1/watchers', body: { machine_id: machineId, password: PASSWORD } });
   assert.equal(res.status, 201, res.text);
 };
 const loggedInThenDeleted = async (e: Env, machineId: string) => {
@@ -252,7 +256,7 @@ const forgeryRows: Row[] = FORGERIES.flatMap((f) => {
 
 // ---- refresh: a bounded session ------------------------------------------------------------------------
 async function refreshWith(e: Env, token: string): Promise<string> {
-  const res = await send(e.port, { method: 'GET', path: '/v1/refresh_token', headers: { Authorization: `Bearer ${token}` } });
+  const res = await send(e, { method: 'GET', path: '/v1/refresh_token', headers: { Authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200, res.text);
   return (JSON.parse(res.text) as { token: string }).token;
 }
@@ -455,6 +459,11 @@ const xffRows: Row[] = [
     on: 'proxy', from: '127.0.0.2', method: 'GET', path: `/v1/decisions${NOTHING}`, setup: freshBouncer('fwp'), auth: withXff(keyOf('fwp'), { 'X-Forwarded-For': '10.0.0.9' }),
     expect: { status: 200, body: null }, check: async (e) => assert.deepEqual(await bouncersNamed(e, 'fwp'), ['fwp 127.0.0.2']),
   },
+  {
+    name: 'use_forwarded_for_headers alone: bouncer key from ::1 claiming X-Forwarded-For 10.0.0.9 is recorded as ::1',
+    on: 'flagOnly6', method: 'GET', path: `/v1/decisions${NOTHING}`, setup: freshBouncer('fw6'), auth: withXff(keyOf('fw6'), { 'X-Forwarded-For': '10.0.0.9' }),
+    expect: { status: 200, body: null }, check: async (e) => assert.deepEqual(await bouncersNamed(e, 'fw6'), ['fw6 ::1']),
+  },
 ];
 
 const ROWS: Row[] = [...forgeryRows, ...identityRows, ...refreshRows, ...acceptedRows, ...crossRows, ...keyRows, ...pathRows, ...xffRows];
@@ -487,7 +496,7 @@ test('auth matrix: every credential on every route, over real HTTP', async (t) =
 
   const envs = new Map<ServerKey, Promise<Env>>();
   const envFor = (k: ServerKey) => {
-    if (!envs.has(k)) envs.set(k, startEnv(t, SERVERS[k]));
+    if (!envs.has(k)) envs.set(k, startEnv(t, SERVERS[k].yaml, SERVERS[k].listen));
     return envs.get(k)!;
   };
   for (const row of ROWS) {
@@ -499,7 +508,7 @@ test('auth matrix: every credential on every route, over real HTTP', async (t) =
       const path = typeof row.path === 'string' ? row.path : await row.path(e);
       const refused = row.expect.status >= 300;
       const before = refused ? await fingerprint(e.db) : '';
-      const res = await send(row.admin ? e.adminPort : e.port, { method: row.method, path, headers, body: row.body, ...(row.from ? { localAddress: row.from } : {}) });
+      const res = await send(row.admin ? { port: e.adminPort } : e, { method: row.method, path, headers, body: row.body, ...(row.from ? { localAddress: row.from } : {}) });
       const after = refused ? await fingerprint(e.db) : '';
       assertExpected(row, res, after !== before ? ' (and the database changed)' : '');
       assert.equal(after, before, 'a refused request changes nothing');
