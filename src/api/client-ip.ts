@@ -8,11 +8,12 @@ export interface ClientIpPolicy {
 
 /**
  * As upstream (protocol §1.5): forwarded headers are off unless `use_forwarded_for_headers` or
- * `trusted_proxies` is set; either turns the other on, and the flag alone trusts every proxy.
+ * `trusted_proxies` is set; either turns the other on, and the flag alone trusts every IPv4 proxy
+ * (upstream's 0.0.0.0/0): an IPv6 peer's forwarded headers are then ignored, so it cannot name its address.
  */
 export function clientIpPolicy(useForwarded: boolean, trustedProxies: readonly string[] | undefined): ClientIpPolicy {
   if (!useForwarded && (trustedProxies === undefined || trustedProxies.length === 0)) return { trustedProxies: [] };
-  const list = trustedProxies && trustedProxies.length > 0 ? trustedProxies : ['0.0.0.0/0', '::/0'];
+  const list = trustedProxies && trustedProxies.length > 0 ? trustedProxies : ['0.0.0.0/0'];
   return { trustedProxies: list.map(parseIpOrRange) };
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * gin's fallbacks, which clients see: an unknown path is 404 with an empty body, a known path with the
@@ -16,15 +16,28 @@ export function installFallbacks(app: FastifyInstance): void {
   const allowed = (path: string): string[] =>
     [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]))].sort();
 
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
-    const methods = allowed(path);
-    if (methods.length > 0) return reply.code(405).header('allow', methods.join(', ')).send();
+  /** gin's RedirectTrailingSlash, or its 404. */
+  const redirectOr404 = (req: FastifyRequest, reply: FastifyReply, path: string) => {
     const trimmed = path.replace(/\/+$/, '');
     if (trimmed !== path && trimmed !== '' && allowed(trimmed).includes(req.method)) {
       const query = req.url.slice(path.length);
       return reply.code(req.method === 'GET' ? 301 : 307).header('location', trimmed + query).send();
     }
     return reply.code(404).send();
+  };
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const methods = allowed(path);
+    if (methods.length > 0) return reply.code(405).header('allow', methods.join(', ')).send();
+    return redirectOr404(req, reply, path);
+  });
+
+  // find-my-way matches `/v1/alerts/` to `/v1/alerts/:alert_id` with an empty id, where gin's tree has no
+  // match and redirects: answered here, before any authentication, as gin does
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (!path.endsWith('/') || !Object.values((req.params ?? {}) as Record<string, unknown>).includes('')) return;
+    return redirectOr404(req, reply, path);
   });
 }

@@ -151,8 +151,11 @@ export async function startEnv(t: { after(fn: () => unknown): void }, yaml: stri
     secret: loadJwtSecret(null, dataDir),
     passwordHash,
   };
-  await createMachine(srv.db, { machineId: 'agent-a', passwordHash, isValidated: true });
-  await createMachine(srv.db, { machineId: 'agent-b', passwordHash, isValidated: true });
+  // registered hours ago: the rows craft tokens whose sessions opened up to an hour back, which a machine
+  // registered just now would refuse as a predecessor's
+  const longAgo = Date.now() - 3 * 3600 * 1000;
+  await createMachine(srv.db, { machineId: 'agent-a', passwordHash, isValidated: true }, longAgo);
+  await createMachine(srv.db, { machineId: 'agent-b', passwordHash, isValidated: true }, longAgo);
   const e: Env = {
     ...partial,
     agent: { id: 'agent-a', token: await login(partial, 'agent-a') },
