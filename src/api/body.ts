@@ -11,8 +11,11 @@ export const EMPTY_BODY = Symbol('empty body');
 /** Register and login are unauthenticated: they get upstream's smaller cap. */
 export const SMALL_BODY_BYTES = 2 * 1024 * 1024;
 
-/** After a 413, what is left of the body is read and thrown away for this long, so the answer reaches the client. */
-const LINGER_MS = 2000;
+/**
+ * After a refusal, what is left of the body is read and thrown away (up to this much), so the answer
+ * reaches a client still sending: closing at once would reset the connection under it.
+ */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -49,7 +52,7 @@ export function installBodyParser(app: FastifyInstance, limits: BodyLimits): voi
   let inflight = 0;
   // Fastify closes the connection after a body it could not parse; with the rest of the body unread, that
   // close resets the connection under a client still sending, which then never reads our answer.
-  // Keep-alive instead, while the rest is thrown away (bounded by LINGER_MS).
+  // Keep-alive instead, while the rest is thrown away (bounded by DISCARD_MAX_BYTES and the request timeout).
   app.addHook('onSend', async (req, reply) => {
     if (discarding.has(req.raw)) reply.removeHeader('connection');
   });
@@ -127,15 +130,17 @@ async function readCapped(raw: IncomingMessage, stream: Readable, cap: number, t
 
 /**
  * Throws away what is left of a refused body, so that the client, still sending, reads our answer
- * instead of a reset. Bounded: the socket is closed LINGER_MS later if the body has not ended by then.
+ * instead of a reset. Bounded in bytes here (DISCARD_MAX_BYTES), and in time by the request timeout.
  */
 const discarding = new WeakSet<IncomingMessage>();
 
 function discard(raw: IncomingMessage): void {
   if (raw.readableEnded || raw.destroyed) return;
   discarding.add(raw);
+  let thrown = 0;
+  raw.on('data', (chunk: Buffer) => {
+    thrown += chunk.length;
+    if (thrown > DISCARD_MAX_BYTES) raw.socket?.destroy();
+  });
   raw.resume();
-  const timer = setTimeout(() => raw.socket?.destroy(), LINGER_MS);
-  timer.unref();
-  raw.once('end', () => clearTimeout(timer));
 }

@@ -110,7 +110,7 @@ export const ServerSchema = Section({
     /** Open connections per listener; past it the oldest idle or still-unsent one is closed. 0: from the fd limit. */
     max_connections: Type.Integer({ minimum: 0, default: 0 }),
     /** The bytes all request bodies being read may hold together, per listener (after decompression). */
-    max_inflight_body_bytes: Type.Integer({ minimum: 1024, default: 128 * 1024 * 1024 }),
+    max_inflight_body_bytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
     /** Failed logins a source address or a machine may make before each further one is delayed. */
     login_failures_allowed: Type.Integer({ minimum: 1, default: 5 }),
     /** The longest wait a source or a machine is given after failed logins (doubling from 1s). */
