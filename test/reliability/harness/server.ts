@@ -8,7 +8,7 @@ const MEMORY_PROBE = fileURLToPath(new URL('./memory-probe.js', import.meta.url)
 const TAIL_BYTES = 64 * 1024;
 
 export interface ServeOptions {
-  /** Preloads memory-probe.js and opens an IPC channel, so that `memory()` can ask the child for its heap. */
+  /** Preloads memory-probe.js (with `--expose-gc`) and opens an IPC channel, so that `memory()` can ask the child for its heap. */
   memoryProbe?: boolean;
   startTimeoutMs?: number;
 }
@@ -56,7 +56,7 @@ export class LapisProcess {
   static async start(t: { after(fn: () => unknown): void }, configPath: string, opts: ServeOptions = {}): Promise<LapisProcess> {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.LAPIS_CONFIG; // the -c flag decides
-    const args = [...(opts.memoryProbe ? ['--import', MEMORY_PROBE] : []), MAIN, 'serve', '-c', configPath];
+    const args = [...(opts.memoryProbe ? ['--expose-gc', '--import', MEMORY_PROBE] : []), MAIN, 'serve', '-c', configPath];
     const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', ...(opts.memoryProbe ? ['ipc' as const] : [])] });
     const p = new LapisProcess(proc);
     t.after(() => p.running && proc.kill('SIGKILL'));
@@ -97,8 +97,11 @@ export class LapisProcess {
     return e;
   }
 
-  /** The child's `process.memoryUsage()`, through memory-probe.js; undefined without the probe or when it does not answer within 2 s. */
-  memory(): Promise<NodeJS.MemoryUsage | undefined> {
+  /**
+   * The child's `process.memoryUsage()`, through memory-probe.js, after a full GC when `gc`; undefined without
+   * the probe or when it does not answer within 2 s.
+   */
+  memory(gc = false): Promise<NodeJS.MemoryUsage | undefined> {
     if (!this.proc.connected) return Promise.resolve(undefined);
     const id = ++this.probeSeq;
     return new Promise((resolve) => {
@@ -113,7 +116,7 @@ export class LapisProcess {
       };
       const timer = setTimeout(() => done(undefined), 2000);
       this.proc.on('message', onMessage);
-      this.proc.send({ probe: 'memory', id }, (err) => err && done(undefined));
+      this.proc.send({ probe: 'memory', id, gc }, (err) => err && done(undefined));
     });
   }
 }
