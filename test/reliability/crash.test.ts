@@ -75,12 +75,14 @@ for (const engine of ENGINES) {
       t.diagnostic(
         `${engine} round ${round}: killed after ${killAfterMs} ms with ${life.inFlightAtKill} requests in flight (${life.cut} cut); ` +
           `this round acknowledged ${life.alertsAcked} alerts in ${life.alertPostsAcked}/${life.alertPosts} posts, ${life.deletesAcked} deletions, ${life.itemsAcked} allowlist items; ` +
-          `store: ${f.acked} acknowledged alerts, all present: ${v.problems.length === 0}; ${f.alerts} alerts stored (${f.storedUnacked} committed but unanswered), ` +
+          `store: ${f.present}/${f.acked} acknowledged alerts present with all their decisions; ${f.alerts} alerts stored (${f.storedUnacked} committed but unanswered), ` +
           `${f.decisions} decisions (${f.active} active), ${f.items} items (${f.itemsHalfApplied} half-applied), SQLite integrity: ${env.sqlitePath ? 'ok' : 'n/a'}`,
       );
       assert.deepEqual(v.problems, [], `round ${round}: the store after kill -9`);
-      assert.ok(life.alertsAcked > 0 || killAfterMs < 800, `round ${round}: no alert acknowledged in ${killAfterMs} ms`);
     }
+
+    // a kill may land before the first answer of a round, not in every round
+    assert.ok(ledger.acked.size > 0, 'no alert was ever acknowledged');
 
     // the last restart: served right, then a graceful stop leaves a clean file
     const server = await start();

@@ -105,11 +105,13 @@ export async function verifyStore(config: Config, ledger: CrashLedger): Promise<
     if (Number(d.until) > now) activeByValue.set(d.value, (activeByValue.get(d.value) ?? 0) + 1);
   }
   const stored = new Map(alerts.map((a) => [Number(a.id), a.source_value]));
+  let present = 0;
   for (const [id, planned] of ledger.acked) {
     const source = stored.get(id);
     if (source === undefined) c.add('acknowledged alert lost', `id ${id} (${planned.source})`);
     else if (source !== planned.source) c.add('acknowledged alert changed', `id ${id}: source ${source}, sent ${planned.source}`);
     else if (!sameValues(byAlert.get(id) ?? [], planned.decisions.map((d) => d.value))) c.add('acknowledged alert lost decisions', `id ${id}: ${byAlert.get(id)?.join(',')}`);
+    else present++;
   }
   let unacked = 0;
   for (const [id, source] of stored) {
@@ -127,7 +129,7 @@ export async function verifyStore(config: Config, ledger: CrashLedger): Promise<
   for (const v of ledger.allowSent) if (!ledger.allowAcked.has(v) && itemValues.has(v) && activeByValue.has(v)) halfApplied++;
   return {
     problems: c.problems,
-    figures: { alerts: stored.size, acked: ledger.acked.size, storedUnacked: unacked, decisions: decisions.length, active: activeByValue.size, items: itemValues.size, itemsHalfApplied: halfApplied },
+    figures: { alerts: stored.size, acked: ledger.acked.size, present, storedUnacked: unacked, decisions: decisions.length, active: activeByValue.size, items: itemValues.size, itemsHalfApplied: halfApplied },
   };
 }
 
