@@ -5,9 +5,9 @@ import { makeList, type AdminCall } from '../helpers/admin.js';
 import type { TestDialect } from '../helpers/dialect.js';
 import { Admin, Agent, Bouncer, Traffic } from './harness/client.js';
 import { freePort, provision, serverEnv } from './harness/env.js';
-import { ProcessSampler, tail, mib, type Tail } from './harness/sampler.js';
+import { growthPerItem, mib, ProcessSampler, tail, type Tail } from './harness/sampler.js';
 import { LapisProcess } from './harness/server.js';
-import { runSoakLoad } from './harness/soak-load.js';
+import { emptyFigures, runSoakLoad } from './harness/soak-load.js';
 import { diffViews, StreamView } from './harness/stream-view.js';
 
 /**
@@ -50,9 +50,10 @@ test(`soak for ${SECONDS} s on ${ENGINE}: flat memory and descriptors, stream vi
   const bouncerList = await makeList(call, 'soak-bouncers', [{ type: 'remediation_component_integration', ids: ['stream-1', 'live-1'] }]);
   const orgList = await makeList(call, 'soak-org', [{ type: 'org', ids: [] }]);
 
-  const sampler = new ProcessSampler(server);
+  const fig = emptyFigures();
+  const sampler = new ProcessSampler(server, () => fig.decisionsCreated);
   sampler.start();
-  const fig = await runSoakLoad({ agents, live, streams, admin, bouncerList, orgList, toggled: 'stream-2', metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` }, traffic, SECONDS);
+  await runSoakLoad({ agents, live, streams, admin, bouncerList, orgList, toggled: 'stream-2', metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` }, traffic, SECONDS, fig);
   sampler.stop();
   assert.ok(server.running, `the server died:\n${server.output()}`);
 
@@ -75,6 +76,7 @@ test(`soak for ${SECONDS} s on ${ENGINE}: flat memory and descriptors, stream vi
   const fds = tail(samples, (x) => x.fds);
   const heap = tail(samples, (x) => x.heapUsed);
   const liveHeap = tail(samples, (x) => x.liveHeap);
+  const perDecision = growthPerItem(samples);
   const kinds = [...traffic.requests].map(([k, n]) => `${k} ${n}`).join(', ');
   const errors = [...traffic.errors].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
   const summary = [
@@ -83,7 +85,10 @@ test(`soak for ${SECONDS} s on ${ENGINE}: flat memory and descriptors, stream vi
     series('heap used', heap, mib),
     series('live heap (after a full GC, every 10 s)', liveHeap, mib),
     series('open fds', fds, (n) => n.toFixed(n % 1 === 0 ? 0 : 1)),
-    `decisions: ${fig.decisionsCreated} created (each kept in memory 24 h after it ends, by design: the stream grace period), active max ${fig.activeDecisionsMax}, last ${fig.activeDecisionsLast}; allowlist changes ${fig.allowlistChanges}`,
+    `decisions: ${fig.decisionsCreated} created, active max ${fig.activeDecisionsMax}, last ${fig.activeDecisionsLast}; allowlist changes ${fig.allowlistChanges}`,
+    perDecision
+      ? `live heap growth ${mib(perDecision.bytes)} over ${perDecision.items} decisions created: ${Math.round(perDecision.perItem)} B each (ended decisions stay in memory 24 h, the stream grace period)`
+      : 'live heap growth per decision: not measured',
     `nodejs_heap_size_used_bytes on /metrics: ${fig.heapMetric === undefined ? 'not exported' : mib(fig.heapMetric)}`,
     `requests: ${kinds}`,
     `errors: ${errors}`,

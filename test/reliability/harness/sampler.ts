@@ -10,6 +10,8 @@ export interface Sample {
   heapUsed?: number | undefined;
   /** V8 heap in use right after a full collection: the live heap (every `gcEvery`-th sample). */
   liveHeap?: number | undefined;
+  /** The workload's count (decisions created so far), to relate growth to what is kept by design. */
+  count: number;
 }
 
 /** VmRSS from /proc/PID/status, in bytes. */
@@ -35,6 +37,7 @@ export class ProcessSampler {
 
   constructor(
     private readonly server: LapisProcess,
+    private readonly count: () => number = () => 0,
     private readonly opts: { everyMs: number; gcEvery: number } = { everyMs: 1000, gcEvery: 10 },
   ) {}
 
@@ -50,7 +53,7 @@ export class ProcessSampler {
     if (this.busy || !this.server.running) return;
     this.busy = true;
     try {
-      const s: Sample = { t: Date.now() - this.started, rss: readRss(this.server.pid), fds: countFds(this.server.pid) };
+      const s: Sample = { t: Date.now() - this.started, rss: readRss(this.server.pid), fds: countFds(this.server.pid), count: this.count() };
       const gc = this.samples.length % this.opts.gcEvery === this.opts.gcEvery - 1;
       const mem = await this.server.memory(gc);
       if (gc) s.liveHeap = mem?.heapUsed;
@@ -100,3 +103,16 @@ export function tail(samples: readonly Sample[], pick: (s: Sample) => number | u
 }
 
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+/**
+ * Live-heap growth per counted item between the first and the last live-heap samples: with decisions as the count,
+ * what each one costs while the index keeps it (24 h after it ends). Null without two samples or any count.
+ */
+export function growthPerItem(samples: readonly Sample[]): { bytes: number; items: number; perItem: number } | null {
+  const live = samples.filter((s) => s.liveHeap !== undefined);
+  const a = live[0];
+  const b = live[live.length - 1];
+  if (!a || !b || b === a || b.count === a.count) return null;
+  const bytes = b.liveHeap! - a.liveHeap!;
+  return { bytes, items: b.count - a.count, perItem: bytes / (b.count - a.count) };
+}
