@@ -31,9 +31,11 @@ process.once('exit', () => {
   }
 });
 
-/** The `db_config` section for a fresh database on the test engine (null for SQLite: the default file). */
-export function freshDbConfig(): Record<string, unknown> | null {
-  const dialect = testDialect();
+/**
+ * The `db_config` section for a fresh database on the test engine, or on `dialect` for suites that cover
+ * several engines in one run (null for SQLite: the default file).
+ */
+export function freshDbConfig(dialect: TestDialect = testDialect()): Record<string, unknown> | null {
   if (dialect === 'sqlite') return null;
   const name = `lapis_t_${randomBytes(6).toString('hex')}`;
   run(dialect, `CREATE DATABASE ${name}`);
