@@ -1,9 +1,11 @@
 import { SUBSCRIBER_TYPES, type SubscriberType } from '../domain/allowlist.js';
 import type { IpRange } from '../domain/ip-range.js';
-import { addItems, addSubscribers, allLiveItems, listSubscribers, type AddedItems, type NewItems } from '../store/allowlists.js';
+import type { Transaction } from 'kysely';
+import { addItemsIn, addSubscribersIn, allLiveItems, listSubscribers, writeAllowlists, type AddedItems, type NewItems } from '../store/allowlists.js';
 import { getBouncer } from '../store/bouncers.js';
 import type { Db } from '../store/db.js';
-import { activeDecisionIdsOverlapping, expireDecisionIds } from '../store/decisions.js';
+import { activeDecisionIdsOverlapping, expireDecisions, nextSequence } from '../store/decisions.js';
+import type { Tables } from '../store/tables.js';
 import { getMachine } from '../store/machines.js';
 
 /** The allowlist operations the admin API and the CLI share: they change decisions as well as lists. */
@@ -15,18 +17,25 @@ import { getMachine } from '../store/machines.js';
  * Lists that apply to some bouncers only hide decisions from those bouncers instead (engine/allowlists.ts).
  * Returns how many decisions were expired.
  */
-export async function expireCoveredDecisions(db: Db, listId: string, ranges: readonly IpRange[], now = Date.now()): Promise<number> {
+async function expireCoveredDecisions(trx: Transaction<Tables>, listId: string, ranges: readonly IpRange[], now: number): Promise<number> {
   if (ranges.length === 0) return 0;
-  const subs = await listSubscribers(db, listId);
+  const subs = await listSubscribers(trx, listId);
   if (!subs.some((s) => s.entityType === 'org')) return 0;
-  return expireDecisionIds(db, await activeDecisionIdsOverlapping(db, ranges, now), now, true);
+  const ids = await activeDecisionIdsOverlapping(trx, ranges, now);
+  if (ids.length === 0) return 0;
+  return expireDecisions(trx, ids, now, await nextSequence(trx), true);
 }
 
-/** Adds items, then ends the decisions they cover when the list applies everywhere. */
+/**
+ * Adds items and ends the decisions they cover when the list applies everywhere, in one transaction: a
+ * crash between the two would leave an `org` item whose decisions stay active in the store.
+ */
 export async function addItemsAndApply(db: Db, listId: string, n: NewItems, now = Date.now()): Promise<AddedItems & { expired: number }> {
-  const added = await addItems(db, listId, n, now);
-  const expired = await expireCoveredDecisions(db, listId, added.added.map((i) => i.range), now);
-  return { ...added, expired };
+  return writeAllowlists(db, async (trx) => {
+    const added = await addItemsIn(trx, listId, n, now);
+    const expired = await expireCoveredDecisions(trx, listId, added.added.map((i) => i.range), now);
+    return { ...added, expired };
+  });
 }
 
 /** The entity types a subscription may name; `firewall_integration` is the console's, with no meaning here. */
@@ -65,8 +74,12 @@ export async function subscribe(db: Db, listId: string, type: (typeof ACCEPTED_T
     else out.updated.push(id);
   }
   if (out.updated.length === 0) return out;
-  const wasEverywhere = (await listSubscribers(db, listId)).some((s) => s.entityType === 'org');
-  await addSubscribers(db, listId, type as SubscriberType, out.updated, now);
-  if (type === 'org' && !wasEverywhere) out.expired = await expireCoveredDecisions(db, listId, (await allLiveItems(db, listId, now)).map((i) => i.range), now);
+  // the subscription and the decisions it ends commit together
+  out.expired = await writeAllowlists(db, async (trx) => {
+    const wasEverywhere = (await listSubscribers(trx, listId)).some((s) => s.entityType === 'org');
+    await addSubscribersIn(trx, listId, type as SubscriberType, out.updated, now);
+    if (type !== 'org' || wasEverywhere) return 0;
+    return expireCoveredDecisions(trx, listId, (await allLiveItems(trx, listId, now)).map((i) => i.range), now);
+  });
   return out;
 }

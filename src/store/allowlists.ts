@@ -221,7 +221,12 @@ export interface AddedItems {
  * what a live item of the list covers is skipped; an expired twin is replaced.
  */
 export async function addItems(db: Kysely<Tables>, listId: string, n: NewItems, now = Date.now()): Promise<AddedItems> {
-  return writeAllowlists(db, async (trx) => {
+  return writeAllowlists(db, (trx) => addItemsIn(trx, listId, n, now));
+}
+
+/** addItems inside a caller's allowlist write (see writeAllowlists), for changes that must commit with it. */
+export async function addItemsIn(trx: Transaction<Tables>, listId: string, n: NewItems, now: number): Promise<AddedItems> {
+  {
     if (!(await getAllowlist(trx, listId))) throw new NotFoundError(`allowlist '${listId}' not found`);
     const existing = (await trx.selectFrom('allowlist_items').selectAll().where('allowlist_id', '=', listId).execute()).map(toItem);
     const live = new Set(existing.filter((i) => i.expiresAt === null || i.expiresAt > now).map((i) => rangeKey(i.range)));
@@ -255,7 +260,7 @@ export async function addItems(db: Kysely<Tables>, listId: string, n: NewItems, 
     }
     if (out.added.length > 0) await touchList(trx, listId, now);
     return out;
-  });
+  }
 }
 
 function itemRow(i: AllowlistItem) {
@@ -351,14 +356,17 @@ export async function subscribersOf(db: Q, listIds: string[]): Promise<Map<strin
 
 /** Subscribes entities (already checked by the caller); subscribing twice changes nothing. */
 export async function addSubscribers(db: Kysely<Tables>, listId: string, type: SubscriberType, ids: string[], now = Date.now()): Promise<void> {
-  await writeAllowlists(db, async (trx) => {
-    if (!(await getAllowlist(trx, listId))) throw new NotFoundError(`allowlist '${listId}' not found`);
-    const have = new Set(
-      (await trx.selectFrom('allowlist_subscribers').select('entity_id').where('allowlist_id', '=', listId).where('entity_type', '=', type).execute()).map((r) => r.entity_id),
-    );
-    const rows = [...new Set(ids)].filter((id) => !have.has(id)).map((entity_id) => ({ allowlist_id: listId, entity_type: type, entity_id, created_at: now }));
-    if (rows.length > 0) await trx.insertInto('allowlist_subscribers').values(rows).execute();
-  });
+  await writeAllowlists(db, (trx) => addSubscribersIn(trx, listId, type, ids, now));
+}
+
+/** addSubscribers inside a caller's allowlist write. */
+export async function addSubscribersIn(trx: Transaction<Tables>, listId: string, type: SubscriberType, ids: string[], now: number): Promise<void> {
+  if (!(await getAllowlist(trx, listId))) throw new NotFoundError(`allowlist '${listId}' not found`);
+  const have = new Set(
+    (await trx.selectFrom('allowlist_subscribers').select('entity_id').where('allowlist_id', '=', listId).where('entity_type', '=', type).execute()).map((r) => r.entity_id),
+  );
+  const rows = [...new Set(ids)].filter((id) => !have.has(id)).map((entity_id) => ({ allowlist_id: listId, entity_type: type, entity_id, created_at: now }));
+  if (rows.length > 0) await trx.insertInto('allowlist_subscribers').values(rows).execute();
 }
 
 /** Unsubscribes an entity (of one type, or of any type); returns how many subscriptions went. */
