@@ -6,6 +6,7 @@ import { EMPTY_BODY } from './body.js';
 /**
  * Body validation with go-openapi's wording, which upstream clients print and users search for:
  * `validation failure list:\nmachine_id in body is required`. `null` counts as absent, as in Go.
+ * Unknown keys pass unless the schema closes the object (`additionalProperties: false`, the admin API's).
  */
 export function bodyProblems(schema: TSchema, body: unknown): string[] {
   const seen = new Set<string>();
@@ -15,10 +16,11 @@ export function bodyProblems(schema: TSchema, body: unknown): string[] {
     if (seen.has(path)) continue;
     seen.add(path);
     const where = `${path} in body`;
-    if (e.value === undefined || e.value === null) out.push(`${where} is required`);
+    // a schema that declares additionalProperties: false names the stray key, whatever its value (null included)
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) out.push(`${where} is a forbidden property`);
+    else if (e.value === undefined || e.value === null) out.push(`${where} is required`);
     else if (e.type === ValueErrorType.StringMinLength) out.push(`${where} should be at least ${e.schema.minLength} chars long`);
     else if (e.type === ValueErrorType.StringMaxLength) out.push(`${where} should be at most ${e.schema.maxLength} chars long`);
-    else if (e.type === ValueErrorType.ObjectAdditionalProperties) continue;
     else out.push(`${where} must be of type ${expected(e.schema)}: "${typeName(e.value)}"`);
   }
   return out;
