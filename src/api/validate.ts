@@ -21,6 +21,11 @@ export function bodyProblems(schema: TSchema, body: unknown): string[] {
     else if (e.value === undefined || e.value === null) out.push(`${where} is required`);
     else if (e.type === ValueErrorType.StringMinLength) out.push(`${where} should be at least ${e.schema.minLength} chars long`);
     else if (e.type === ValueErrorType.StringMaxLength) out.push(`${where} should be at most ${e.schema.maxLength} chars long`);
+    else if (e.type === ValueErrorType.NumberMaximum || e.type === ValueErrorType.IntegerMaximum) out.push(`${where} should be less than or equal to ${e.schema.maximum}`);
+    else if (e.type === ValueErrorType.NumberMinimum || e.type === ValueErrorType.IntegerMinimum) out.push(`${where} should be greater than or equal to ${e.schema.minimum}`);
+    else if (e.type === ValueErrorType.ArrayMinItems) out.push(`${where} should have at least ${e.schema.minItems} items`);
+    else if (e.type === ValueErrorType.ArrayMaxItems) out.push(`${where} should have at most ${e.schema.maxItems} items`);
+    else if (e.type === ValueErrorType.ObjectMaxProperties) out.push(`${where} should have at most ${e.schema.maxProperties} properties`);
     else out.push(`${where} must be of type ${expected(e.schema)}: "${typeName(e.value)}"`);
   }
   return out;

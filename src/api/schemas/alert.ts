@@ -7,6 +7,9 @@ import { BadRequestError } from '../../errors.js';
 import { bodyProblems } from '../validate.js';
 import { EMPTY_BODY } from '../body.js';
 
+/** events_count and capacity are int4 columns (int32 in the swagger): past it, PostgreSQL and MySQL refuse the row. */
+const Int32 = Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
+
 const Meta = Type.Array(Type.Object({ key: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }));
 
 const DecisionIn = Type.Object({
@@ -30,8 +33,9 @@ const SourceIn = Type.Object({
   as_number: Type.Optional(Type.String()),
   as_name: Type.Optional(Type.String()),
   cn: Type.Optional(Type.String()),
-  latitude: Type.Optional(Type.Number()),
-  longitude: Type.Optional(Type.Number()),
+  // stored as float4 (PostgreSQL's real): a value past the globe is a 400 here rather than an overflow there
+  latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+  longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
 });
 
 /** The swagger's Alert, as agents and cscli send it (protocol §5.1). */
@@ -40,10 +44,10 @@ export const AlertIn = Type.Object({
   scenario_hash: Type.String(),
   scenario_version: Type.String(),
   message: Type.String(),
-  events_count: Type.Integer(),
+  events_count: Int32,
   start_at: Type.String(),
   stop_at: Type.String(),
-  capacity: Type.Integer(),
+  capacity: Int32,
   leakspeed: Type.String(),
   simulated: Type.Boolean(),
   events: Type.Array(Type.Object({ timestamp: Type.String(), meta: Meta })),
@@ -56,6 +60,9 @@ export const AlertIn = Type.Object({
 });
 export const AlertsIn = Type.Array(AlertIn);
 export type AlertInput = Static<typeof AlertIn>;
+
+/** float4 underflow: PostgreSQL refuses a non-zero value too small for its `real`; a coordinate that small is 0. */
+const coordinate = (v: number | undefined) => (v === undefined || Math.abs(v) < 1e-37 ? 0 : v);
 
 /** RFC 3339 → epoch ms; unparsable → `fallback`, as upstream. */
 function parseTime(text: string, fallback: number): number {
@@ -131,8 +138,8 @@ export function parseAlerts(body: unknown, now: number): NewAlert[] {
         asNumber: a.source.as_number ?? '',
         asName: a.source.as_name ?? '',
         country: a.source.cn ?? '',
-        latitude: a.source.latitude ?? 0,
-        longitude: a.source.longitude ?? 0,
+        latitude: coordinate(a.source.latitude),
+        longitude: coordinate(a.source.longitude),
       },
       events,
       meta: truncateMeta((a.meta ?? []).map((m) => ({ key: m.key ?? '', value: m.value ?? '' }))),
