@@ -3,6 +3,9 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { BadRequestError, ValidationError } from '../errors.js';
 import { EMPTY_BODY } from './body.js';
 
+/** How many problems one answer lists; the rest of the body is not even looked at. */
+const MAX_PROBLEMS = 50;
+
 /**
  * Body validation with go-openapi's wording, which upstream clients print and users search for:
  * `validation failure list:\nmachine_id in body is required`. `null` counts as absent, as in Go.
@@ -12,6 +15,8 @@ export function bodyProblems(schema: TSchema, body: unknown): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const e of Value.Errors(schema, body)) {
+    // a 10 MiB array of empty objects would otherwise be answered with a message many times its size
+    if (out.length >= MAX_PROBLEMS) break;
     const path = e.path.replace(/^\//, '').split('/').join('.');
     if (seen.has(path)) continue;
     seen.add(path);

@@ -83,3 +83,13 @@ test('alert filters: fractional-millisecond durations are rounded, limits past i
   assert.equal(del.statusCode, 200, del.body);
   assert.equal(del.body, '{"nbDeleted":"1"}');
 });
+
+test('a body with thousands of problems is answered with the first 50, not all of them', async (t) => {
+  const { ta, call } = await setup(t);
+  const r = await call('POST', '/v1/alerts', Array.from({ length: 5000 }, () => ({})));
+  assert.equal(r.statusCode, 400);
+  const lines = (r.json() as { message: string }).message.split('\n');
+  assert.equal(lines.length, 51);
+  assert.deepEqual(lines.slice(0, 3), ['validation failure list:', '0.scenario in body is required', '0.scenario_hash in body is required']);
+  assert.deepEqual(await rows(ta), [0, 0]);
+});
