@@ -1,5 +1,5 @@
 import type { TSchema, Static } from '@sinclair/typebox';
-import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { BadRequestError, ValidationError } from '../errors.js';
 import { EMPTY_BODY } from './body.js';
 
@@ -20,20 +20,40 @@ export function bodyProblems(schema: TSchema, body: unknown): string[] {
     const path = e.path.replace(/^\//, '').split('/').join('.');
     if (seen.has(path)) continue;
     seen.add(path);
-    const where = `${path} in body`;
-    // a schema that declares additionalProperties: false names the stray key, whatever its value (null included)
-    if (e.type === ValueErrorType.ObjectAdditionalProperties) out.push(`${where} is a forbidden property`);
-    else if (e.value === undefined || e.value === null) out.push(`${where} is required`);
-    else if (e.type === ValueErrorType.StringMinLength) out.push(`${where} should be at least ${e.schema.minLength} chars long`);
-    else if (e.type === ValueErrorType.StringMaxLength) out.push(`${where} should be at most ${e.schema.maxLength} chars long`);
-    else if (e.type === ValueErrorType.NumberMaximum || e.type === ValueErrorType.IntegerMaximum) out.push(`${where} should be less than or equal to ${e.schema.maximum}`);
-    else if (e.type === ValueErrorType.NumberMinimum || e.type === ValueErrorType.IntegerMinimum) out.push(`${where} should be greater than or equal to ${e.schema.minimum}`);
-    else if (e.type === ValueErrorType.ArrayMinItems) out.push(`${where} should have at least ${e.schema.minItems} items`);
-    else if (e.type === ValueErrorType.ArrayMaxItems) out.push(`${where} should have at most ${e.schema.maxItems} items`);
-    else if (e.type === ValueErrorType.ObjectMaxProperties) out.push(`${where} should have at most ${e.schema.maxProperties} properties`);
-    else out.push(`${where} must be of type ${expected(e.schema)}: "${typeName(e.value)}"`);
+    out.push(problem(e));
   }
   return out;
+}
+
+/** Errors about a value of the right type that is out of bounds: worth naming inside a union. */
+const BOUNDS = new Set([
+  ValueErrorType.StringMinLength, ValueErrorType.StringMaxLength, ValueErrorType.NumberMaximum, ValueErrorType.IntegerMaximum,
+  ValueErrorType.NumberMinimum, ValueErrorType.IntegerMinimum, ValueErrorType.ArrayMinItems, ValueErrorType.ArrayMaxItems,
+  ValueErrorType.ObjectMaxProperties,
+]);
+
+function problem(e: ValueError): string {
+  const where = `${e.path.replace(/^\//, '').split('/').join('.')} in body`;
+  // a schema that declares additionalProperties: false names the stray key, whatever its value (null included)
+  if (e.type === ValueErrorType.ObjectAdditionalProperties) return `${where} is a forbidden property`;
+  if (e.value === undefined || e.value === null) return `${where} is required`;
+  switch (e.type) {
+    case ValueErrorType.StringMinLength: return `${where} should be at least ${e.schema.minLength} chars long`;
+    case ValueErrorType.StringMaxLength: return `${where} should be at most ${e.schema.maxLength} chars long`;
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum: return `${where} should be less than or equal to ${e.schema.maximum}`;
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum: return `${where} should be greater than or equal to ${e.schema.minimum}`;
+    case ValueErrorType.ArrayMinItems: return `${where} should have at least ${e.schema.minItems} items`;
+    case ValueErrorType.ArrayMaxItems: return `${where} should have at most ${e.schema.maxItems} items`;
+    case ValueErrorType.ObjectMaxProperties: return `${where} should have at most ${e.schema.maxProperties} properties`;
+    case ValueErrorType.Union: {
+      // `string | null` given a string too long: the string branch says why, not "must be of type object"
+      const bound = e.errors.map((it) => it.First()).find((x) => x !== undefined && BOUNDS.has(x.type));
+      if (bound) return problem(bound);
+    }
+  }
+  return `${where} must be of type ${expected(e.schema)}: "${typeName(e.value)}"`;
 }
 
 function expected(schema: TSchema): string {

@@ -52,6 +52,37 @@ test('POST /v1/alerts: integers past int32 and coordinates past the globe are a 
   assert.deepEqual([back.events_count, back.capacity, (back.source as Record<string, unknown>).latitude, (back.source as Record<string, unknown>).longitude], [2147483647, -2147483648, -90, undefined]);
 });
 
+test('POST /v1/alerts: strings past the 255 of their column are a 400 naming the field on every engine; nothing stored', async (t) => {
+  const { ta, call } = await setup(t);
+  const a = sshAlert();
+  const source = a.source as Record<string, unknown>;
+  const decision = (a.decisions as Record<string, unknown>[])[0]!;
+  const long = 'x'.repeat(256);
+  const max = (field: string) => `validation failure list:\n0.${field} in body should be at most 255 chars long`;
+  const cases: [string, unknown, string][] = [
+    ['scenario', { ...a, scenario: long }, max('scenario')],
+    ['leakspeed', { ...a, leakspeed: long }, max('leakspeed')],
+    ['kind', { ...a, kind: long }, max('kind')],
+    ['source.value', { ...a, source: { ...source, scope: 'Username', value: long } }, max('source.value')],
+    ['source.as_name', { ...a, source: { ...source, as_name: long } }, max('source.as_name')],
+    ['decision type', { ...a, decisions: [{ ...decision, type: long }] }, max('decisions.0.type')],
+    ['decision value', { ...a, decisions: [{ ...decision, scope: 'Username', value: long }] }, max('decisions.0.value')],
+    ['decision scenario', { ...a, decisions: [{ ...decision, scenario: long }] }, max('decisions.0.scenario')],
+  ];
+  for (const [what, alert, message] of cases) {
+    const r = await call('POST', '/v1/alerts', [alert]);
+    assert.equal(r.statusCode, 400, `${what}: ${r.body}`);
+    assert.equal(r.body, JSON.stringify({ message }), what);
+  }
+  assert.deepEqual(await rows(ta), [0, 0]);
+  // 255 characters fit every engine, multi-byte ones included
+  const fits = '€'.repeat(255);
+  const ok = await call('POST', '/v1/alerts', [{ ...a, scenario: fits, decisions: [{ ...decision, scope: 'Username', value: fits }] }]);
+  assert.equal(ok.statusCode, 201, ok.body);
+  const back = (await call('GET', `/v1/alerts/${(ok.json() as string[])[0]}`)).json() as { scenario: string; decisions: { value: string }[] };
+  assert.deepEqual([back.scenario, back.decisions[0]!.value], [fits, fits]);
+});
+
 test('alert filters: fractional-millisecond durations are rounded, limits past int32 are a 400', async (t) => {
   const { ta, call } = await setup(t);
   const pushed = await call('POST', '/v1/alerts', [cscliAlert('192.0.2.1')]);

@@ -7,18 +7,24 @@ import { BadRequestError } from '../../errors.js';
 import { bodyProblems } from '../validate.js';
 import { EMPTY_BODY } from '../body.js';
 
+/**
+ * Strings stored in a key column (varchar(255) on MySQL, where a longer one is an error, not a cut):
+ * bounded on every engine, so that what one accepts the others do too.
+ */
+const Key = Type.String({ maxLength: 255 });
+
 /** events_count and capacity are int4 columns (int32 in the swagger): past it, PostgreSQL and MySQL refuse the row. */
 const Int32 = Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
 
 const Meta = Type.Array(Type.Object({ key: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }));
 
 const DecisionIn = Type.Object({
-  origin: Type.String(),
-  type: Type.String(),
-  scope: Type.String(),
-  value: Type.String(),
+  origin: Key,
+  type: Key,
+  scope: Key,
+  value: Key,
   duration: Type.String(),
-  scenario: Type.String(),
+  scenario: Key,
   simulated: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   until: Type.Optional(Type.Unknown()),
   id: Type.Optional(Type.Unknown()),
@@ -26,13 +32,13 @@ const DecisionIn = Type.Object({
 });
 
 const SourceIn = Type.Object({
-  scope: Type.String(),
-  value: Type.String(),
-  ip: Type.Optional(Type.String()),
-  range: Type.Optional(Type.String()),
-  as_number: Type.Optional(Type.String()),
-  as_name: Type.Optional(Type.String()),
-  cn: Type.Optional(Type.String()),
+  scope: Key,
+  value: Key,
+  ip: Type.Optional(Key),
+  range: Type.Optional(Key),
+  as_number: Type.Optional(Key),
+  as_name: Type.Optional(Key),
+  cn: Type.Optional(Key),
   // stored as float4 (PostgreSQL's real): a value past the globe is a 400 here rather than an overflow there
   latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
   longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
@@ -40,15 +46,15 @@ const SourceIn = Type.Object({
 
 /** The swagger's Alert, as agents and cscli send it (protocol §5.1). */
 export const AlertIn = Type.Object({
-  scenario: Type.String(),
-  scenario_hash: Type.String(),
-  scenario_version: Type.String(),
+  scenario: Key,
+  scenario_hash: Key,
+  scenario_version: Key,
   message: Type.String(),
   events_count: Int32,
   start_at: Type.String(),
   stop_at: Type.String(),
   capacity: Int32,
-  leakspeed: Type.String(),
+  leakspeed: Key,
   simulated: Type.Boolean(),
   events: Type.Array(Type.Object({ timestamp: Type.String(), meta: Meta })),
   remediation: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
@@ -56,7 +62,7 @@ export const AlertIn = Type.Object({
   source: SourceIn,
   meta: Type.Optional(Type.Union([Meta, Type.Null()])),
   labels: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
-  kind: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  kind: Type.Optional(Type.Union([Key, Type.Null()])),
 });
 export const AlertsIn = Type.Array(AlertIn);
 export type AlertInput = Static<typeof AlertIn>;
