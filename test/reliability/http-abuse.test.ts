@@ -57,6 +57,8 @@ function cases(token: string): Case[] {
     { name: 'Transfer-Encoding gzip, chunked', chunks: [`POST /v1/watchers/login HTTP/1.1\r\n${H}${CLOSE}Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`], expect: [401] },
     { name: 'Transfer-Encoding chunked, gzip', chunks: [`POST /v1/watchers/login HTTP/1.1\r\n${H}Transfer-Encoding: chunked, gzip\r\n\r\n2\r\n{}\r\n0\r\n\r\n`], expect: [400] },
     { name: 'Content-Encoding gzip, gzip', chunks: [post('/v1/watchers/login', 'Content-Encoding: gzip, gzip\r\n', gzipSync(gzipSync(json(login400))))], expect: [401] },
+    { name: 'Content-Encoding gzip,gzip', chunks: [post('/v1/alerts', `${auth}Content-Encoding: gzip,gzip\r\n`, gzipSync(gzipSync(alerts)))], expect: [400] },
+    { name: 'two Content-Encoding headers', chunks: [post('/v1/alerts', `${auth}Content-Encoding: gzip\r\nContent-Encoding: gzip\r\n`, gzipSync(gzipSync(alerts)))], expect: [400] },
     { name: 'Content-Encoding br', chunks: [post('/v1/watchers/login', 'Content-Encoding: br\r\n', 'xx')], expect: [401] },
     { name: 'an unknown Content-Encoding', chunks: [post('/v1/alerts', `${auth}Content-Encoding: lapis\r\n`, alerts)], expect: [400] },
     { name: 'Content-Encoding gzip on a plain body', chunks: [post('/v1/alerts', `${auth}Content-Encoding: gzip\r\n`, alerts)], expect: [400] },

@@ -195,6 +195,18 @@ function credentials(route: Route, state: FuzzState): fc.Arbitrary<{ headers: Re
   return fc.oneof({ arbitrary: right, weight: 3 }, { arbitrary: wrong, weight: 1 });
 }
 
+/**
+ * A User-Agent: the ones agents and bouncers send, or a broken one (no slash, many, empty parts, bytes past
+ * ASCII). Never past 255 characters unless the open issues are asked for: MariaDB refuses a longer version
+ * or type taken from it (src/auth/api-key.ts, src/api/v1/watchers.ts).
+ */
+const userAgent = fc.oneof(
+  fc.constantFrom('crowdsec/v1.7.8-linux', 'crowdsec-firewall-bouncer/v0.0.31', '', 'noslash', 'a/b/c', 'crowdsec/', '/v1', 'crowdsec/v1/', ' / '),
+  fc.tuple(word, fc.string({ unit: 'grapheme-ascii', maxLength: 40 })).map(([n, v]) => `${n}/${v}`),
+  fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((s) => s.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '')),
+  ...(OPEN_ISSUES ? [fc.tuple(word, fc.integer({ min: 256, max: 600 })).map(([n, len]) => `${n}/v${'9'.repeat(len)}`)] : []),
+);
+
 /** A JWT with one character changed (signature, payload or header). */
 function tamper(token: string, n: number): string {
   const i = n % token.length;
@@ -217,8 +229,9 @@ export function requests(route: Route, state: FuzzState): fc.Arbitrary<FuzzReque
       body: route.body ?? fc.constant(undefined),
       creds: credentials(route, state),
       contentType: fc.constantFrom(...CONTENT_TYPES),
+      ua: fc.option(userAgent, { freq: 3 }),
     })
-    .map(({ method, params: values, query: q, body: b, creds, contentType }) => {
+    .map(({ method, params: values, query: q, body: b, creds, contentType, ua }) => {
       let path = route.path;
       names.forEach((n, i) => (path = path.replace(`:${n}`, guardId(route, values[i]!, state, creds.valid))));
       // a request line within node's 16 KiB header limit: longer is a 431 before any route (http-abuse.test.ts)
@@ -226,6 +239,7 @@ export function requests(route: Route, state: FuzzState): fc.Arbitrary<FuzzReque
       if (route.guard && creds.valid) q = q === '' ? `?${route.guard}` : `${q}&${route.guard}`;
       const headers: Record<string, string> = { ...creds.headers };
       if (contentType !== '') headers['content-type'] = contentType;
+      if (ua !== null) headers['user-agent'] = ua;
       const sendsBody = b !== undefined && method !== 'GET' && method !== 'HEAD';
       return { listener: route.listener, method, path: path + q, headers, body: sendsBody ? b : undefined };
     });

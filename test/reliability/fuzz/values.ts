@@ -7,8 +7,8 @@ import fc from 'fast-check';
  * LAPIS_FUZZ_OPEN_ISSUES=1 adds the inputs known to get a 5xx from code this suite does not own, left
  * out by default so that the suite guards everything else: NUL (U+0000) in strings, which PostgreSQL
  * refuses in text (the body parser and the query hook, src/api/body.ts and src/app.ts, are to refuse
- * it up front), and machine ids past 255 characters at registration, which MariaDB refuses
- * (src/api/v1/watchers.ts).
+ * it up front); machine ids past 255 characters at registration, and User-Agent versions or names past
+ * 255 characters, which MariaDB refuses (src/api/v1/watchers.ts, src/auth/api-key.ts).
  */
 export const OPEN_ISSUES = process.env.LAPIS_FUZZ_OPEN_ISSUES === '1';
 /** Strings with NUL, where plausible ones go, when the open issues are asked for. */
