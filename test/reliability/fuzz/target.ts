@@ -61,9 +61,18 @@ export async function startTarget(t: { after(fn: () => unknown): void }): Promis
   const env = { ...process.env };
   delete env.LAPIS_CONFIG;
   const child = spawn(process.execPath, [MAIN, 'serve', '-c', configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
+  const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  };
+  t.after(kill);
+  // a test process that dies before its hooks run (killed by the runner, an uncaught error) leaves no server behind
+  process.once('exit', kill);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      kill();
+      process.kill(process.pid, signal);
+    });
+  }
   const errors: string[] = [];
   let stderr = '';
   let pending = '';
