@@ -29,14 +29,18 @@ export interface AlertFilter {
   withDecisions: boolean;
 }
 
+/** The largest `limit` taken; 0 is already "no limit", so nothing is lost. */
+const MAX_LIMIT = 2147483647;
+
 const KNOWN = new Set([
   'scope', 'value', 'scenario', 'ip', 'range', 'contains', 'since', 'until', 'created_before', 'decision_type',
   'origin', 'include_capi', 'has_active_decision', 'simulated', 'kind', 'limit', 'sort', 'with_decisions',
 ]);
 
+/** Go durations reach nanoseconds; the columns hold whole milliseconds (PostgreSQL refuses to compare a bigint with 1.5). */
 function ago(key: string, text: string, now: number): number {
   try {
-    return now - parseDuration(text);
+    return Math.round(now - parseDuration(text));
   } catch (err) {
     if (err instanceof DurationError) throw new BadRequestError(`${key}: while parsing duration: ${err.message}`);
     throw err;
@@ -69,7 +73,9 @@ export function parseAlertFilter(q: Record<string, string | string[] | undefined
       case 'kind': f.kind = v; break;
       case 'limit':
         if (!/^\d+$/.test(v)) throw new BadRequestError(`limit: invalid integer '${v}'`);
+        // a bound every engine's LIMIT takes (20 digits are past int64 and a 500 on each of them)
         f.limit = Number(v);
+        if (f.limit > MAX_LIMIT) throw new BadRequestError(`limit: must be an integer between 0 and ${MAX_LIMIT}, got '${v}'`);
         break;
       case 'sort':
         if (v !== 'ASC' && v !== 'DESC') throw new BadRequestError(`sort: must be ASC or DESC, got '${v}'`);

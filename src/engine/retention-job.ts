@@ -19,7 +19,9 @@ export interface RetentionReport {
   allowlistItems: number;
 }
 
-const ms = (d: string | undefined) => (d === undefined ? null : parseDuration(d));
+/** A configured duration in whole milliseconds: Go durations reach nanoseconds, the columns do not (PostgreSQL refuses `< 1.5`). */
+const wholeMs = (d: string) => Math.round(parseDuration(d));
+const ms = (d: string | undefined) => (d === undefined ? null : wholeMs(d));
 
 /** One pass of `db_config.flush`, plus the purge of expired decisions every stream has had time to see. */
 export async function runRetention(db: Db, config: Config, graceMs: number, now = Date.now()): Promise<RetentionReport> {
@@ -28,11 +30,11 @@ export async function runRetention(db: Db, config: Config, graceMs: number, now 
   if (flush) {
     report.alerts = await flushAlerts(db, { maxAgeMs: ms(flush.max_age), maxItems: flush.max_items ?? null }, now);
     const b = flush.bouncers_autodelete ?? {};
-    if (b.api_key) report.bouncers += await autodeleteBouncers(db, 'api-key', now - parseDuration(b.api_key));
-    if (b.cert) report.bouncers += await autodeleteBouncers(db, 'tls', now - parseDuration(b.cert));
+    if (b.api_key) report.bouncers += await autodeleteBouncers(db, 'api-key', now - wholeMs(b.api_key));
+    if (b.cert) report.bouncers += await autodeleteBouncers(db, 'tls', now - wholeMs(b.cert));
     const a = flush.agents_autodelete ?? {};
-    if (a.login_password) report.machines += await autodeleteMachines(db, 'password', now - parseDuration(a.login_password));
-    if (a.cert) report.machines += await autodeleteMachines(db, 'tls', now - parseDuration(a.cert));
+    if (a.login_password) report.machines += await autodeleteMachines(db, 'password', now - wholeMs(a.login_password));
+    if (a.cert) report.machines += await autodeleteMachines(db, 'tls', now - wholeMs(a.cert));
   }
   report.decisions = await purgeDetachedDecisions(db, now - graceMs);
   // expired items are hidden at once; their rows go once every stream has had time to hear of the expiry

@@ -124,12 +124,22 @@ export async function pageAllowlists(db: Q, offset: number, limit: number): Prom
   return rows.map(toList);
 }
 
-export async function updateAllowlist(db: Kysely<Tables>, id: string, patch: { name?: string; description?: string }, now = Date.now()): Promise<Allowlist> {
+/** Renames and/or re-describes a list. Only these two columns are written, whatever else `patch` carries. */
+export async function updateAllowlist(
+  db: Kysely<Tables>,
+  id: string,
+  patch: { name?: string | undefined; description?: string | undefined },
+  now = Date.now(),
+): Promise<Allowlist> {
   try {
     await writeAllowlists(db, async (trx) => {
       const r = await trx
         .updateTable('allowlists')
-        .set({ ...patch, updated_at: now })
+        .set({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.description !== undefined ? { description: patch.description } : {}),
+          updated_at: now,
+        })
         .where('id', '=', id)
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`allowlist '${id}' not found`);

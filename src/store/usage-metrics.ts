@@ -1,20 +1,30 @@
 import type { Kysely } from 'kysely';
+import type { HubItemState } from './machines.js';
 import type { Tables } from './tables.js';
 
-export interface ComponentReport {
+/** One metrics window, as the swagger's DetailedMetrics (only its named fields). */
+export interface DetailedMetrics {
+  meta: { window_size_seconds: number; utc_now_timestamp: number };
+  items: { name: string; unit: string; value: number; labels?: Record<string, string> }[];
+}
+
+/** What one usage-metrics push says about its sender; the API layer builds it from validated fields only. */
+export interface UsageReport {
   version?: string | undefined;
   os?: { name?: string | undefined; family?: string | undefined; version?: string | undefined } | undefined;
   featureFlags?: string[] | undefined;
+  metrics: DetailedMetrics[];
 }
 
-/** Stores one usage-metrics payload and what it says about the sender, in one transaction. */
-export async function recordUsageMetrics(
-  db: Kysely<Tables>,
-  who: { kind: 'LP'; machineId: string; hubstate?: unknown; datasources?: unknown } | { kind: 'RC'; bouncerId: number; bouncerName: string },
-  report: ComponentReport,
-  payload: unknown,
-  now = Date.now(),
-): Promise<void> {
+export type UsageSender =
+  | { kind: 'LP'; machineId: string; hubstate: Record<string, HubItemState[]>; datasources: Record<string, number> }
+  | { kind: 'RC'; bouncerId: number; bouncerName: string; type?: string | undefined };
+
+/**
+ * Stores one usage-metrics push and what it says about the sender, in one transaction. Every column is
+ * named here; the stored payload is `{type?, metrics}` (RC) or `{metrics}` (LP), as upstream's.
+ */
+export async function recordUsageMetrics(db: Kysely<Tables>, who: UsageSender, report: UsageReport, now = Date.now()): Promise<void> {
   const common = {
     ...(report.version ? { version: report.version } : {}),
     os_name: report.os?.name ?? '',
@@ -23,11 +33,12 @@ export async function recordUsageMetrics(
     feature_flags: (report.featureFlags ?? []).join(','),
     updated_at: now,
   };
+  const payload = who.kind === 'RC' ? { type: who.type, metrics: report.metrics } : { metrics: report.metrics };
   await db.transaction().execute(async (trx) => {
     if (who.kind === 'LP') {
       await trx
         .updateTable('machines')
-        .set({ ...common, hubstate: JSON.stringify(who.hubstate ?? {}), datasources: JSON.stringify(who.datasources ?? {}) })
+        .set({ ...common, hubstate: JSON.stringify(who.hubstate), datasources: JSON.stringify(who.datasources) })
         .where('machine_id', '=', who.machineId)
         .execute();
     } else {

@@ -90,3 +90,12 @@ test('flush running during bulk inserts: no deadlock, no error, nothing active l
   const alerts = await ta.db.selectFrom('alerts').select('id').execute();
   assert.equal(alerts.length, 60);
 });
+
+test('flush durations with fractions of a millisecond are rounded: every query compares whole milliseconds (PostgreSQL refused them)', async (t) => {
+  const yaml = 'db_config:\n  flush:\n    max_age: 1.5ms\n    metrics_max_age: 0.5ms\n    bouncers_autodelete:\n      api_key: 1.5ms\n      cert: 2.5us\n    agents_autodelete:\n      login_password: 1.000001s\n      cert: 999us\n';
+  const ta = await buildTestApp(t, { yaml });
+  const key = await addBouncer(ta, 'old');
+  await bouncerGet(ta, key, '/v1/decisions');
+  const report = await runRetention(ta.db, ta.config, 0, Date.now() + 60_000);
+  assert.deepEqual(report, { alerts: 0, decisions: 0, bouncers: 1, machines: 0, metrics: 0, allowlistItems: 0 });
+});

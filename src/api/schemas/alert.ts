@@ -7,15 +7,24 @@ import { BadRequestError } from '../../errors.js';
 import { bodyProblems } from '../validate.js';
 import { EMPTY_BODY } from '../body.js';
 
+/**
+ * Strings stored in a key column (varchar(255) on MySQL, where a longer one is an error, not a cut):
+ * bounded on every engine, so that what one accepts the others do too.
+ */
+const Key = Type.String({ maxLength: 255 });
+
+/** events_count and capacity are int4 columns (int32 in the swagger): past it, PostgreSQL and MySQL refuse the row. */
+const Int32 = Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
+
 const Meta = Type.Array(Type.Object({ key: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }));
 
 const DecisionIn = Type.Object({
-  origin: Type.String(),
-  type: Type.String(),
-  scope: Type.String(),
-  value: Type.String(),
+  origin: Key,
+  type: Key,
+  scope: Key,
+  value: Key,
   duration: Type.String(),
-  scenario: Type.String(),
+  scenario: Key,
   simulated: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   until: Type.Optional(Type.Unknown()),
   id: Type.Optional(Type.Unknown()),
@@ -23,28 +32,29 @@ const DecisionIn = Type.Object({
 });
 
 const SourceIn = Type.Object({
-  scope: Type.String(),
-  value: Type.String(),
-  ip: Type.Optional(Type.String()),
-  range: Type.Optional(Type.String()),
-  as_number: Type.Optional(Type.String()),
-  as_name: Type.Optional(Type.String()),
-  cn: Type.Optional(Type.String()),
-  latitude: Type.Optional(Type.Number()),
-  longitude: Type.Optional(Type.Number()),
+  scope: Key,
+  value: Key,
+  ip: Type.Optional(Key),
+  range: Type.Optional(Key),
+  as_number: Type.Optional(Key),
+  as_name: Type.Optional(Key),
+  cn: Type.Optional(Key),
+  // stored as float4 (PostgreSQL's real): a value past the globe is a 400 here rather than an overflow there
+  latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+  longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
 });
 
 /** The swagger's Alert, as agents and cscli send it (protocol §5.1). */
 export const AlertIn = Type.Object({
-  scenario: Type.String(),
-  scenario_hash: Type.String(),
-  scenario_version: Type.String(),
+  scenario: Key,
+  scenario_hash: Key,
+  scenario_version: Key,
   message: Type.String(),
-  events_count: Type.Integer(),
+  events_count: Int32,
   start_at: Type.String(),
   stop_at: Type.String(),
-  capacity: Type.Integer(),
-  leakspeed: Type.String(),
+  capacity: Int32,
+  leakspeed: Key,
   simulated: Type.Boolean(),
   events: Type.Array(Type.Object({ timestamp: Type.String(), meta: Meta })),
   remediation: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
@@ -52,10 +62,13 @@ export const AlertIn = Type.Object({
   source: SourceIn,
   meta: Type.Optional(Type.Union([Meta, Type.Null()])),
   labels: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
-  kind: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  kind: Type.Optional(Type.Union([Key, Type.Null()])),
 });
 export const AlertsIn = Type.Array(AlertIn);
 export type AlertInput = Static<typeof AlertIn>;
+
+/** float4 underflow: PostgreSQL refuses a non-zero value too small for its `real`; a coordinate that small is 0. */
+const coordinate = (v: number | undefined) => (v === undefined || Math.abs(v) < 1e-37 ? 0 : v);
 
 /** RFC 3339 → epoch ms; unparsable → `fallback`, as upstream. */
 function parseTime(text: string, fallback: number): number {
@@ -131,8 +144,8 @@ export function parseAlerts(body: unknown, now: number): NewAlert[] {
         asNumber: a.source.as_number ?? '',
         asName: a.source.as_name ?? '',
         country: a.source.cn ?? '',
-        latitude: a.source.latitude ?? 0,
-        longitude: a.source.longitude ?? 0,
+        latitude: coordinate(a.source.latitude),
+        longitude: coordinate(a.source.longitude),
       },
       events,
       meta: truncateMeta((a.meta ?? []).map((m) => ({ key: m.key ?? '', value: m.value ?? '' }))),

@@ -36,13 +36,20 @@ declare module 'fastify' {
   }
 }
 
+// Bodies are closed (additionalProperties: false): seed 003 names every key a client sends, and a key it
+// does not name is a 400 naming it rather than something a store could mistake for a column.
+const closed = { additionalProperties: false } as const;
 const Name = Type.String({ minLength: 1, maxLength: 200 });
-const CreateList = Type.Object({ name: Name, description: Type.Optional(Type.String()) });
-const PatchList = Type.Object({ name: Type.Optional(Name), description: Type.Optional(Type.String()) });
-const Expiration = Type.Optional(Type.Union([Type.String(), Type.Null()]));
-const CreateItems = Type.Object({ items: Type.Array(Type.String(), { minItems: 1, maxItems: 10_000 }), description: Type.Optional(Type.String()), expiration: Expiration });
-const PatchItem = Type.Object({ description: Type.Optional(Type.String()), expiration: Expiration });
-const Subscribe = Type.Object({ ids: Type.Array(Type.String(), { minItems: 1, maxItems: 1000 }), entity_type: Type.String() });
+/** Descriptions are free text; the bound keeps a row far below MySQL's 64 KiB TEXT. */
+const Description = Type.String({ maxLength: 4096 });
+/** Item values are IPs or CIDRs: far shorter than the 255 of their key column. */
+const Value = Type.String({ maxLength: 100 });
+const CreateList = Type.Object({ name: Name, description: Type.Optional(Description) }, closed);
+const PatchList = Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description) }, closed);
+const Expiration = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()]));
+const CreateItems = Type.Object({ items: Type.Array(Value, { minItems: 1, maxItems: 10_000 }), description: Type.Optional(Description), expiration: Expiration }, closed);
+const PatchItem = Type.Object({ description: Type.Optional(Description), expiration: Expiration }, closed);
+const Subscribe = Type.Object({ ids: Type.Array(Type.String({ maxLength: 255 }), { minItems: 1, maxItems: 1000 }), entity_type: Type.String({ maxLength: 64 }) }, closed);
 
 type Params = { id: string; item_id: string; entity_id: string };
 
@@ -114,7 +121,7 @@ export async function allowlistAdminRoutes(app: FastifyInstance, deps: AppDeps):
 
   app.patch('/v1/allowlists/:id', async (req) => {
     const body = parseBody(PatchList, req.body, 400);
-    const list = await updateAllowlist(db, params(req).id, { ...body });
+    const list = await updateAllowlist(db, params(req).id, { name: body.name, description: body.description });
     await settle();
     const counts = await liveItemCounts(db, [list.id], Date.now());
     return adminList(list, org, counts.get(list.id) ?? 0);

@@ -39,7 +39,8 @@ export async function allowlistsAdd(db: Db, name: string, values: readonly strin
     }
   }
   if (valid.length === 0) return { invalid, added: 0, skipped: [], expired: 0 };
-  const expiresAt = o.expirationMs ? now + o.expirationMs : null;
+  // whole milliseconds: a Go duration can carry a fraction the time columns cannot
+  const expiresAt = o.expirationMs ? Math.round(now + o.expirationMs) : null;
   const r = await addItemsAndApply(db, list.id, { values: valid, description: o.comment ?? '', expiresAt, actor: CLI_ACTOR }, now);
   return { invalid, added: r.added.length, skipped: r.skipped, expired: r.expired };
 }

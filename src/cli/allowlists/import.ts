@@ -44,7 +44,8 @@ export async function allowlistsImport(db: Db, name: string, csv: string, now = 
       }
       if (ms < 0) throw new CliError(`row ${n}: invalid expiration "${r.expiration}"`);
     }
-    const expiresAt = ms === 0 ? null : now + ms;
+    // whole milliseconds: a Go duration can carry a fraction the time columns cannot
+    const expiresAt = ms === 0 ? null : Math.round(now + ms);
     const comment = r.comment ?? '';
     const key = `${expiresAt}\u0000${comment}`;
     const g = groups.get(key);

@@ -39,7 +39,7 @@ export async function decisionsAdd(db: Db, o: AddOptions, now = Date.now()): Pro
     if (reasons.length > 0) throw new CliError(`${t.value} is allowlisted by item ${reasons.join(', ')}, use --bypass-allowlist to add the decision anyway`);
   }
   const reason = o.reason ?? `manual '${type}' from 'lapis'`;
-  const decision = { type, scope: t.scope, value: t.value, origin: 'cscli', scenario: reason, until: now + durationMs, simulated: false, range: t.range };
+  const decision = { type, scope: t.scope, value: t.value, origin: 'cscli', scenario: reason, until: Math.round(now + durationMs), simulated: false, range: t.range };
   const { ids } = await insertAlerts(db, [manualAlert(reason, reason, t, [decision], now)], null, now);
   return ids[0]!;
 }

@@ -92,7 +92,7 @@ export async function decisionsImport(db: Db, rows: Row[], d: ImportDefaults, pr
     }
     if (ms <= 0) throw new CliError(`item ${i + 1}: the duration must be positive`);
     const range = isIpScope(scope) ? ipRangeOf(r.value, `item ${i + 1}: `) : null;
-    decisions.push({ type, scope, value: r.value, origin: 'cscli-import', scenario: r.reason || d.reason, until: now + ms, simulated: false, range });
+    decisions.push({ type, scope, value: r.value, origin: 'cscli-import', scenario: r.reason || d.reason, until: Math.round(now + ms), simulated: false, range });
   }
   if (decisions.length === 0) throw new CliError('no decisions found');
   const kept = d.bypassAllowlist ? decisions : await withoutAllowlisted(db, decisions, d.allowlisted, now);
