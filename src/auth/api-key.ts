@@ -19,10 +19,14 @@ export function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** What is kept of a User-Agent's type and version: the columns hold 255 characters (MySQL refuses more). */
+const UA_PART_CHARS = 255;
+
 /** Upstream's User-Agent rule: `type/version` when it splits in exactly two on `/`, else the whole UA and `N/A`. */
 export function parseUserAgent(ua: string): { type: string; version: string } {
   const parts = ua.split('/');
-  return parts.length === 2 ? { type: parts[0]!, version: parts[1]! } : { type: ua, version: 'N/A' };
+  const [type, version] = parts.length === 2 ? [parts[0]!, parts[1]!] : [ua, 'N/A'];
+  return { type: type.slice(0, UA_PART_CHARS), version: version.slice(0, UA_PART_CHARS) };
 }
 
 /** `fw@10.0.0.1@10.0.0.2` never happens: the base name drops every trailing `@ip`. */

@@ -47,6 +47,8 @@ async function learn(target: Target, state: FuzzState, req: FuzzRequest, status:
     await usingDb(target.config.db, async (db) => {
       if (!(await getMachine(db, CREDS.machine))) await createMachine(db, { machineId: CREDS.machine, passwordHash: await hashPassword(CREDS.password), isValidated: true });
     });
+    // a deleted machine's token dies with it: a fresh login for the new one
+    state.token = await login(target);
   }
 }
 

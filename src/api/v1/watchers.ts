@@ -16,7 +16,8 @@ import { parseBody } from '../validate.js';
 import { tokenResponse } from '../wire.js';
 
 const RegisterBody = Type.Object({
-  machine_id: Type.String({ minLength: 1 }),
+  // the column holds 255 characters on every engine (MySQL refuses more)
+  machine_id: Type.String({ minLength: 1, maxLength: 255 }),
   password: Type.String({ minLength: 1 }),
   registration_token: Type.Optional(Type.String()),
 });
