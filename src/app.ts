@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { adminRoutes, bouncerRoutes, machineRoutes } from './api/auth-hooks.js';
 import { installBodyParser } from './api/body.js';
 import { clientIp, clientIpPolicy } from './api/client-ip.js';
-import { guardConnections, slowClientOptions } from './api/connections.js';
+import { clientErrorHandler, guardConnections, slowClientOptions } from './api/connections.js';
 import { nulParameter } from './api/json-guards.js';
 import type { AppDeps } from './api/deps.js';
 import { installErrorHandler } from './api/errors.js';
@@ -49,6 +49,7 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInst
     requestTimeout: slowClientOptions(deps.config.limits).requestTimeout,
     keepAliveTimeout: slowClientOptions(deps.config.limits).keepAliveTimeout,
     http: slowClientOptions(deps.config.limits),
+    clientErrorHandler,
   });
   const guard = guardConnections(app.server, deps.config.limits);
   app.addHook('preClose', async () => guard.shutdown(SHUTDOWN_GRACE_MS));

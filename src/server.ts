@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { buildAdminApp, buildApp } from './app.js';
-import { guardConnections, slowClientOptions } from './api/connections.js';
+import { clientErrorHandler, guardConnections, slowClientOptions } from './api/connections.js';
 import { listenerTlsOptions, tlsSettings } from './auth/tls.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
@@ -28,6 +28,7 @@ async function listenTls(app: FastifyInstance, options: TlsOptions, config: Conf
     (server as unknown as Record<string, unknown>)[k] = app.server[k];
   }
   guardConnections(server, config.limits);
+  server.on('clientError', clientErrorHandler);
   const requireCert = config.server.tls?.client_verification === 'RequireAnyClientCert';
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.disableRenegotiation();

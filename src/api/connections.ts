@@ -73,3 +73,24 @@ export function guardConnections(server: HttpServer | HttpsServer, limits: Limit
     },
   };
 }
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'request not received in time'],
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'request headers too large'],
+};
+
+/**
+ * Requests node's parser refuses (bad framing, bad characters, headers too large or too slow) never reach
+ * Fastify: they are answered here, `{"message"}` as every other refusal, and the connection is closed
+ * (`Connection: close`, so a keep-alive client does not read the next answer from a dead parser).
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed request'];
+  const body = JSON.stringify({ message });
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  }
+  // what the client still sends is not read: the socket goes once the answer is out, or after a second
+  setTimeout(() => socket.destroy(), 1000).unref();
+}

@@ -26,6 +26,8 @@ test('headers sent a byte at a time are cut after read_header_timeout; a body at
   const cut = await timed(() => readAnswer(slowHeaders, { timeoutMs: 6000 }));
   assert.notEqual(cut.value.ended, 'open', 'the server closed it');
   assert.equal(parseRaw(cut.value.text).status, 408);
+  assert.equal(parseRaw(cut.value.text).body, '{"message":"request not received in time"}');
+  assert.equal(parseRaw(cut.value.text).headers.connection, 'close');
   assert.ok(cut.ms < 3000, `cut after ${cut.ms} ms`);
 
   const slowBody = await rawConnect(server.url);
@@ -85,4 +87,21 @@ test('shutdown is not held by connections still sending their headers', async (t
   }
   const closed = await timed(() => server.close());
   assert.ok(closed.ms < 2000, `close took ${closed.ms} ms`);
+});
+
+test('a request node cannot parse gets a 400 {"message"} and its connection closed', async (t) => {
+  const server = await startTestServer(t, LIMITS);
+  for (const head of ['GET /health?\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n', 'HEAD /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'NOT HTTP AT ALL\r\n\r\n']) {
+    const s = await rawConnect(server.url);
+    t.after(() => s.destroy());
+    const answer = readAnswer(s, { timeoutMs: 3000 });
+    s.write(Buffer.from(head, 'latin1'));
+    const got = await answer;
+    const res = parseRaw(got.text);
+    assert.equal(res.status, 400, head);
+    assert.equal(res.headers.connection, 'close', head);
+    assert.equal(res.body, '{"message":"malformed request"}', head);
+    assert.notEqual(got.ended, 'open', head);
+  }
+  assert.equal((await fetch(`${server.url}/health`)).status, 200);
 });
