@@ -409,8 +409,12 @@ export async function changeTags(db: Kysely<Tables>, kind: EntityKind, name: str
   return tagsFor(db, kind, name);
 }
 
-/** Forgets the tags of machines or bouncers that were deleted. */
-export async function dropTags(db: Kysely<Tables>, kind: EntityKind, names: string[]): Promise<void> {
+/**
+ * Deletes the tags of machines or bouncers being deleted, inside the caller's transaction (the one that
+ * deletes them), and bumps the allowlists version when any went: tag subscriptions change with them.
+ */
+export async function dropTagsIn(trx: Transaction<Tables>, kind: EntityKind, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  await writeAllowlists(db, (trx) => trx.deleteFrom('entity_tags').where('kind', '=', kind).where('name', 'in', names).execute());
+  const r = await trx.deleteFrom('entity_tags').where('kind', '=', kind).where('name', 'in', [...names]).executeTakeFirst();
+  if (Number(r.numDeletedRows) > 0) await bump(trx);
 }

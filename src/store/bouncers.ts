@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { ConflictError } from '../errors.js';
+import { dropTagsIn } from './allowlists.js';
+import { inTransaction } from './db.js';
 import { isUniqueViolation } from './dialect.js';
 import type { BouncerRow, Tables } from './tables.js';
 
@@ -129,20 +131,30 @@ export async function setStreamCursor(db: Q, id: number, seq: number, at: number
   await db.updateTable('bouncers').set({ last_pull: at, stream_seq: seq, stream_allowlists: allowlists }).where('id', '=', id).execute();
 }
 
-/** Deletes a bouncer and the `name@ip` rows auto-created from it. Returns how many rows went. */
+/** Deletes a bouncer and the `name@ip` rows auto-created from it, with their tags. Returns how many rows went. */
 export async function deleteBouncerWithChildren(db: Q, name: string): Promise<number> {
-  // Children are found in code rather than with LIKE, whose escaping differs between engines.
-  const autoCreated = await db.selectFrom('bouncers').select(['id', 'name']).where('auto_created', '=', 1).execute();
-  const ids = autoCreated.filter((b) => b.name.startsWith(`${name}@`)).map((b) => Number(b.id));
-  const parent = await db.selectFrom('bouncers').select('id').where('name', '=', name).executeTakeFirst();
-  if (parent) ids.push(Number(parent.id));
-  return deleteBouncersById(db, ids);
+  return inTransaction(db, async (trx) => {
+    // Children are found in code rather than with LIKE, whose escaping differs between engines.
+    const autoCreated = await trx.selectFrom('bouncers').select(['id', 'name']).where('auto_created', '=', 1).execute();
+    const ids = autoCreated.filter((b) => b.name.startsWith(`${name}@`)).map((b) => Number(b.id));
+    const parent = await trx.selectFrom('bouncers').select('id').where('name', '=', name).executeTakeFirst();
+    if (parent) ids.push(Number(parent.id));
+    return deleteBouncersById(trx, ids);
+  });
 }
 
+/**
+ * Deletes bouncers with their tags, in one transaction (the caller's when `db` is one). Returns how many
+ * rows went. Callers keep `ids` to a few hundred (the names are looked up with one IN list).
+ */
 export async function deleteBouncersById(db: Q, ids: number[]): Promise<number> {
   if (ids.length === 0) return 0;
-  const r = await db.deleteFrom('bouncers').where('id', 'in', ids).executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return inTransaction(db, async (trx) => {
+    const names = (await trx.selectFrom('bouncers').select('name').where('id', 'in', ids).execute()).map((b) => b.name);
+    const r = await trx.deleteFrom('bouncers').where('id', 'in', ids).executeTakeFirst();
+    await dropTagsIn(trx, 'bouncer', names);
+    return Number(r.numDeletedRows);
+  });
 }
 
 /** A bouncer's stream cursor, read fresh: another node may have moved it. */

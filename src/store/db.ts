@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DbConfig } from '../config/schema.js';
 import { openKysely } from './dialect.js';
 import { migrateToLatest } from './migrate.js';
@@ -26,4 +26,9 @@ export async function usingDb<T>(config: DbConfig, fn: (db: Db) => Promise<T>): 
   } finally {
     await db.destroy();
   }
+}
+
+/** Runs `fn` in `db` if it is already a transaction (the caller's, which commits it), else in a new one. */
+export function inTransaction<T>(db: Db | Transaction<Tables>, fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Transaction<Tables>) : db.transaction().execute(fn);
 }

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { dropTagsIn } from './allowlists.js';
+import { inTransaction } from './db.js';
 import { isUniqueViolation } from './dialect.js';
 import type { MachineRow, Tables } from './tables.js';
 
@@ -116,10 +118,17 @@ export async function setMachinePassword(db: Q, machineId: string, passwordHash:
     .execute();
 }
 
-/** Deletes a machine; its alerts stay without an owner. Returns whether it existed. */
+/**
+ * Deletes a machine with its tags, in one transaction (the caller's when `db` is one); its alerts stay
+ * without an owner. Returns whether it existed.
+ */
 export async function deleteMachine(db: Q, machineId: string): Promise<boolean> {
-  const r = await db.deleteFrom('machines').where('machine_id', '=', machineId).executeTakeFirst();
-  return Number(r.numDeletedRows) > 0;
+  return inTransaction(db, async (trx) => {
+    const r = await trx.deleteFrom('machines').where('machine_id', '=', machineId).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) return false;
+    await dropTagsIn(trx, 'machine', [machineId]);
+    return true;
+  });
 }
 
 /** Login side effects: scenarios (when given), client IP and the version from the User-Agent. */

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { dropTagsIn } from './allowlists.js';
 import type { Tables } from './tables.js';
 
 /**
@@ -68,24 +69,76 @@ export async function purgeDetachedDecisions(db: Kysely<Tables>, before: number)
   }
 }
 
-/** Bouncers of this auth type whose last pull is older than `before` (never-pulled ones stay). */
+/**
+ * Deletes, batch by batch, the rows `select` picks (up to `limit` at a time), with their tags: each batch
+ * is one transaction, so a machine or bouncer never goes without its tags.
+ */
+async function deleteEntityBatches(
+  db: Kysely<Tables>,
+  select: (trx: Transaction<Tables>, limit: number) => Promise<{ id: number; name: string }[]>,
+  remove: (trx: Transaction<Tables>, ids: number[], names: string[]) => Promise<number>,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await db.transaction().execute(async (trx) => {
+      const rows = await select(trx, FLUSH_BATCH);
+      return rows.length === 0 ? 0 : remove(trx, rows.map((r) => r.id), rows.map((r) => r.name));
+    });
+    if (n === 0) return total;
+    total += n;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Bouncers of this auth type whose last pull is older than `before` (never-pulled ones stay), with their tags. */
 export async function autodeleteBouncers(db: Kysely<Tables>, authType: 'api-key' | 'tls', before: number): Promise<number> {
-  const r = await db.deleteFrom('bouncers').where('auth_type', '=', authType).where('last_pull', 'is not', null).where('last_pull', '<=', before).executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return deleteEntityBatches(
+    db,
+    async (trx, limit) =>
+      (
+        await trx
+          .selectFrom('bouncers')
+          .select(['id', 'name'])
+          .where('auth_type', '=', authType)
+          .where('last_pull', 'is not', null)
+          .where('last_pull', '<=', before)
+          .orderBy('id')
+          .limit(limit)
+          .execute()
+      ).map((b) => ({ id: Number(b.id), name: b.name })),
+    async (trx, ids, names) => {
+      const r = await trx.deleteFrom('bouncers').where('id', 'in', ids).executeTakeFirst();
+      await dropTagsIn(trx, 'bouncer', names);
+      return Number(r.numDeletedRows);
+    },
+  );
 }
 
 /**
- * Machines of this auth type silent since `before`, with no alerts, and not local (as upstream);
- * machines that never sent a heartbeat stay.
+ * Machines of this auth type silent since `before`, with no alerts, and not local (as upstream), with
+ * their tags; machines that never sent a heartbeat stay.
  */
 export async function autodeleteMachines(db: Kysely<Tables>, authType: 'password' | 'tls', before: number): Promise<number> {
-  const r = await db
-    .deleteFrom('machines')
-    .where('auth_type', '=', authType)
-    .where('last_heartbeat', 'is not', null)
-    .where('last_heartbeat', '<=', before)
-    .where('ip_address', 'not in', ['127.0.0.1', '::1'])
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('alerts').select('alerts.id').whereRef('alerts.machine_ref', '=', 'machines.id'))))
-    .executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return deleteEntityBatches(
+    db,
+    async (trx, limit) =>
+      (
+        await trx
+          .selectFrom('machines')
+          .select(['id', 'machine_id'])
+          .where('auth_type', '=', authType)
+          .where('last_heartbeat', 'is not', null)
+          .where('last_heartbeat', '<=', before)
+          .where('ip_address', 'not in', ['127.0.0.1', '::1'])
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('alerts').select('alerts.id').whereRef('alerts.machine_ref', '=', 'machines.id'))))
+          .orderBy('id')
+          .limit(limit)
+          .execute()
+      ).map((m) => ({ id: Number(m.id), name: m.machine_id })),
+    async (trx, ids, names) => {
+      const r = await trx.deleteFrom('machines').where('id', 'in', ids).executeTakeFirst();
+      await dropTagsIn(trx, 'machine', names);
+      return Number(r.numDeletedRows);
+    },
+  );
 }

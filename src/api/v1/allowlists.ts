@@ -50,7 +50,9 @@ export async function allowlistRoutes(app: FastifyInstance, deps: AppDeps): Prom
     handler: async (req, reply) => {
       const value = (req.params as { ip_or_range: string }).ip_or_range;
       if (value === '') throw new BadRequestError('value is required');
-      const reasons = viewOf(req)?.reasons(target(value), Date.now()) ?? [];
+      // parsed first: a bad value is a 400 even for a machine no list covers
+      const range = target(value);
+      const reasons = viewOf(req)?.reasons(range, Date.now()) ?? [];
       if (req.method === 'HEAD') return reply.code(reasons.length > 0 ? 200 : 204).send();
       return reasons.length > 0 ? { allowlisted: true, reason: reasons.join(', ') } : {};
     },

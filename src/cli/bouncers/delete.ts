@@ -1,4 +1,3 @@
-import { dropTags } from '../../store/allowlists.js';
 import { deleteBouncersById, deleteBouncerWithChildren, getBouncer, listBouncers } from '../../store/bouncers.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, type LeafCommand } from '../args.js';
@@ -36,7 +35,6 @@ export async function bouncersDelete(
     }
     if (b.authType === 'tls') {
       await deleteBouncersById(db, [b.id]);
-      await dropTags(db, 'bouncer', [name]);
       emit({ kind: 'deleted', name });
       continue;
     }
@@ -48,8 +46,7 @@ export async function bouncersDelete(
       continue;
     }
     const children = all.filter((c) => c.autoCreated && c.name.startsWith(`${name}@`)).map((c) => c.name);
-    await db.transaction().execute((trx) => deleteBouncerWithChildren(trx, name));
-    await dropTags(db, 'bouncer', [...children, name]);
+    await deleteBouncerWithChildren(db, name);
     for (const child of children) emit({ kind: 'deleted', name: child });
     emit({ kind: 'deleted', name });
   }

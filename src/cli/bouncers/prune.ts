@@ -1,5 +1,4 @@
 import { deleteBouncersById, listBouncers, type Bouncer } from '../../store/bouncers.js';
-import { dropTags } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, durationFlag, type LeafCommand } from '../args.js';
 import { confirmOrRefuse, withDb, type Ctx } from '../context.js';
@@ -21,7 +20,6 @@ export async function bouncersPruneDelete(db: Db, bouncers: readonly Bouncer[], 
   for (let i = 0; i < bouncers.length; i += BATCH) {
     const batch = bouncers.slice(i, i + BATCH);
     deleted += await deleteBouncersById(db, batch.map((b) => b.id));
-    await dropTags(db, 'bouncer', batch.map((b) => b.name));
     progress(deleted);
   }
   return deleted;

@@ -1,4 +1,3 @@
-import { dropTags } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { deleteMachine } from '../../store/machines.js';
 import { boolFlag, type LeafCommand } from '../args.js';
@@ -18,7 +17,6 @@ export async function machinesDelete(db: Db, names: readonly string[]): Promise<
   const deleted: string[] = [];
   for (const name of names) {
     if (!(await deleteMachine(db, name))) return { deleted, missing: name };
-    await dropTags(db, 'machine', [name]);
     deleted.push(name);
   }
   return { deleted };

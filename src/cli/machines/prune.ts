@@ -1,4 +1,3 @@
-import { dropTags } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { deleteMachine, pruneCandidates, type Machine } from '../../store/machines.js';
 import { boolFlag, durationFlag, type LeafCommand } from '../args.js';
@@ -25,7 +24,6 @@ export async function machinesPruneDelete(db: Db, machines: readonly Machine[], 
       for (const m of batch) if (await deleteMachine(trx, m.machineId)) n++;
       return n;
     });
-    await dropTags(db, 'machine', batch.map((m) => m.machineId));
     progress(deleted);
   }
   return deleted;
