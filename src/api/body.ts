@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { BadRequestError, LapisError, PayloadTooLargeError } from '../errors.js';
@@ -16,6 +17,8 @@ export const SMALL_BODY_BYTES = 2 * 1024 * 1024;
  * reaches a client still sending: closing at once would reset the connection under it.
  */
 const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+/** How long a connection closing after a refusal keeps reading what the client still sends. */
+const LINGER_MS = 5000;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -137,10 +140,27 @@ const discarding = new WeakSet<IncomingMessage>();
 function discard(raw: IncomingMessage): void {
   if (raw.readableEnded || raw.destroyed) return;
   discarding.add(raw);
+  lingerOnClose(raw.socket);
   let thrown = 0;
   raw.on('data', (chunk: Buffer) => {
     thrown += chunk.length;
     if (thrown > DISCARD_MAX_BYTES) raw.socket?.destroy();
   });
   raw.resume();
+}
+
+/**
+ * When the connection must close after the answer (the client sent `Connection: close`), node ends and
+ * destroys the socket as soon as the answer is written; with the client still sending, the kernel then
+ * resets the connection, which can destroy the answer before the client reads it. A lingering close
+ * instead: send FIN after the answer, keep reading until the client closes, for at most LINGER_MS.
+ */
+function lingerOnClose(socket: Socket | null): void {
+  if (!socket) return;
+  (socket as Socket & { destroySoon(): void }).destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
 }

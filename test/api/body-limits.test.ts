@@ -83,7 +83,7 @@ test('a value nested 100,000 deep is a 400 on every route that reads a body, and
   assert.equal(reg.statusCode, 400);
   assert.equal((await ta.db.selectFrom('metrics').select('id').execute()).length, 0);
   // strings are not nesting: brackets inside them do not count
-  const fine = await ta.app.inject({ method: 'POST', url: '/v1/watchers', payload: JSON.stringify({ machine_id: `m${'['.repeat(1000)}`, password: 'p' }) });
+  const fine = await ta.app.inject({ method: 'POST', url: '/v1/watchers', payload: JSON.stringify({ machine_id: `m${'['.repeat(200)}`, password: 'p' }) });
   assert.equal(fine.statusCode, 201);
 });
 
