@@ -570,6 +570,8 @@ test('allowlists import: a CSV with value, expiration and comment; every row che
     ['value,expiration\n1.2.3.4,\n,1d\n', "row 2: missing 'value'"],
     ['value,expiration\n1.2.3.4,toto\n', 'row 1: invalid expiration "toto"'],
     ['value\n1.2.3.4\nbad-apple\n', "row 2: invalid ip address 'bad-apple'"],
+    ['value,expiration,comment\n1.2.3.4,,ok\n5.6.7.8,1d,"unterminated\n', 'unable to parse csv: parse error on line 3: extraneous or missing " in quoted-field'],
+    ['value,comment\r\n1.2.3.4,"ab"c\r\n', 'unable to parse csv: parse error on line 2: extraneous or missing " in quoted-field'],
   ] as const) {
     const r = await cli(env, ['allowlists', 'import', 'foo', '-i', file('bad.csv', text)]);
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Error: lapis allowlists import: ${message}\n`]);
@@ -589,4 +591,18 @@ test('allowlists import: a CSV with value, expiration and comment; every row che
     ['2001:db8::/32', 'lab', 168],
   ]);
   assert.deepEqual(await activeValues(env), []);
+});
+
+test('allowlists import reads CSV as Go does: quoted commas, doubled quotes, CRLF', async (t) => {
+  const env = cliEnv(t);
+  assert.equal((await cli(env, ['allowlists', 'create', 'foo', '-d', 'x'])).code, 0);
+  const p = join(env.dir, 'q.csv');
+  writeFileSync(p, 'value,expiration,comment\r\n1.2.3.4,7d,"office, HQ"\r\n"5.6.7.8",,"the ""lab"""\r\n');
+  const r = await cli(env, ['allowlists', 'import', 'foo', '-i', p]);
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'added 2 values to allowlist foo\n', '']);
+  const items = await withEnvDb(env, async (db) => pageItems(db, (await getAllowlistByName(db, 'foo'))!.id, 0, 10, Date.now()));
+  assert.deepEqual(items.map((i) => [i.value, i.description, i.expiresAt === null ? 'never' : Math.round((i.expiresAt - i.createdAt) / 3600_000)]), [
+    ['1.2.3.4', 'office, HQ', 168],
+    ['5.6.7.8', 'the "lab"', 'never'],
+  ]);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { decisionsAdd } from '../../src/cli/decisions/add.js';
+import { parseDuration } from '../../src/domain/duration.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { startTestServer } from '../helpers/server.js';
 import { cli, cliEnv, runMain } from './helpers.js';
@@ -20,7 +21,7 @@ test('decisions add, list (human, raw, json) and delete, with cscli messages', a
 
   r = await cli(env, ['decisions', 'list']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /Ip:192\.0\.2\.1 .*manual 'ban' from 'lapis' .* ban .* (1h59m5\d|2h0m0)s/);
+  assert.match(r.stdout, /Ip:192\.0\.2\.1 .*manual 'ban' from 'lapis' .* ban .* (1h59m5\d(\.\d{1,3})?|2h0m0)s/);
   assert.match(r.stdout, /Range:198\.51\.100\.0\/24 .*suspicious net .* captcha/);
   r = await cli(env, ['decisions', 'list', '-o', 'raw']);
   assert.equal(r.stdout.split('\n')[0], 'id,source,ip,reason,action,country,as,events_count,expiration,simulated,alert_id');
@@ -83,6 +84,31 @@ test('decisions import: csv, json and values, batched, bad rows refused whole', 
   r = await cli(env, ['decisions', 'import', '-i', values, '--format', 'xml']);
   assert.equal(r.stderr, "Error: lapis decisions import: invalid format 'xml', expected one of 'json', 'csv', 'values'\n");
   assert.equal((await cli(env, ['decisions', 'list', '-i', '192.0.2.20'])).stdout, 'No active decisions\n');
+});
+
+test('decisions import reads CSV as Go does: quoted commas, doubled quotes, CRLF; a malformed quote imports nothing', async (t) => {
+  const env = cliEnv(t);
+  const file = (name: string, text: string) => {
+    const p = join(env.dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  let r = await cli(env, ['decisions', 'import', '-i', file('bad.csv', 'value,duration,reason\n192.0.2.1,1h,ok\n192.0.2.2,1h,"unterminated\n192.0.2.3,1h,x\n')]);
+  assert.deepEqual([r.code, r.stdout, r.stderr], [1, 'Parsing csv\n', 'Error: lapis decisions import: unable to parse csv: parse error on line 3: extraneous or missing " in quoted-field\n']);
+  r = await cli(env, ['decisions', 'import', '-i', file('bare.csv', 'value,reason\r\n192.0.2.1,ok\r\n192.0.2.2,say "hi"\r\n')]);
+  assert.deepEqual([r.code, r.stderr], [1, 'Error: lapis decisions import: unable to parse csv: parse error on line 3: bare " in non-quoted-field\n']);
+  assert.equal((await cli(env, ['decisions', 'list'])).stdout, 'No active decisions\n');
+
+  const csv = 'value,duration,reason\r\n1.2.3.4,7d,"office, HQ"\r\n\r\n1.2.3.5,1h,"say ""hi"", twice"\r\n"1.2.3.6",2h,"two\r\nlines"\r\n';
+  r = await cli(env, ['decisions', 'import', '-i', file('ok.csv', csv)]);
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'Parsing csv\nImported 3 decisions', '']);
+  r = await cli(env, ['decisions', 'list', '-o', 'json']);
+  const decisions = (JSON.parse(r.stdout) as { decisions: { value: string; scenario: string; duration: string }[] }[]).flatMap((a) => a.decisions);
+  assert.deepEqual(decisions.map((d) => [d.value, d.scenario, Math.round(parseDuration(d.duration) / 3600_000)]).sort(), [
+    ['1.2.3.4', 'office, HQ', 168],
+    ['1.2.3.5', 'say "hi", twice', 1],
+    ['1.2.3.6', 'two\r\nlines', 2],
+  ]);
 });
 
 test('alerts list, inspect, delete and flush', async (t) => {

@@ -7,6 +7,7 @@ import type { Db } from '../../store/db.js';
 import { boolFlag, stringFlag, type LeafCommand } from '../args.js';
 import { allowlistChecker } from '../allowlists/common.js';
 import { CliError, withDb } from '../context.js';
+import { parseCsvRecords } from '../csv.js';
 import { ipRangeOf, manualAlert } from './common.js';
 
 interface Row {
@@ -15,12 +16,6 @@ interface Row {
   reason?: string;
   scope?: string;
   type?: string;
-}
-
-function parseCsv(text: string): Row[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = (lines.shift() ?? '').split(',').map((h) => h.trim());
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i] ?? `col${i}`, v.trim()])) as Row);
 }
 
 /** The text of `-i FILE` (`-` is stdin), or CliError `open FILE: no such file or directory`. */
@@ -46,7 +41,7 @@ export function parseImport(text: string, format: string): Row[] {
       return rows as Row[];
     }
     case 'csv':
-      return parseCsv(text);
+      return parseCsvRecords(text) as Row[];
     case 'values':
       return text.split(/\r?\n/).map((v) => v.trim()).filter((v) => v !== '').map((value) => ({ value }));
     default:
