@@ -213,7 +213,6 @@ function fmtFrac(v: bigint, prec: number): [string, bigint] {
 /** Go's Duration.String() for a duration in milliseconds (below a nanosecond is rounded away). */
 export function formatGoDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '0s';
-  if (Number.isSafeInteger(ms)) return formatWholeMs(ms);
   const ns = msToNanos(ms);
   const neg = ns < 0n;
   let u = neg ? -ns : ns;
@@ -237,30 +236,14 @@ export function formatGoDuration(ms: number): string {
   return neg ? `-${out}` : out;
 }
 
-/** fmtFrac of 0–999 ms as a fraction of a second, trailing zeros dropped: `''`, `.001`, `.05`, `.6`. */
-const MS_FRACTION: readonly string[] = Array.from({ length: 1000 }, (_, f) => (f === 0 ? '' : `.${String(f).padStart(3, '0').replace(/0+$/, '')}`));
-
-/**
- * Go's Duration.String() of a whole number of milliseconds, without BigInt: the bouncer hot path prints one per
- * decision. `3h59m59.6s`, `59.001s`, `1.5s`, `999ms`, `0s`, `-2m3s`.
- */
-function formatWholeMs(ms: number): string {
-  if (ms === 0) return '0s';
-  const sign = ms < 0 ? '-' : '';
-  const u = ms < 0 ? -ms : ms;
-  if (u < 1000) return `${sign}${u}ms`;
-  const frac = u % 1000;
-  const secs = (u - frac) / 1000;
+/** `until − now` rounded to the nearest second (halves away from zero, as Go's Round), as current upstream sends it. */
+export function remainingDuration(untilMs: number, nowMs: number): string {
+  const diff = untilMs - nowMs;
+  const secs = Math.round(Math.abs(diff) / 1000);
+  // the bouncer hot path: whole seconds need no BigInt arithmetic
+  if (secs === 0) return '0s';
   const h = Math.floor(secs / 3600);
   const m = Math.floor((secs % 3600) / 60);
-  const sText = `${secs % 60}${MS_FRACTION[frac]}s`;
-  return h > 0 ? `${sign}${h}h${m}m${sText}` : m > 0 ? `${sign}${m}m${sText}` : `${sign}${sText}`;
-}
-
-/**
- * `until − now` as Go's Duration.String() at Lapis's clock resolution, the millisecond (`3h59m59.6s`, `999ms`,
- * `-2m3s`), as upstream prints the remaining time of a decision (at full precision: `3h59m57.641708614s`).
- */
-export function remainingDuration(untilMs: number, nowMs: number): string {
-  return formatWholeMs(Math.round(untilMs - nowMs));
+  const text = h > 0 ? `${h}h${m}m${secs % 60}s` : m > 0 ? `${m}m${secs % 60}s` : `${secs}s`;
+  return diff < 0 ? `-${text}` : text;
 }

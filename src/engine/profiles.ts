@@ -157,7 +157,7 @@ function helpers(history: Map<string, DecisionHistoryItem[]>, now: number) {
     GetActiveDecisionsCount: (value: unknown) => of(value).filter((d) => d.until > now).length,
     GetActiveDecisionsTimeLeft: (value: unknown) => {
       const left = Math.max(0, ...of(value).map((d) => d.until - now));
-      return formatGoDuration(Math.round(left));
+      return formatGoDuration(Math.round(left / 1000) * 1000);
     },
   };
 }

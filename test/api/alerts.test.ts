@@ -43,7 +43,7 @@ test('POST /v1/alerts stores every field and GET /v1/alerts/:id returns them in 
   const [d] = a.decisions as Record<string, unknown>[];
   assert.deepEqual(Object.keys(d!), ['duration', 'id', 'origin', 'scenario', 'scope', 'simulated', 'type', 'value']);
   assert.deepEqual({ ...d, duration: undefined }, { duration: undefined, id: 1, origin: 'crowdsec', scenario: 'crowdsecurity/ssh-bf', scope: 'Ip', simulated: false, type: 'ban', value: '91.121.79.195' });
-  assert.match(String(d!.duration), /^(3h59m5\d(\.\d{1,3})?|4h0m0)s$/);
+  assert.match(String(d!.duration), /^(3h59m5\d|4h0m0)s$/);
   const head = await ta.app.inject({ method: 'HEAD', url: '/v1/alerts/1', headers: { authorization: `Bearer ${token}` } });
   assert.equal(head.statusCode, 200);
   assert.equal(head.headers['content-type'], 'text/plain; charset=utf-8');
@@ -57,7 +57,7 @@ test('until = stop_at + duration, and scopes are normalised', async (t) => {
   const a = (await get(ta, token, '/v1/alerts/1')).json() as { source: { scope: string }; decisions: { scope: string; duration: string }[] };
   assert.equal(a.source.scope, 'Ip');
   assert.equal(a.decisions[0]!.scope, 'Ip');
-  assert.match(a.decisions[0]!.duration, /^(59m5\d(\.\d{1,3})?|1h0m0)s$/);
+  assert.match(a.decisions[0]!.duration, /^(59m5\d|1h0m0)s$/);
 });
 
 test('alert search filters as upstream', async (t) => {

@@ -20,7 +20,7 @@ test('seed 002 walkthrough: query by ip and scope+value, stream startup then nul
   const byIp = await bouncerGet(ta, key, '/v1/decisions?ip=192.0.2.8');
   assert.equal(byIp.statusCode, 200);
   assert.equal(byIp.headers['content-type'], 'application/json; charset=utf-8');
-  assert.match(byIp.body, /^\[\{"duration":"(3h59m5\d(\.\d{1,3})?|4h0m0)s","id":1,"origin":"cscli","scenario":"manual 'ban' from 'web-01'","scope":"Ip","type":"ban","value":"192.0.2.8"\}\]$/);
+  assert.match(byIp.body, /^\[\{"duration":"(3h59m5\d|4h0m0)s","id":1,"origin":"cscli","scenario":"manual 'ban' from 'web-01'","scope":"Ip","type":"ban","value":"192.0.2.8"\}\]$/);
   const byScope = await bouncerGet(ta, key, '/v1/decisions?scope=ip&value=192.0.2.8');
   assert.equal(stripDurations(byScope.body), stripDurations(byIp.body));
   const none = await bouncerGet(ta, key, '/v1/decisions?ip=198.51.100.1');
@@ -39,7 +39,7 @@ test('seed 002 walkthrough: query by ip and scope+value, stream startup then nul
   const d = await del(ta, token, '/v1/decisions?ip=192.0.2.8');
   assert.equal(d.body, '{"nbDeleted":"1"}');
   const after = await bouncerGet(ta, key, '/v1/decisions/stream');
-  assert.match(after.body, /^\{"new": null, "deleted": \[\{"duration":"(-\d{1,3}ms|-1(\.\d{1,3})?s|0s)","id":1,.*"value":"192.0.2.8"\}\]\}$/);
+  assert.match(after.body, /^\{"new": null, "deleted": \[\{"duration":"(-1s|0s)","id":1,.*"value":"192.0.2.8"\}\]\}$/);
   assert.equal((await bouncerGet(ta, key, '/v1/decisions/stream')).body, '{"new": null, "deleted": null}');
   assert.equal((await bouncerGet(ta, key, '/v1/decisions?ip=192.0.2.8')).body, 'null');
 });

@@ -25,7 +25,7 @@ test('an agent alert without decisions ends with a 4h ban from the default profi
   const key = await addBouncer(ta);
   assert.deepEqual(await pushAlerts(ta, token, agentAlerts()), ['1']);
   const q = await bouncerGet(ta, key, '/v1/decisions?ip=1.1.1.172');
-  assert.match(q.body, /^\[\{"duration":"(3h59m5\d(\.\d{1,3})?|4h0m0)s","id":1,"origin":"crowdsec","scenario":"crowdsecurity\/ssh-bf","scope":"Ip","type":"ban","value":"1.1.1.172"\}\]$/);
+  assert.match(q.body, /^\[\{"duration":"(3h59m5\d|4h0m0)s","id":1,"origin":"crowdsec","scenario":"crowdsecurity\/ssh-bf","scope":"Ip","type":"ban","value":"1.1.1.172"\}\]$/);
   const s = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream?startup=true')).body) as { new: { value: string }[] };
   assert.deepEqual(s.new.map((d) => d.value), ['1.1.1.172']);
 });
@@ -42,9 +42,9 @@ test('escalation: the same IP alerted three times gets 4h, 8h, then 12h', async 
     const a = (await tb.app.inject({ method: 'GET', url: `/v1/alerts/${id}`, headers: { authorization: `Bearer ${token}` } })).json() as { decisions: { duration: string; origin: string }[] };
     durations.push(a.decisions[0]!.duration);
   }
-  assert.match(durations[0]!, /^(3h59m5\d(\.\d{1,3})?|4h0m0)s$/);
-  assert.match(durations[1]!, /^(7h59m5\d(\.\d{1,3})?|8h0m0)s$/);
-  assert.match(durations[2]!, /^(11h59m5\d(\.\d{1,3})?|12h0m0)s$/);
+  assert.match(durations[0]!, /^(3h59m5\d|4h0m0)s$/);
+  assert.match(durations[1]!, /^(7h59m5\d|8h0m0)s$/);
+  assert.match(durations[2]!, /^(11h59m5\d|12h0m0)s$/);
 });
 
 test('alerts that arrive with decisions keep them; simulated alerts get simulated decisions; a failing filter never fails the push', async (t) => {

