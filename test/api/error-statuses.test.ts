@@ -3,19 +3,15 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
-import { buildAdminApp, buildApp } from '../../src/app.js';
-import { openRuntime } from '../../src/runtime.js';
 import { adminClient, makeList } from '../helpers/admin.js';
-import { tempDir, testDbConfig, type TestApp } from '../helpers/app.js';
+import { buildTestApp, tempDir, type TestApp } from '../helpers/app.js';
 import { addAdminKey, addBouncer, addMachine, login, UA } from '../helpers/fixtures.js';
 
 // Issue 12, defect 7: one row per status code the API sends, each with its exact body; the 500 is a real
 // store failure, and leaks neither SQL, nor a table name, nor a stack (STYLE §3).
 
-/** buildTestApp's app, with a logger writing JSON lines to `log` (buildTestApp takes no logger). */
+/** buildTestApp's app, with a logger writing JSON lines to `log`. */
 async function appWithLog(t: Parameters<typeof tempDir>[0], yaml: string): Promise<TestApp & { log: string[] }> {
-  const dir = tempDir(t);
-  const config = testDbConfig(dir, yaml);
   const log: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -23,19 +19,7 @@ async function appWithLog(t: Parameters<typeof tempDir>[0], yaml: string): Promi
       done();
     },
   });
-  const logger = pino({ level: 'info' }, sink);
-  const runtime = await openRuntime(config);
-  const app = await buildApp(runtime.deps, { logger });
-  const admin = await buildAdminApp(runtime.deps, { logger });
-  await app.ready();
-  await admin.ready();
-  t.after(async () => {
-    await admin.close();
-    await app.close();
-    await runtime.close();
-  });
-  const { db, jwt, feed, allowlists } = runtime.deps;
-  return { app, db, config, dir, jwt, feed, admin, allowlists, log };
+  return { ...(await buildTestApp(t, { yaml, logger: pino({ level: 'info' }, sink) })), log };
 }
 
 // a tiny budget for bodies in flight, so that one body of a few KiB is a 503; one failure allowed before logins wait

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { freshDbConfig } from './dialect.js';
 import { buildAdminApp, buildApp } from '../../src/app.js';
@@ -60,13 +61,13 @@ export function testDbConfig(dir: string, yaml = '', env: NodeJS.ProcessEnv = {}
 /** A real app on a real SQLite file in a temp dir, closed when the test ends. */
 export async function buildTestApp(
   t: TestContext | { after(fn: () => unknown): void },
-  opts: { yaml?: string; env?: NodeJS.ProcessEnv; extraBouncerRoutes?: FastifyPluginAsync } = {},
+  opts: { yaml?: string; env?: NodeJS.ProcessEnv; extraBouncerRoutes?: FastifyPluginAsync; logger?: Logger } = {},
 ): Promise<TestApp> {
   const dir = tempDir(t);
   const config = testDbConfig(dir, opts.yaml, opts.env);
   const runtime = await openRuntime(config);
-  const app = await buildApp(runtime.deps, { extraBouncerRoutes: opts.extraBouncerRoutes });
-  const admin = await buildAdminApp(runtime.deps);
+  const app = await buildApp(runtime.deps, { extraBouncerRoutes: opts.extraBouncerRoutes, logger: opts.logger });
+  const admin = await buildAdminApp(runtime.deps, { logger: opts.logger });
   await app.ready();
   await admin.ready();
   t.after(async () => {
