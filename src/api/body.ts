@@ -56,8 +56,9 @@ export function installBodyParser(app: FastifyInstance, limits: BodyLimits): voi
   // Fastify closes the connection after a body it could not parse; with the rest of the body unread, that
   // close resets the connection under a client still sending, which then never reads our answer.
   // Keep-alive instead, while the rest is thrown away (bounded by DISCARD_MAX_BYTES and the request timeout).
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (discarding.has(req.raw)) reply.removeHeader('connection');
+    done(null, payload);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', async (req: FastifyRequest, payload: Readable) => {

@@ -35,9 +35,9 @@ export function installFallbacks(app: FastifyInstance): void {
 
   // find-my-way matches `/v1/alerts/` to `/v1/alerts/:alert_id` with an empty id, where gin's tree has no
   // match and redirects: answered here, before any authentication, as gin does
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     const path = req.url.split('?')[0] ?? '';
-    if (!path.endsWith('/') || !Object.values((req.params ?? {}) as Record<string, unknown>).includes('')) return;
-    return redirectOr404(req, reply, path);
+    if (!path.endsWith('/') || !Object.values((req.params ?? {}) as Record<string, unknown>).includes('')) return done();
+    void redirectOr404(req, reply, path);
   });
 }
