@@ -166,7 +166,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
         // one request outstanding: at most one response is expected, but a stray one must not hang us
         for (let guard = 0; guard < 16 && buf.length > 0; guard++) {
-          let r;
+          let r: ReturnType<typeof parseResponse>;
           try {
             r = parseResponse(buf);
           } catch {
@@ -245,9 +245,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     });
 
   // a watchdog for requests still in flight once the deadline and the grace period have passed
-  const watchdog = setTimeout(() => {
-    for (const s of sockets) s.destroy(new Error('grace period over'));
-  }, o.seconds * 1000 + graceMs);
+  const watchdog = setTimeout(
+    () => {
+      for (const s of sockets) s.destroy(new Error('grace period over'));
+    },
+    o.seconds * 1000 + graceMs,
+  );
   try {
     await Promise.all(Array.from({ length: o.connections }, (_, i) => worker(i)));
   } finally {

@@ -90,7 +90,15 @@ try {
   process.stderr.write(`bench: ${(err as Error).message}\n`);
   process.exit(2);
 }
-const { decisions: N, seconds: SECONDS, connections: CONNS, profileDir: PROFILE_DIR, heapDir: HEAP_DIR, nodeArgs: NODE_ARGS, db: DB } = opts;
+const {
+  decisions: N,
+  seconds: SECONDS,
+  connections: CONNS,
+  profileDir: PROFILE_DIR,
+  heapDir: HEAP_DIR,
+  nodeArgs: NODE_ARGS,
+  db: DB,
+} = opts;
 const BIG = N >= 1_000_000;
 
 const UA = 'lapis-bench/1.0';
@@ -121,7 +129,8 @@ let cleaned = false;
 
 /** The PostgreSQL database made for this run, if any. */
 let pgDatabase: string | undefined;
-const psql = (sql: string) => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-qAtc', sql], { stdio: 'pipe', timeout: 30_000 });
+const psql = (sql: string) =>
+  execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-qAtc', sql], { stdio: 'pipe', timeout: 30_000 });
 
 function cleanupSync(): void {
   if (cleaned) return;
@@ -166,7 +175,10 @@ interface ServerChild {
 
 function startChild(cfgPath: string): Promise<ServerChild> {
   const script = new URL('./server-child.js', import.meta.url).pathname;
-  const proc = spawn(process.execPath, [...NODE_ARGS, script, cfgPath], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...env, LAPIS_CONFIG: '' } });
+  const proc = spawn(process.execPath, [...NODE_ARGS, script, cfgPath], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...env, LAPIS_CONFIG: '' },
+  });
   child = proc;
   const acks: Array<(o: Record<string, unknown>) => void> = [];
   return new Promise((resolveChild, reject) => {
@@ -255,9 +267,20 @@ function importAlert(values: string[]): string {
   const scenario = `import bench: ${values.length} IPs`;
   return JSON.stringify([
     {
-      capacity: 0, created_at: now, decisions: values.map((value) => ({ duration: '4h', origin: 'cscli', scenario, scope: 'Ip', type: 'ban', value })),
-      events: [], events_count: 0, leakspeed: '0', message: '', scenario, scenario_hash: '', scenario_version: '', simulated: false,
-      source: { scope: 'cscli/import', value: '' }, start_at: now, stop_at: now,
+      capacity: 0,
+      created_at: now,
+      decisions: values.map((value) => ({ duration: '4h', origin: 'cscli', scenario, scope: 'Ip', type: 'ban', value })),
+      events: [],
+      events_count: 0,
+      leakspeed: '0',
+      message: '',
+      scenario,
+      scenario_hash: '',
+      scenario_version: '',
+      simulated: false,
+      source: { scope: 'cscli/import', value: '' },
+      start_at: now,
+      stop_at: now,
     },
   ]);
 }
@@ -276,11 +299,21 @@ function agentAlert(ip: string, now: string): string {
   const scenario = 'crowdsecurity/ssh-bf';
   return JSON.stringify([
     {
-      capacity: 5, decisions: [{ duration: '4h', origin: 'crowdsec', scenario, scope: 'Ip', type: 'ban', value: ip }],
-      events: [event(1), event(2)], events_count: 6, labels: null, leakspeed: '10s',
-      message: `Ip ${ip} performed '${scenario}' (6 events over 2s) at ${now}`, remediation: true, scenario,
-      scenario_hash: '4441dcff07020f6690d998b7101e642359ba405c2abb83565bbbdcee36de280f', scenario_version: '0.1', simulated: false,
-      source: { ip, scope: 'Ip', value: ip }, start_at: now, stop_at: now,
+      capacity: 5,
+      decisions: [{ duration: '4h', origin: 'crowdsec', scenario, scope: 'Ip', type: 'ban', value: ip }],
+      events: [event(1), event(2)],
+      events_count: 6,
+      labels: null,
+      leakspeed: '10s',
+      message: `Ip ${ip} performed '${scenario}' (6 events over 2s) at ${now}`,
+      remediation: true,
+      scenario,
+      scenario_hash: '4441dcff07020f6690d998b7101e642359ba405c2abb83565bbbdcee36de280f',
+      scenario_version: '0.1',
+      simulated: false,
+      source: { ip, scope: 'Ip', value: ip },
+      start_at: now,
+      stop_at: now,
     },
   ]);
 }
@@ -338,7 +371,10 @@ async function query(base: string, ip: string): Promise<unknown> {
 
 /** What a banned IP's answer must be: an array holding a ban on that IP. */
 function holdsBan(body: unknown, ip: string): boolean {
-  return Array.isArray(body) && body.some((d: { value?: unknown; type?: unknown; scope?: unknown }) => d.value === ip && d.type === 'ban' && d.scope === 'Ip');
+  return (
+    Array.isArray(body) &&
+    body.some((d: { value?: unknown; type?: unknown; scope?: unknown }) => d.value === ip && d.type === 'ban' && d.scope === 'Ip')
+  );
 }
 
 interface Pull {
@@ -352,7 +388,10 @@ interface Pull {
 /** GET /v1/decisions/stream?startup=true, timed to the last byte of the body. */
 async function fetchStartup(base: string, key: string): Promise<{ seconds: number; ttfb: number; raw: Buffer }> {
   const t0 = performance.now();
-  const res = await http(`${base}/v1/decisions/stream?startup=true`, { headers: { 'x-api-key': key, 'user-agent': UA }, timeoutMs: 300_000 });
+  const res = await http(`${base}/v1/decisions/stream?startup=true`, {
+    headers: { 'x-api-key': key, 'user-agent': UA },
+    timeoutMs: 300_000,
+  });
   const ttfb = (performance.now() - t0) / 1000;
   const raw = Buffer.from(await res.arrayBuffer());
   const seconds = (performance.now() - t0) / 1000;
@@ -364,7 +403,9 @@ async function fetchStartup(base: string, key: string): Promise<{ seconds: numbe
 function checkPull({ seconds, ttfb, raw }: { seconds: number; ttfb: number; raw: Buffer }): Pull {
   const body = JSON.parse(raw.toString('utf8')) as { new: unknown[] | null; deleted: unknown[] | null };
   const pull = { seconds, ttfb, bytes: raw.length, fresh: body.new?.length ?? 0, deleted: body.deleted?.length ?? 0 };
-  log(`  ${seconds.toFixed(3)} s (first byte ${ttfb.toFixed(3)} s), ${fmt(pull.bytes)} bytes, ${fmt(pull.fresh)} new, ${pull.deleted} deleted`);
+  log(
+    `  ${seconds.toFixed(3)} s (first byte ${ttfb.toFixed(3)} s), ${fmt(pull.bytes)} bytes, ${fmt(pull.fresh)} new, ${pull.deleted} deleted`,
+  );
   return pull;
 }
 
@@ -389,7 +430,8 @@ function table(rows: Row[]): string {
   const head: Row = { measure: 'measure', value: 'value', target: 'target' };
   const w = (k: 'measure' | 'value' | 'target') => Math.max(...[head, ...rows].map((r) => r[k].length));
   const [wm, wv, wt] = [w('measure'), w('value'), w('target')];
-  const line = (r: Row, verdict: string) => `${r.measure.padEnd(wm)}  ${r.value.padStart(wv)}  ${r.target.padEnd(wt)}  ${verdict}`.trimEnd();
+  const line = (r: Row, verdict: string) =>
+    `${r.measure.padEnd(wm)}  ${r.value.padStart(wv)}  ${r.target.padEnd(wt)}  ${verdict}`.trimEnd();
   return [
     line(head, 'met?'),
     `${'-'.repeat(wm)}  ${'-'.repeat(wv)}  ${'-'.repeat(wt)}  ----`,
@@ -402,10 +444,20 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en', { minimumFractionD
 function queryRows(name: string, r: Measured, p99Target: number): Row[] {
   return [
     { measure: `query ${name}: throughput`, value: `${fmt(r.rps)} req/s`, target: '>= 15,000 req/s', ok: r.rps >= 15_000 },
-    { measure: `query ${name}: p50 / p99`, value: `${r.p50ms.toFixed(2)} / ${r.p99ms.toFixed(2)} ms`, target: `p99 < ${p99Target} ms`, ok: r.p99ms < p99Target },
+    {
+      measure: `query ${name}: p50 / p99`,
+      value: `${r.p50ms.toFixed(2)} / ${r.p99ms.toFixed(2)} ms`,
+      target: `p99 < ${p99Target} ms`,
+      ok: r.p99ms < p99Target,
+    },
     { measure: `query ${name}: max latency`, value: `${r.maxms.toFixed(1)} ms`, target: '' },
     { measure: `query ${name}: CPU server / bench`, value: cores(r), target: '' },
-    { measure: `query ${name}: non-200 / no answer`, value: `${r.badStatus} / ${r.failures} of ${fmt(r.requests)}`, target: '0', ok: r.badStatus + r.failures === 0 },
+    {
+      measure: `query ${name}: non-200 / no answer`,
+      value: `${r.badStatus} / ${r.failures} of ${fmt(r.requests)}`,
+      target: '0',
+      ok: r.badStatus + r.failures === 0,
+    },
   ];
 }
 
@@ -431,7 +483,10 @@ async function main(): Promise<void> {
     psql(`CREATE DATABASE ${pgDatabase}`);
     dbYaml = `db_config:\n  type: postgresql\n  host: 127.0.0.1\n  port: 5432\n  user: postgres\n  db_name: ${pgDatabase}\n  sslmode: disable\n`;
   }
-  writeFileSync(cfgPath, `api:\n  server:\n    listen_uri: 127.0.0.1:0\n  admin:\n    enabled: false\nconfig_paths:\n  data_dir: ${dataDir}\n${dbYaml}`);
+  writeFileSync(
+    cfgPath,
+    `api:\n  server:\n    listen_uri: 127.0.0.1:0\n  admin:\n    enabled: false\nconfig_paths:\n  data_dir: ${dataDir}\n${dbYaml}`,
+  );
   const config = loadConfig({ path: cfgPath, env: {} });
   await usingDb(config.db, async (db) => {
     await createMachine(db, { machineId: 'bench', passwordHash: await hashPassword(PASSWORD), isValidated: true });
@@ -478,10 +533,18 @@ async function main(): Promise<void> {
   // a short unrecorded warm-up, so the measured phases do not include the JIT compiling the request path
   const warmup = Math.min(2, SECONDS / 5);
   log(`warm-up: ${warmup} s of queries…`);
-  await runLoad({ ...phase, seconds: warmup, request: (i) => (i % 2 ? bannedReqs[(i >> 1) % bannedReqs.length]! : cleanReqs[(i >> 1) % cleanReqs.length]!) });
+  await runLoad({
+    ...phase,
+    seconds: warmup,
+    request: (i) => (i % 2 ? bannedReqs[(i >> 1) % bannedReqs.length]! : cleanReqs[(i >> 1) % cleanReqs.length]!),
+  });
   log(`query mode, banned IPs: ${CONNS} connections for ${SECONDS} s…`);
-  const qBanned = await profiled('query-banned', () => withCpu(server.pid, () => runLoad({ ...phase, request: (i) => bannedReqs[i % bannedReqs.length]! })));
-  log(`  ${fmt(qBanned.rps)} req/s, p50 ${qBanned.p50ms.toFixed(2)} ms, p99 ${qBanned.p99ms.toFixed(2)} ms, statuses ${statusText(qBanned)}`);
+  const qBanned = await profiled('query-banned', () =>
+    withCpu(server.pid, () => runLoad({ ...phase, request: (i) => bannedReqs[i % bannedReqs.length]! })),
+  );
+  log(
+    `  ${fmt(qBanned.rps)} req/s, p50 ${qBanned.p50ms.toFixed(2)} ms, p99 ${qBanned.p99ms.toFixed(2)} ms, statuses ${statusText(qBanned)}`,
+  );
   log(`query mode, clean IPs: ${CONNS} connections for ${SECONDS} s…`);
   const qClean = await withCpu(server.pid, () => runLoad({ ...phase, request: (i) => cleanReqs[i % cleanReqs.length]! }));
   log(`  ${fmt(qClean.rps)} req/s, p50 ${qClean.p50ms.toFixed(2)} ms, p99 ${qClean.p99ms.toFixed(2)} ms, statuses ${statusText(qClean)}`);
@@ -498,7 +561,12 @@ async function main(): Promise<void> {
   const benchList = await usingDb(config.db, async (db) => {
     const list = await createAllowlist(db, 'bench', 'the query bouncer only');
     const values = Array.from({ length: ALLOW_ITEMS - 1 }, (_, i) => `172.${16 + (i >> 8)}.${i & 255}.0/24`);
-    await addItems(db, list.id, { values: [hiddenIp, ...values], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'bench' } });
+    await addItems(db, list.id, {
+      values: [hiddenIp, ...values],
+      description: '',
+      expiresAt: null,
+      actor: { source_type: 'user', identifier: 'bench' },
+    });
     await addSubscribers(db, list.id, 'remediation_component_integration', ['bench-query']);
     return list.id;
   });
@@ -527,7 +595,9 @@ async function main(): Promise<void> {
   const deltaBody = JSON.parse(await deltaRes.text()) as { new: unknown[] | null; deleted: { value: string }[] | null };
   const deltaSeconds = (performance.now() - deltaAt) / 1000;
   const deltaOk = deltaBody.new === null && deltaBody.deleted?.length === 1 && deltaBody.deleted[0]!.value === hiddenIp;
-  log(`  stream delta after the list covered the stream bouncer: ${(deltaSeconds * 1000).toFixed(1)} ms, ${deltaOk ? 'as expected' : 'WRONG'}`);
+  log(
+    `  stream delta after the list covered the stream bouncer: ${(deltaSeconds * 1000).toFixed(1)} ms, ${deltaOk ? 'as expected' : 'WRONG'}`,
+  );
 
   // 5b. the same store served by a fresh process: memory without what loading through the API left behind
   log('restarting the server on the same store, and pulling again with another fresh bouncer…');
@@ -541,7 +611,9 @@ async function main(): Promise<void> {
   const pull2 = checkPull(await fetchStartup(base, STREAM_KEY_2));
   const memRestartPull = memory(server.pid);
   const heapRestartPull = await heap(server);
-  log(`  ready in ${restartSeconds.toFixed(1)} s, RSS ${memRestart.rss.toFixed(0)} MiB; after the pull ${memRestartPull.rss.toFixed(0)} MiB`);
+  log(
+    `  ready in ${restartSeconds.toFixed(1)} s, RSS ${memRestart.rss.toFixed(0)} MiB; after the pull ${memRestartPull.rss.toFixed(0)} MiB`,
+  );
   if (HEAP_DIR) {
     mkdirSync(HEAP_DIR, { recursive: true });
     const file = resolve(HEAP_DIR, 'restarted-after-pull.heapsnapshot');
@@ -560,7 +632,9 @@ async function main(): Promise<void> {
   const ing1 = await withCpu(server.pid, () => runLoad({ ...ingest, connections: 1, request: nextAlert }));
   log(`  ${fmt(ing1.rps)} alerts/s, p50 ${ing1.p50ms.toFixed(2)} ms, p99 ${ing1.p99ms.toFixed(2)} ms, statuses ${statusText(ing1)}`);
   log(`ingestion: ${CONNS} connections for ${SECONDS} s…`);
-  const ingN = await profiled(`ingest-${CONNS}`, () => withCpu(server.pid, () => runLoad({ ...ingest, connections: CONNS, request: nextAlert })));
+  const ingN = await profiled(`ingest-${CONNS}`, () =>
+    withCpu(server.pid, () => runLoad({ ...ingest, connections: CONNS, request: nextAlert })),
+  );
   log(`  ${fmt(ingN.rps)} alerts/s, p50 ${ingN.p50ms.toFixed(2)} ms, p99 ${ingN.p99ms.toFixed(2)} ms, statuses ${statusText(ingN)}`);
   const lastIngested = ip4(INGEST_BASE + ingested - 1);
   const ingestVisible = ingN.badStatus + ingN.failures > 0 || holdsBan(await query(base, lastIngested), lastIngested);
@@ -579,7 +653,12 @@ async function main(): Promise<void> {
     },
     { measure: `${name}: first byte`, value: `${p.ttfb.toFixed(3)} s`, target: '' },
     { measure: `${name}: body`, value: `${fmt(p.bytes)} B (${(p.bytes / 2 ** 20).toFixed(1)} MiB)`, target: '' },
-    { measure: `${name}: new / deleted`, value: `${fmt(p.fresh)} / ${fmt(p.deleted)}`, target: `${fmt(N)} / 0`, ok: p.fresh === N && p.deleted === 0 },
+    {
+      measure: `${name}: new / deleted`,
+      value: `${fmt(p.fresh)} / ${fmt(p.deleted)}`,
+      target: `${fmt(N)} / 0`,
+      ok: p.fresh === N && p.deleted === 0,
+    },
   ];
   const rows: Row[] = [
     { measure: 'load through the API', value: `${loadSeconds.toFixed(1)} s, ${fmt(N / loadSeconds)} decisions/s`, target: '' },
@@ -587,8 +666,18 @@ async function main(): Promise<void> {
     ...queryRows('banned IP', qBanned, p99Target),
     ...queryRows('clean IP', qClean, p99Target),
     ...queryRows(`banned IP, ${fmt(ALLOW_ITEMS)} allowlist items`, qAllow, p99Target),
-    { measure: 'allowlisted ban hidden from the bouncer after', value: `${allowlistSeconds.toFixed(2)} s`, target: '<= 1 s (the poll)', ok: allowlistSeconds <= 1 },
-    { measure: 'query answers spot-checked', value: bannedSampleOk && cleanSampleOk && allowSampleOk ? 'as expected' : 'WRONG', target: 'array with the IP / null', ok: bannedSampleOk && cleanSampleOk && allowSampleOk },
+    {
+      measure: 'allowlisted ban hidden from the bouncer after',
+      value: `${allowlistSeconds.toFixed(2)} s`,
+      target: '<= 1 s (the poll)',
+      ok: allowlistSeconds <= 1,
+    },
+    {
+      measure: 'query answers spot-checked',
+      value: bannedSampleOk && cleanSampleOk && allowSampleOk ? 'as expected' : 'WRONG',
+      target: 'array with the IP / null',
+      ok: bannedSampleOk && cleanSampleOk && allowSampleOk,
+    },
     ...pullRows('stream startup', pull),
     {
       measure: `stream delta, ${fmt(ALLOW_ITEMS)} items newly covering the bouncer`,
@@ -603,7 +692,11 @@ async function main(): Promise<void> {
       ok: rssTarget === undefined ? undefined : memStream.rss <= rssTarget,
     },
     { measure: '  heap used / heap total', value: `${heapStream.used.toFixed(0)} / ${heapStream.total.toFixed(0)} MiB`, target: '' },
-    { measure: 'restarted on the same store: ready', value: `${restartSeconds.toFixed(1)} s, RSS ${memRestart.rss.toFixed(0)} MiB`, target: '' },
+    {
+      measure: 'restarted on the same store: ready',
+      value: `${restartSeconds.toFixed(1)} s, RSS ${memRestart.rss.toFixed(0)} MiB`,
+      target: '',
+    },
     ...pullRows('  then stream startup', pull2),
     {
       measure: '  then RSS after startup pull',
@@ -611,17 +704,35 @@ async function main(): Promise<void> {
       target: rssTarget === undefined ? '(set for 100k)' : `<= ${rssTarget} MiB`,
       ok: rssTarget === undefined ? undefined : memRestartPull.rss <= rssTarget,
     },
-    { measure: '  heap used / heap total', value: `${heapRestartPull.used.toFixed(0)} / ${heapRestartPull.total.toFixed(0)} MiB`, target: '' },
+    {
+      measure: '  heap used / heap total',
+      value: `${heapRestartPull.used.toFixed(0)} / ${heapRestartPull.total.toFixed(0)} MiB`,
+      target: '',
+    },
     { measure: 'ingestion, 1 connection', value: `${fmt(ing1.rps)} alerts/s`, target: '' },
     { measure: 'ingestion, 1 connection: p50 / p99', value: `${ing1.p50ms.toFixed(2)} / ${ing1.p99ms.toFixed(2)} ms`, target: '' },
     { measure: 'ingestion, 1 connection: CPU server / bench', value: cores(ing1), target: '' },
-    { measure: 'ingestion, 1 connection: errors', value: `${ing1.badStatus + ing1.failures} of ${fmt(ing1.requests)}`, target: '0', ok: ing1.badStatus + ing1.failures === 0 },
+    {
+      measure: 'ingestion, 1 connection: errors',
+      value: `${ing1.badStatus + ing1.failures} of ${fmt(ing1.requests)}`,
+      target: '0',
+      ok: ing1.badStatus + ing1.failures === 0,
+    },
     { measure: `ingestion, ${CONNS} connections`, value: `${fmt(ingN.rps)} alerts/s`, target: '' },
     { measure: `ingestion, ${CONNS} connections: p50 / p99`, value: `${ingN.p50ms.toFixed(2)} / ${ingN.p99ms.toFixed(2)} ms`, target: '' },
     { measure: `ingestion, ${CONNS} connections: CPU server / bench`, value: cores(ingN), target: '' },
-    { measure: `ingestion, ${CONNS} connections: errors`, value: `${ingN.badStatus + ingN.failures} of ${fmt(ingN.requests)}`, target: '0', ok: ingN.badStatus + ingN.failures === 0 },
+    {
+      measure: `ingestion, ${CONNS} connections: errors`,
+      value: `${ingN.badStatus + ingN.failures} of ${fmt(ingN.requests)}`,
+      target: '0',
+      ok: ingN.badStatus + ingN.failures === 0,
+    },
     { measure: 'ingested decision answers a query', value: ingestVisible ? 'yes' : 'NO', target: 'yes', ok: ingestVisible },
-    { measure: 'RSS at the end, restarted server (peak)', value: `${memEnd.rss.toFixed(0)} MiB (${memEnd.hwm.toFixed(0)} MiB)`, target: '' },
+    {
+      measure: 'RSS at the end, restarted server (peak)',
+      value: `${memEnd.rss.toFixed(0)} MiB (${memEnd.hwm.toFixed(0)} MiB)`,
+      target: '',
+    },
   ];
   const header = [
     `Lapis LAPI benchmark: ${fmt(N)} decisions, ${SECONDS} s per phase, ${CONNS} connections, ${DB === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,

@@ -22,7 +22,11 @@ const started = Date.now();
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
 let lines = [];
 try {
-  lines = readFileSync(summary, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  lines = readFileSync(summary, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 } catch {
   // a suite that failed before its end wrote no summary
 }
@@ -36,7 +40,9 @@ const rss = Math.max(0, ...lines.map((l) => l.serverPeakRssKb ?? 0));
 const seed = lines.find((l) => l.seed !== undefined)?.seed;
 console.log(
   `\nfuzz summary (${env.LAPIS_TEST_DIALECT}, seed ${seed ?? '?'}, ${env.LAPIS_FUZZ_RUNS} runs per route, ${lines.length}/${files.length} suites reported): ` +
-    `${n(total)} requests; ${Object.entries(byClass).map(([k, v]) => `${k} ${n(v)}`).join(', ')}; ` +
+    `${n(total)} requests; ${Object.entries(byClass)
+      .map(([k, v]) => `${k} ${n(v)}`)
+      .join(', ')}; ` +
     `server peak RSS ${rss ? `${(rss / 1024).toFixed(0)} MiB` : 'n/a'}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );
 process.exit(r.status ?? 1);

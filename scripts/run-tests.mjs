@@ -31,7 +31,8 @@ if (files.length === 0) {
 
 function answers(dialect) {
   try {
-    if (dialect === 'postgres') execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', 'select 1'], { stdio: 'pipe', timeout: 5000 });
+    if (dialect === 'postgres')
+      execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', 'select 1'], { stdio: 'pipe', timeout: 5000 });
     else execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', 'select 1'], { stdio: 'pipe', timeout: 5000 });
     return true;
   } catch {
@@ -39,7 +40,9 @@ function answers(dialect) {
   }
 }
 
-const required = process.env.LAPIS_TEST_DIALECTS?.split(',').map((s) => s.trim()).filter(Boolean);
+const required = process.env.LAPIS_TEST_DIALECTS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const dialects = ['sqlite'];
 for (const d of ['postgres', 'mysql']) {
   if (required && !required.includes(d)) continue;
@@ -60,7 +63,15 @@ for (const dialect of dialects) {
   const tap = join(tapDir, `${dialect}.tap`);
   const r = spawnSync(
     process.execPath,
-    ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...list],
+    [
+      '--test',
+      '--test-concurrency=2',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...list,
+    ],
     { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1', LAPIS_TEST_DIALECT: dialect } },
   );
   if (r.status !== 0) failed = true;

@@ -26,14 +26,21 @@ export interface Runtime {
 
 /** Opens the store, loads the decision index and everything the app needs. */
 /** Notifiers from `config_paths.notification_dir`; every name a profile uses must exist. */
-function openNotifier(config: Config, profiles: Profile[], log: Logger | undefined, env: NodeJS.ProcessEnv): NotificationDispatcher | undefined {
+function openNotifier(
+  config: Config,
+  profiles: Profile[],
+  log: Logger | undefined,
+  env: NodeJS.ProcessEnv,
+): NotificationDispatcher | undefined {
   const dir = config.notificationDir;
   const wanted = [...new Set(profiles.flatMap((p) => p.notifications))];
   if (wanted.length === 0) return undefined;
   if (!dir || !existsSync(dir)) {
-    throw new ConfigError(`profiles: notifications ${wanted.join(', ')} are used, but config_paths.notification_dir ${dir ? `(${dir}) does not exist` : 'is not set'}`);
+    throw new ConfigError(
+      `profiles: notifications ${wanted.join(', ')} are used, but config_paths.notification_dir ${dir ? `(${dir}) does not exist` : 'is not set'}`,
+    );
   }
-  let configs;
+  let configs: ReturnType<typeof loadNotifiers>;
   try {
     configs = loadNotifiers(dir, { env });
   } catch (err) {
@@ -56,7 +63,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
   // profiles and notifiers fail fast, before anything is opened
   const profiles = loadProfiles(config.server.profiles_path);
   const notifier = openNotifier(config, profiles, log, opts.env ?? {});
-  let db;
+  let db: Awaited<ReturnType<typeof openDb>>;
   try {
     db = await openDb(config.db);
   } catch (err) {
@@ -76,7 +83,17 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
     }
     const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
     return {
-      deps: { config, db, jwt, sessions: new MachineSessions(db, jwt), feed, allowlists, graceMs: STREAM_GRACE_MS, profiles: new ProfileRunner(profiles, log), notifier },
+      deps: {
+        config,
+        db,
+        jwt,
+        sessions: new MachineSessions(db, jwt),
+        feed,
+        allowlists,
+        graceMs: STREAM_GRACE_MS,
+        profiles: new ProfileRunner(profiles, log),
+        notifier,
+      },
       close: async () => {
         await feed.stop();
         await allowlists.stop();

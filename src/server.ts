@@ -19,7 +19,13 @@ import type { Db } from './store/db.js';
  * renegotiation is refused (it could swap the certificate under a connection). In RequireAnyClientCert,
  * a connection without a certificate is closed, as upstream's handshake would fail.
  */
-async function listenTls(app: FastifyInstance, options: TlsOptions, config: Config, logger: Logger, at: { host: string; port: number }): Promise<HttpsServer> {
+async function listenTls(
+  app: FastifyInstance,
+  options: TlsOptions,
+  config: Config,
+  logger: Logger,
+  at: { host: string; port: number },
+): Promise<HttpsServer> {
   await app.ready();
   const limits = slowClientOptions(config.limits);
   // a handshake that never ends is the TLS listener's slowloris
@@ -125,7 +131,8 @@ export async function startServer(
   const url = `${https ? 'https' : 'http'}://${host}:${port}`;
   logger.info({ url, db: config.db.type }, `Lapis Local API listening on ${host}:${port}`);
   let closing: Promise<void> | undefined;
-  const adminUrl = adminPort === undefined ? undefined : `${adminHttps ? 'https' : 'http'}://${hostOf(config.admin.listen.host)}:${adminPort}`;
+  const adminUrl =
+    adminPort === undefined ? undefined : `${adminHttps ? 'https' : 'http'}://${hostOf(config.admin.listen.host)}:${adminPort}`;
   if (adminUrl) logger.info({ url: adminUrl }, `Lapis admin API listening on ${hostOf(config.admin.listen.host)}:${adminPort}`);
   const maddr = metricsServer?.address();
   const metricsUrl = maddr && typeof maddr === 'object' ? `http://${config.prometheus.listen_addr}:${maddr.port}/metrics` : undefined;

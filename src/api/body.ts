@@ -96,7 +96,9 @@ export function installBodyParser(app: FastifyInstance, limits: BodyLimits): voi
 }
 
 function decode(req: FastifyRequest, payload: Readable): Readable {
-  const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  const encoding = String(req.headers['content-encoding'] ?? 'identity')
+    .toLowerCase()
+    .trim();
   if (encoding === 'gzip' || encoding === 'x-gzip') return payload.pipe(createGunzip());
   if (encoding === 'deflate') return payload.pipe(createInflate());
   if (encoding === 'identity' || encoding === '') return payload;

@@ -51,7 +51,10 @@ export function clientIp(policy: ClientIpPolicy, req: Pick<FastifyRequest, 'head
   if (policy.trustedProxies.length === 0 || !trusted(policy, peer)) return peer;
   const xff = req.headers['x-forwarded-for'];
   if (typeof xff === 'string' && xff.trim() !== '') {
-    const hops = xff.split(',').map((h) => h.trim()).filter(Boolean);
+    const hops = xff
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = canonicalIp(hops[i]!);
       if (!isIp(hop)) break;

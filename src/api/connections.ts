@@ -7,7 +7,12 @@ import type { Limits } from '../config/schema.js';
  * The http server options that bound slow clients. Node checks the header and request timeouts every
  * `connectionsCheckingInterval`, 30 s by default: far too coarse for a 10 s header timeout.
  */
-export function slowClientOptions(limits: Limits): { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number } {
+export function slowClientOptions(limits: Limits): {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+} {
   return {
     headersTimeout: limits.readHeaderTimeoutMs,
     requestTimeout: Math.max(limits.readTimeoutMs, limits.readHeaderTimeoutMs),
@@ -89,7 +94,9 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed request'];
   const body = JSON.stringify({ message });
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
   }
   // what the client still sends is not read: the socket goes once the answer is out, or after a second
   setTimeout(() => socket.destroy(), 1000).unref();

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export function installFallbacks(app: FastifyInstance): void {
   const routes: { pattern: RegExp; methods: Set<string> }[] = [];
   app.addHook('onRoute', (route) => {
-    const source = '^' + route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+') + '$';
+    const source = `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}$`;
     let entry = routes.find((r) => r.pattern.source === source);
     if (!entry) routes.push((entry = { pattern: new RegExp(source), methods: new Set() }));
     for (const m of [route.method].flat()) entry.methods.add(m);
@@ -21,7 +21,10 @@ export function installFallbacks(app: FastifyInstance): void {
     const trimmed = path.replace(/\/+$/, '');
     if (trimmed !== path && trimmed !== '' && allowed(trimmed).includes(req.method)) {
       const query = req.url.slice(path.length);
-      return reply.code(req.method === 'GET' ? 301 : 307).header('location', trimmed + query).send();
+      return reply
+        .code(req.method === 'GET' ? 301 : 307)
+        .header('location', trimmed + query)
+        .send();
     }
     return reply.code(404).send();
   };

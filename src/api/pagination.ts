@@ -13,7 +13,8 @@ function positiveInt(q: Record<string, unknown>, name: string, fallback: number,
   const raw = q[name];
   if (raw === undefined) return fallback;
   const text = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text)) throw new BadRequestError(`${name} must be an integer between 1 and ${max}, got '${String(text)}'`);
+  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text))
+    throw new BadRequestError(`${name} must be an integer between 1 and ${max}, got '${String(text)}'`);
   const n = Number(text);
   if (n < 1 || n > max) throw new BadRequestError(`${name} must be an integer between 1 and ${max}, got '${text}'`);
   return n;

@@ -27,8 +27,14 @@ export function bodyProblems(schema: TSchema, body: unknown): string[] {
 
 /** Errors about a value of the right type that is out of bounds: worth naming inside a union. */
 const BOUNDS = new Set([
-  ValueErrorType.StringMinLength, ValueErrorType.StringMaxLength, ValueErrorType.NumberMaximum, ValueErrorType.IntegerMaximum,
-  ValueErrorType.NumberMinimum, ValueErrorType.IntegerMinimum, ValueErrorType.ArrayMinItems, ValueErrorType.ArrayMaxItems,
+  ValueErrorType.StringMinLength,
+  ValueErrorType.StringMaxLength,
+  ValueErrorType.NumberMaximum,
+  ValueErrorType.IntegerMaximum,
+  ValueErrorType.NumberMinimum,
+  ValueErrorType.IntegerMinimum,
+  ValueErrorType.ArrayMinItems,
+  ValueErrorType.ArrayMaxItems,
   ValueErrorType.ObjectMaxProperties,
 ]);
 
@@ -38,15 +44,22 @@ function problem(e: ValueError): string {
   if (e.type === ValueErrorType.ObjectAdditionalProperties) return `${where} is a forbidden property`;
   if (e.value === undefined || e.value === null) return `${where} is required`;
   switch (e.type) {
-    case ValueErrorType.StringMinLength: return `${where} should be at least ${e.schema.minLength} chars long`;
-    case ValueErrorType.StringMaxLength: return `${where} should be at most ${e.schema.maxLength} chars long`;
+    case ValueErrorType.StringMinLength:
+      return `${where} should be at least ${e.schema.minLength} chars long`;
+    case ValueErrorType.StringMaxLength:
+      return `${where} should be at most ${e.schema.maxLength} chars long`;
     case ValueErrorType.NumberMaximum:
-    case ValueErrorType.IntegerMaximum: return `${where} should be less than or equal to ${e.schema.maximum}`;
+    case ValueErrorType.IntegerMaximum:
+      return `${where} should be less than or equal to ${e.schema.maximum}`;
     case ValueErrorType.NumberMinimum:
-    case ValueErrorType.IntegerMinimum: return `${where} should be greater than or equal to ${e.schema.minimum}`;
-    case ValueErrorType.ArrayMinItems: return `${where} should have at least ${e.schema.minItems} items`;
-    case ValueErrorType.ArrayMaxItems: return `${where} should have at most ${e.schema.maxItems} items`;
-    case ValueErrorType.ObjectMaxProperties: return `${where} should have at most ${e.schema.maxProperties} properties`;
+    case ValueErrorType.IntegerMinimum:
+      return `${where} should be greater than or equal to ${e.schema.minimum}`;
+    case ValueErrorType.ArrayMinItems:
+      return `${where} should have at least ${e.schema.minItems} items`;
+    case ValueErrorType.ArrayMaxItems:
+      return `${where} should have at most ${e.schema.maxItems} items`;
+    case ValueErrorType.ObjectMaxProperties:
+      return `${where} should have at most ${e.schema.maxProperties} properties`;
     case ValueErrorType.Union: {
       // `string | null` given a string too long: the string branch says why, not "must be of type object"
       const bound = e.errors.map((it) => it.First()).find((x) => x !== undefined && BOUNDS.has(x.type));

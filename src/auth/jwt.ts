@@ -80,7 +80,8 @@ export class JwtService {
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new JwtAuthError('Token is expired');
       if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new JwtAuthError('signature is invalid');
-      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'exp') throw new JwtAuthError('exp must be float64 format', 400);
+      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'exp')
+        throw new JwtAuthError('exp must be float64 format', 400);
       if (err instanceof joseErrors.JOSEAlgNotAllowed) throw new JwtAuthError('signing method (alg) is unavailable');
       throw new JwtAuthError('token is malformed');
     }

@@ -23,7 +23,11 @@ export interface TlsBouncerRequest {
  * checked on every request; the database row is remembered for AUTH_CACHE_MS, as for API keys.
  * Returns undefined for every refusal (the caller answers 403 `access forbidden`).
  */
-export function tlsBouncerAuthenticator(db: Db, auth: TlsAuth, now: () => number = Date.now): (req: TlsBouncerRequest) => Promise<Bouncer | undefined> {
+export function tlsBouncerAuthenticator(
+  db: Db,
+  auth: TlsAuth,
+  now: () => number = Date.now,
+): (req: TlsBouncerRequest) => Promise<Bouncer | undefined> {
   const cache = new Map<string, { bouncer: Bouncer; until: number }>();
   return async (req) => {
     const verdict = await auth.validate(req.peer, 'bouncer');
@@ -49,14 +53,20 @@ async function tlsBouncer(db: Db, name: string, req: TlsBouncerRequest): Promise
   if (!bouncer) {
     try {
       // the key is never used: this bouncer authenticates with its certificate only
-      bouncer = await createBouncer(db, { name, keyHash: hashApiKey(generateApiKey()), ipAddress: req.clientIp, authType: 'tls', autoCreated: true });
+      bouncer = await createBouncer(db, {
+        name,
+        keyHash: hashApiKey(generateApiKey()),
+        ipAddress: req.clientIp,
+        authType: 'tls',
+        autoCreated: true,
+      });
       req.log.info({ name }, 'TLS bouncer created');
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       bouncer = await getBouncer(db, name); // created by a concurrent request
     }
   }
-  if (!bouncer || bouncer.authType !== 'tls') {
+  if (bouncer?.authType !== 'tls') {
     req.log.warn({ name }, "bouncer isn't allowed to auth by TLS");
     return undefined;
   }
@@ -85,7 +95,8 @@ export async function tlsMachine(db: Db, cn: string, clientIp: string): Promise<
       const passwordHash = await hashPassword(generatePassword());
       machine = await createMachine(db, { machineId, passwordHash, ipAddress: '', isValidated: true, authType: 'tls' });
     } catch (err) {
-      if (!(err instanceof ConflictError)) throw new JwtAuthError(`while creating machine entry for ${machineId}: ${(err as Error).message}`);
+      if (!(err instanceof ConflictError))
+        throw new JwtAuthError(`while creating machine entry for ${machineId}: ${(err as Error).message}`);
       machine = await getMachine(db, machineId);
       if (!machine) throw new JwtAuthError(`while creating machine entry for ${machineId}: ${err.message}`);
     }

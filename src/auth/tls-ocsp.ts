@@ -76,7 +76,12 @@ const SKEW_MS = 5 * 60_000;
  * response is unsuccessful, malformed, stale, about another certificate, or not signed by the issuer or
  * by a responder certificate the issuer delegated (id-kp-OCSPSigning).
  */
-export function parseOcspResponse(der: Buffer, cert: X509Certificate, issuer: X509Certificate, now = Date.now()): 'good' | 'revoked' | 'unknown' {
+export function parseOcspResponse(
+  der: Buffer,
+  cert: X509Certificate,
+  issuer: X509Certificate,
+  now = Date.now(),
+): 'good' | 'revoked' | 'unknown' {
   const top = children(der, expect(readTlv(der, 0), TAG.SEQUENCE, 'an OCSP response'));
   const status = contentOf(der, expect(top[0], TAG.ENUMERATED, 'a response status'));
   if (status.length !== 1 || status[0] !== 0) throw new DerError(`OCSP responder answered status ${status[0] ?? '?'}`);
@@ -89,7 +94,8 @@ export function parseOcspResponse(der: Buffer, cert: X509Certificate, issuer: X5
   const alg = signatureAlgorithm(basic, algTlv!);
   const signature = bitString(basic, sigTlv!);
   const signers = [issuer, ...delegatedResponders(basic, certsTlv, issuer, now)];
-  if (!signers.some((s) => verifySignature(alg, tbs, s.publicKey, signature))) throw new DerError('OCSP response signature does not verify');
+  if (!signers.some((s) => verifySignature(alg, tbs, s.publicKey, signature)))
+    throw new DerError('OCSP response signature does not verify');
 
   const data = children(basic, tbsTlv!);
   let i = data[0]?.tag === ctx(0) ? 1 : 0; // version
@@ -109,7 +115,7 @@ export function parseOcspResponse(der: Buffer, cert: X509Certificate, issuer: X5
 }
 
 /** Whether a CertID names `cert` as issued by `issuer` (serial, then issuer name and key hashes). */
-function sameCert(buf: Buffer, id: Tlv, cert: X509Certificate, issuer: X509Certificate, serial: string): boolean {
+function sameCert(buf: Buffer, id: Tlv, _cert: X509Certificate, issuer: X509Certificate, serial: string): boolean {
   const [hashAlg, nameHash, keyHash, serialTlv] = children(buf, expect(id, TAG.SEQUENCE, 'a CertID'));
   if (integerHex(buf, serialTlv!) !== serial) return false;
   const hash = HASH_BY_OID[oidOf(buf, children(buf, hashAlg!)[0]!)];
@@ -156,7 +162,9 @@ export function postOcsp(url: string, body: Buffer, timeoutMs = TIMEOUT_MS): Pro
           if (size > MAX_RESPONSE_BYTES) req.destroy(new Error('OCSP response too large'));
           else chunks.push(c);
         });
-        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`OCSP responder answered HTTP ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`OCSP responder answered HTTP ${res.statusCode}`)),
+        );
         res.on('error', reject);
       },
     );
@@ -170,7 +178,12 @@ export function postOcsp(url: string, body: Buffer, timeoutMs = TIMEOUT_MS): Pro
  * Asks each responder the certificate names, in turn, as upstream: the first `good` or `revoked` answer
  * wins; errors and `unknown` move on to the next one. Never throws.
  */
-export async function ocspStatus(cert: X509Certificate, issuer: X509Certificate, log: FastifyBaseLogger, post = postOcsp): Promise<OcspStatus> {
+export async function ocspStatus(
+  cert: X509Certificate,
+  issuer: X509Certificate,
+  log: FastifyBaseLogger,
+  post = postOcsp,
+): Promise<OcspStatus> {
   const urls = ocspUrls(cert);
   if (urls.length === 0) return 'no-ocsp';
   const body = ocspRequest(cert, issuer);

@@ -47,7 +47,9 @@ function readOrFail(key: string, path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new Error(`api.server.tls.${key}: while opening ${what}: ${e.code === 'ENOENT' ? `open ${path}: no such file or directory` : e.message}`);
+    throw new Error(
+      `api.server.tls.${key}: while opening ${what}: ${e.code === 'ENOENT' ? `open ${path}: no such file or directory` : e.message}`,
+    );
   }
 }
 
@@ -202,7 +204,9 @@ export class TlsAuth {
       // anchors by name first; should the name be written differently, any anchor
       const candidates = [...(this.anchors.get(cur.issuer) ?? this.allAnchors), ...sent];
       // an anchor is trusted by configuration (old v1 roots have no CA flag); anything else must be a CA
-      const issuer = candidates.find((c) => c !== cur && (this.anchorPrints.has(c.fingerprint256) || c.ca) && cur.checkIssued(c) && cur.verify(c.publicKey));
+      const issuer = candidates.find(
+        (c) => c !== cur && (this.anchorPrints.has(c.fingerprint256) || c.ca) && cur.checkIssued(c) && cur.verify(c.publicKey),
+      );
       if (!issuer) return undefined;
       chain.push(issuer);
       cur = issuer;

@@ -87,7 +87,8 @@ function readText(path: string, prefix: string): string {
 export function readCredentials(path: string): ApiCredentials {
   const creds = parseCredentialsText(readText(path, 'loading api client: while reading yaml file: '), path);
   const local = `${path}.local`;
-  if (existsSync(local)) Object.assign(creds, parseCredentialsText(readText(local, 'loading api client: while reading yaml file: '), local));
+  if (existsSync(local))
+    Object.assign(creds, parseCredentialsText(readText(local, 'loading api client: while reading yaml file: '), local));
   return creds;
 }
 

@@ -90,7 +90,18 @@ export const ROOT: GroupCommand = {
       summary: 'Manage centralized allowlists',
       description:
         'Create, fill, inspect, check and delete allowlists, and choose where they apply (subscribe/unsubscribe).\nA list applies to what subscribes to it: the organization (everywhere: new lists get this by default), machines, bouncers or tags.\nNote: this command acts on the database directly; a running server picks the changes up within half a second.',
-      commands: [allowlistsCreate, allowlistsList, allowlistsInspect, allowlistsAdd, allowlistsImport, allowlistsRemove, allowlistsDelete, allowlistsCheck, allowlistsSubscribe, allowlistsUnsubscribe],
+      commands: [
+        allowlistsCreate,
+        allowlistsList,
+        allowlistsInspect,
+        allowlistsAdd,
+        allowlistsImport,
+        allowlistsRemove,
+        allowlistsDelete,
+        allowlistsCheck,
+        allowlistsSubscribe,
+        allowlistsUnsubscribe,
+      ],
     },
     {
       name: 'lapi',
@@ -101,7 +112,8 @@ export const ROOT: GroupCommand = {
       name: 'decisions',
       aliases: ['decision'],
       summary: 'Manage decisions',
-      description: 'Add, list, delete and import decisions.\nNote: this command acts on the database directly; a running server picks the changes up within half a second.',
+      description:
+        'Add, list, delete and import decisions.\nNote: this command acts on the database directly; a running server picks the changes up within half a second.',
       commands: [decisionsList, decisionsAdd, decisionsDelete, decisionsImport],
     },
     {

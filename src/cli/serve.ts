@@ -15,7 +15,11 @@ function listenError(err: unknown): CliError {
  * Starts the Local API (`startServer`), logging JSON lines on stdout. Throws CliError when it cannot
  * listen or open its store. The caller closes it.
  */
-export async function serve(config: Config, logger: Logger = createLogger(config.logLevel), env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+export async function serve(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningServer> {
   try {
     return await startServer(config, logger, { env });
   } catch (err) {

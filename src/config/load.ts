@@ -230,7 +230,8 @@ function checkTls(tls: RawConfig['api']['server']['tls']): void {
     throw new ConfigError(`config: api.server.tls.client_verification: unknown TLS client_verification value: ${mode}`);
   }
   for (const key of ['agents_allowed_ou', 'bouncers_allowed_ou'] as const) {
-    if (tls[key].includes('')) throw new ConfigError(`config: api.server.tls.${key}: allowed_ou configuration contains invalid empty string`);
+    if (tls[key].includes(''))
+      throw new ConfigError(`config: api.server.tls.${key}: allowed_ou configuration contains invalid empty string`);
   }
 }
 
@@ -247,12 +248,15 @@ function checkSemantics(raw: RawConfig, env: NodeJS.ProcessEnv): void {
   const auto = server.auto_registration;
   if (auto.enabled) {
     // Go's len(): bytes.
-    if (Buffer.byteLength(auto.token ?? '') < 32) throw new ConfigError('config: api.server.auto_registration.token: must be at least 32 characters');
-    if (auto.allowed_ranges.length === 0) throw new ConfigError('config: api.server.auto_registration.allowed_ranges: required when auto_registration is enabled');
+    if (Buffer.byteLength(auto.token ?? '') < 32)
+      throw new ConfigError('config: api.server.auto_registration.token: must be at least 32 characters');
+    if (auto.allowed_ranges.length === 0)
+      throw new ConfigError('config: api.server.auto_registration.allowed_ranges: required when auto_registration is enabled');
   }
   const flush = raw.db_config.flush;
   if (flush) {
-    if (flush.max_items !== undefined && flush.max_items <= 0) throw new ConfigError("config: db_config.flush.max_items: max_items can't be zero or negative");
+    if (flush.max_items !== undefined && flush.max_items <= 0)
+      throw new ConfigError("config: db_config.flush.max_items: max_items can't be zero or negative");
     checkDuration('db_config.flush.max_age', flush.max_age);
     checkDuration('db_config.flush.metrics_max_age', flush.metrics_max_age);
     for (const [k, v] of Object.entries(flush.bouncers_autodelete ?? {})) checkDuration(`db_config.flush.bouncers_autodelete.${k}`, v);

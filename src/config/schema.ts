@@ -5,8 +5,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
  * Sections that only concern the agent or cscli (`crowdsec_service`, `cscli`, `plugin_config`…) are
  * accepted so that an upstream config.yaml loads, and are ignored. Any other unknown key is an error.
  */
-const Section = <T extends Record<string, TSchema>>(props: T) =>
-  Type.Object(props, { additionalProperties: false, default: {} });
+const Section = <T extends Record<string, TSchema>>(props: T) => Type.Object(props, { additionalProperties: false, default: {} });
 const Str = (def?: string) => (def === undefined ? Type.Optional(Type.String()) : Type.String({ default: def }));
 const Bool = (def: boolean) => Type.Boolean({ default: def });
 const StrList = () => Type.Array(Type.String(), { default: [] });
@@ -29,7 +28,10 @@ export const FlushSchema = Type.Object(
 );
 
 export const DbConfigSchema = Section({
-  type: Type.Union(['sqlite', 'mysql', 'postgres', 'postgresql', 'pgx'].map((t) => Type.Literal(t)), { default: 'sqlite' }),
+  type: Type.Union(
+    ['sqlite', 'mysql', 'postgres', 'postgresql', 'pgx'].map((t) => Type.Literal(t)),
+    { default: 'sqlite' },
+  ),
   db_path: Str(),
   user: Str(),
   password: Str(),
@@ -202,7 +204,11 @@ export interface Config {
   readonly db: Readonly<DbConfig>;
   readonly server: Readonly<Static<typeof ServerSchema>>;
   /** The admin API listener. */
-  readonly admin: { readonly enabled: boolean; readonly listen: { readonly host: string; readonly port: number }; readonly organizationId: string | undefined };
+  readonly admin: {
+    readonly enabled: boolean;
+    readonly listen: { readonly host: string; readonly port: number };
+    readonly organizationId: string | undefined;
+  };
   readonly client: Readonly<Static<typeof ClientSchema> & { credentials_path: string }>;
   readonly prometheus: Readonly<RawConfig['prometheus']>;
   readonly logLevel: string;

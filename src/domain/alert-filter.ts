@@ -33,8 +33,24 @@ export interface AlertFilter {
 const MAX_LIMIT = 2147483647;
 
 const KNOWN = new Set([
-  'scope', 'value', 'scenario', 'ip', 'range', 'contains', 'since', 'until', 'created_before', 'decision_type',
-  'origin', 'include_capi', 'has_active_decision', 'simulated', 'kind', 'limit', 'sort', 'with_decisions',
+  'scope',
+  'value',
+  'scenario',
+  'ip',
+  'range',
+  'contains',
+  'since',
+  'until',
+  'created_before',
+  'decision_type',
+  'origin',
+  'include_capi',
+  'has_active_decision',
+  'simulated',
+  'kind',
+  'limit',
+  'sort',
+  'with_decisions',
 ]);
 
 /** Go durations reach nanoseconds; the columns hold whole milliseconds (PostgreSQL refuses to compare a bigint with 1.5). */
@@ -56,21 +72,53 @@ export function parseAlertFilter(q: Record<string, string | string[] | undefined
     if (!KNOWN.has(key)) throw new BadRequestError(`filter parameter '${key}' is unknown (=${v})`);
     if (v === '' && key !== 'value') continue;
     switch (key) {
-      case 'scope': f.scope = /^(ip|range)$/i.test(v) ? (v.toLowerCase() === 'ip' ? 'Ip' : 'Range') : v; break;
-      case 'value': f.value = v; break;
-      case 'scenario': f.scenario = v; break;
-      case 'ip': f.range = parseRangeParam('ip', v); break;
-      case 'range': f.range = parseRangeParam('range', v); break;
-      case 'contains': f.contains = parseBool('contains', v); break;
-      case 'since': f.startedAfter = ago('since', v, now); break;
-      case 'until': f.startedBefore = ago('until', v, now); break;
-      case 'created_before': f.createdBefore = ago('created_before', v, now); break;
-      case 'decision_type': f.decisionType = v; break;
-      case 'origin': f.origin = v; f.includeCapi = true; break;
-      case 'include_capi': if (v === 'false') f.includeCapi = false; else if (v !== 'true') throw new BadRequestError(`include_capi: invalid boolean '${v}'`); break;
-      case 'has_active_decision': f.hasActiveDecision = parseBool('has_active_decision', v); break;
-      case 'simulated': if (v === 'false') f.simulated = false; break;
-      case 'kind': f.kind = v; break;
+      case 'scope':
+        f.scope = /^(ip|range)$/i.test(v) ? (v.toLowerCase() === 'ip' ? 'Ip' : 'Range') : v;
+        break;
+      case 'value':
+        f.value = v;
+        break;
+      case 'scenario':
+        f.scenario = v;
+        break;
+      case 'ip':
+        f.range = parseRangeParam('ip', v);
+        break;
+      case 'range':
+        f.range = parseRangeParam('range', v);
+        break;
+      case 'contains':
+        f.contains = parseBool('contains', v);
+        break;
+      case 'since':
+        f.startedAfter = ago('since', v, now);
+        break;
+      case 'until':
+        f.startedBefore = ago('until', v, now);
+        break;
+      case 'created_before':
+        f.createdBefore = ago('created_before', v, now);
+        break;
+      case 'decision_type':
+        f.decisionType = v;
+        break;
+      case 'origin':
+        f.origin = v;
+        f.includeCapi = true;
+        break;
+      case 'include_capi':
+        if (v === 'false') f.includeCapi = false;
+        else if (v !== 'true') throw new BadRequestError(`include_capi: invalid boolean '${v}'`);
+        break;
+      case 'has_active_decision':
+        f.hasActiveDecision = parseBool('has_active_decision', v);
+        break;
+      case 'simulated':
+        if (v === 'false') f.simulated = false;
+        break;
+      case 'kind':
+        f.kind = v;
+        break;
       case 'limit':
         if (!/^\d+$/.test(v)) throw new BadRequestError(`limit: invalid integer '${v}'`);
         // a bound every engine's LIMIT takes (20 digits are past int64 and a 500 on each of them)
@@ -81,7 +129,9 @@ export function parseAlertFilter(q: Record<string, string | string[] | undefined
         if (v !== 'ASC' && v !== 'DESC') throw new BadRequestError(`sort: must be ASC or DESC, got '${v}'`);
         f.sort = v;
         break;
-      case 'with_decisions': f.withDecisions = parseBool('with_decisions', v); break;
+      case 'with_decisions':
+        f.withDecisions = parseBool('with_decisions', v);
+        break;
     }
   }
   if (f.origin !== undefined) f.includeCapi = true;

@@ -73,7 +73,13 @@ let idCounter = randomBytes(3).readUIntBE(0, 3);
  */
 export function newId(now = Date.now()): string {
   idCounter = (idCounter + 1) % 0x1000000;
-  return Math.floor(now / 1000).toString(16).padStart(8, '0') + idCounter.toString(16).padStart(6, '0') + randomBytes(5).toString('hex');
+  return (
+    Math.floor(now / 1000)
+      .toString(16)
+      .padStart(8, '0') +
+    idCounter.toString(16).padStart(6, '0') +
+    randomBytes(5).toString('hex')
+  );
 }
 
 /** An item applies until its expiration; one whose expiration has come is gone from every view. */

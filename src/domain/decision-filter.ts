@@ -27,7 +27,10 @@ function one(q: Query, key: string): string | undefined {
 
 function list(text: string | undefined): string[] | undefined {
   if (text === undefined || text === '') return undefined;
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** `contains` as Go's strconv.ParseBool. */
@@ -91,7 +94,7 @@ export function matchesAttributes(f: DecisionFilter, d: Decision): boolean {
   if (f.scenariosContaining || f.scenariosNotContaining) {
     const s = d.scenario.toLowerCase();
     if (f.scenariosContaining && !f.scenariosContaining.some((w) => s.includes(w))) return false;
-    if (f.scenariosNotContaining && f.scenariosNotContaining.some((w) => s.includes(w))) return false;
+    if (f.scenariosNotContaining?.some((w) => s.includes(w))) return false;
   }
   return true;
 }
@@ -126,15 +129,33 @@ export function parseDecisionDeleteFilter(q: Query): DecisionDeleteFilter {
     if (!DELETE_KEYS.has(key)) throw new BadRequestError(`'${key}' doesn't exist: invalid filter`);
     const v = one(q, key)!;
     switch (key) {
-      case 'scopes': f.scope = v; break;
-      case 'value': f.value = v; break;
-      case 'type': f.type = v; break;
-      case 'origin': f.origin = v; break;
-      case 'scenario': f.scenario = v; break;
-      case 'uuid': f.uuids = [raw].flat(); break;
-      case 'ip': if (v) f.range = parseRangeParam('ip', v); break;
-      case 'range': if (v) f.range = parseRangeParam('range', v); break;
-      case 'contains': if (v) f.contains = parseBool('contains', v); break;
+      case 'scopes':
+        f.scope = v;
+        break;
+      case 'value':
+        f.value = v;
+        break;
+      case 'type':
+        f.type = v;
+        break;
+      case 'origin':
+        f.origin = v;
+        break;
+      case 'scenario':
+        f.scenario = v;
+        break;
+      case 'uuid':
+        f.uuids = [raw].flat();
+        break;
+      case 'ip':
+        if (v) f.range = parseRangeParam('ip', v);
+        break;
+      case 'range':
+        if (v) f.range = parseRangeParam('range', v);
+        break;
+      case 'contains':
+        if (v) f.contains = parseBool('contains', v);
+        break;
     }
   }
   return f;

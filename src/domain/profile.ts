@@ -57,7 +57,17 @@ decisions:
 on_success: break
 `;
 
-const PROFILE_KEYS = new Set(['name', 'debug', 'filters', 'decisions', 'duration_expr', 'on_success', 'on_failure', 'on_error', 'notifications']);
+const PROFILE_KEYS = new Set([
+  'name',
+  'debug',
+  'filters',
+  'decisions',
+  'duration_expr',
+  'on_success',
+  'on_failure',
+  'on_error',
+  'notifications',
+]);
 const DECISION_KEYS = new Set(['type', 'duration', 'scope', 'origin', 'simulated', 'value']);
 
 function isMap(v: unknown): v is Record<string, unknown> {

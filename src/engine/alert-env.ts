@@ -32,7 +32,10 @@ export function alertEnv(a: NewAlert): { Alert: Record<string, unknown> } {
     StartAt: new Date(a.startedAt).toISOString(),
     StopAt: new Date(a.stoppedAt).toISOString(),
     Source: source,
-    Events: a.events.map((e) => ({ Timestamp: new Date(e.timestamp).toISOString(), Meta: e.meta.map((m) => ({ Key: m.key, Value: m.value })) })),
+    Events: a.events.map((e) => ({
+      Timestamp: new Date(e.timestamp).toISOString(),
+      Meta: e.meta.map((m) => ({ Key: m.key, Value: m.value })),
+    })),
     Meta: meta,
     Labels: a.labels ?? [],
     Decisions: a.decisions.map((d) => ({ Type: d.type, Scope: d.scope, Value: d.value, Origin: d.origin, Scenario: d.scenario })),

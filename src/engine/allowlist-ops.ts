@@ -1,7 +1,15 @@
 import { SUBSCRIBER_TYPES, type SubscriberType } from '../domain/allowlist.js';
 import type { IpRange } from '../domain/ip-range.js';
 import type { Transaction } from 'kysely';
-import { addItemsIn, addSubscribersIn, allLiveItems, listSubscribers, writeAllowlists, type AddedItems, type NewItems } from '../store/allowlists.js';
+import {
+  addItemsIn,
+  addSubscribersIn,
+  allLiveItems,
+  listSubscribers,
+  writeAllowlists,
+  type AddedItems,
+  type NewItems,
+} from '../store/allowlists.js';
 import { getBouncer } from '../store/bouncers.js';
 import type { Db } from '../store/db.js';
 import { activeDecisionIdsOverlapping, expireDecisions, nextSequence } from '../store/decisions.js';
@@ -33,7 +41,12 @@ async function expireCoveredDecisions(trx: Transaction<Tables>, listId: string, 
 export async function addItemsAndApply(db: Db, listId: string, n: NewItems, now = Date.now()): Promise<AddedItems & { expired: number }> {
   return writeAllowlists(db, async (trx) => {
     const added = await addItemsIn(trx, listId, n, now);
-    const expired = await expireCoveredDecisions(trx, listId, added.added.map((i) => i.range), now);
+    const expired = await expireCoveredDecisions(
+      trx,
+      listId,
+      added.added.map((i) => i.range),
+      now,
+    );
     return { ...added, expired };
   });
 }
@@ -66,7 +79,14 @@ async function refusal(db: Db, type: string, id: string, organizationId: string)
 }
 
 /** Subscribes entities to a list (the valid ones; the others come back in `errors`). */
-export async function subscribe(db: Db, listId: string, type: (typeof ACCEPTED_TYPES)[number], ids: string[], organizationId: string, now = Date.now()): Promise<SubscribeResult> {
+export async function subscribe(
+  db: Db,
+  listId: string,
+  type: (typeof ACCEPTED_TYPES)[number],
+  ids: string[],
+  organizationId: string,
+  now = Date.now(),
+): Promise<SubscribeResult> {
   const out: SubscribeResult = { updated: [], errors: [], expired: 0 };
   for (const id of [...new Set(ids)]) {
     const why = await refusal(db, type, id, organizationId);
@@ -79,7 +99,12 @@ export async function subscribe(db: Db, listId: string, type: (typeof ACCEPTED_T
     const wasEverywhere = (await listSubscribers(trx, listId)).some((s) => s.entityType === 'org');
     await addSubscribersIn(trx, listId, type as SubscriberType, out.updated, now);
     if (type !== 'org' || wasEverywhere) return 0;
-    return expireCoveredDecisions(trx, listId, (await allLiveItems(trx, listId, now)).map((i) => i.range), now);
+    return expireCoveredDecisions(
+      trx,
+      listId,
+      (await allLiveItems(trx, listId, now)).map((i) => i.range),
+      now,
+    );
   });
   return out;
 }

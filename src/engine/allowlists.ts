@@ -141,7 +141,8 @@ export class AllowlistCache {
       const prev = this.signatures.get(id);
       if (prev?.sig !== s.sig) this.events.push({ at: now, version, range: s.range, before: prev?.coverage, after: s.coverage });
     }
-    for (const [id, s] of this.signatures) if (!next.has(id)) this.events.push({ at: now, version, range: s.range, before: s.coverage, after: undefined });
+    for (const [id, s] of this.signatures)
+      if (!next.has(id)) this.events.push({ at: now, version, range: s.range, before: s.coverage, after: undefined });
     this.signatures = next;
     const horizon = now - this.opts.graceMs;
     if (this.events.length > 0 && this.events[0]!.at < horizon) this.events = this.events.filter((e) => e.at >= horizon);

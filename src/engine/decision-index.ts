@@ -101,7 +101,9 @@ class PrefixTable {
       if (p > q.prefix) break;
       const key =
         this.bits === 32
-          ? p === 0 ? 0 : (v4 & ((0xffffffff << (32 - p)) >>> 0)) >>> 0
+          ? p === 0
+            ? 0
+            : (v4 & ((0xffffffff << (32 - p)) >>> 0)) >>> 0
           : q.start & (((1n << 128n) - 1n) ^ ((1n << BigInt(128 - p)) - 1n));
       yield* asList(this.byPrefix.get(p)!.get(key));
     }
@@ -112,7 +114,6 @@ class PrefixTable {
 export interface Visibility {
   hides(d: Decision): boolean;
 }
-
 
 export interface StreamDelta {
   new: Decision[];
@@ -260,7 +261,14 @@ export class DecisionIndex {
    * changed since the cursor: keys they overlap are sent again, in `new` when visible now, else their
    * active decisions in `deleted` (the bouncer may hold them from before the allowlist).
    */
-  delta(f: DecisionFilter, sinceSeq: number, sinceTime: number, now: number, view?: Visibility | null, changed?: readonly IpRange[] | null): StreamDelta {
+  delta(
+    f: DecisionFilter,
+    sinceSeq: number,
+    sinceTime: number,
+    now: number,
+    view?: Visibility | null,
+    changed?: readonly IpRange[] | null,
+  ): StreamDelta {
     this.sweep(now);
     // by value first (its hash is cached on the string), then by (type, scope) below
     const touched = new Map<string, Decision[]>();

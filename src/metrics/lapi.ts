@@ -10,7 +10,12 @@ import type { Db } from '../store/db.js';
  */
 export class LapiMetrics {
   readonly registry = new Registry();
-  readonly routeRequests = new Counter({ name: 'cs_lapi_route_requests_total', help: 'Number of calls to each route per method.', labelNames: ['route', 'method'], registers: [this.registry] });
+  readonly routeRequests = new Counter({
+    name: 'cs_lapi_route_requests_total',
+    help: 'Number of calls to each route per method.',
+    labelNames: ['route', 'method'],
+    registers: [this.registry],
+  });
   readonly requestDuration = new Histogram({
     name: 'cs_lapi_request_duration_seconds',
     help: 'Response time of LAPI',
@@ -18,17 +23,52 @@ export class LapiMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1],
     registers: [this.registry],
   });
-  readonly machineRequests = new Counter({ name: 'cs_lapi_machine_requests_total', help: 'Number of calls for each machine.', labelNames: ['machine', 'route', 'method'], registers: [this.registry] });
-  readonly bouncerRequests = new Counter({ name: 'cs_lapi_bouncer_requests_total', help: 'Number of calls for each bouncer.', labelNames: ['bouncer', 'route', 'method'], registers: [this.registry] });
-  readonly decisionsOk = new Counter({ name: 'cs_lapi_decisions_ok_total', help: 'Number of non-empty answers to a decision query', labelNames: ['bouncer'], registers: [this.registry] });
-  readonly decisionsKo = new Counter({ name: 'cs_lapi_decisions_ko_total', help: 'Number of empty answers to a decision query', labelNames: ['bouncer'], registers: [this.registry] });
-  readonly lastHeartbeat = new Gauge({ name: 'cs_machines_last_heartbeat_timestamp', help: 'Last heartbeat of each machine (unix seconds)', labelNames: ['machine'], registers: [this.registry] });
+  readonly machineRequests = new Counter({
+    name: 'cs_lapi_machine_requests_total',
+    help: 'Number of calls for each machine.',
+    labelNames: ['machine', 'route', 'method'],
+    registers: [this.registry],
+  });
+  readonly bouncerRequests = new Counter({
+    name: 'cs_lapi_bouncer_requests_total',
+    help: 'Number of calls for each bouncer.',
+    labelNames: ['bouncer', 'route', 'method'],
+    registers: [this.registry],
+  });
+  readonly decisionsOk = new Counter({
+    name: 'cs_lapi_decisions_ok_total',
+    help: 'Number of non-empty answers to a decision query',
+    labelNames: ['bouncer'],
+    registers: [this.registry],
+  });
+  readonly decisionsKo = new Counter({
+    name: 'cs_lapi_decisions_ko_total',
+    help: 'Number of empty answers to a decision query',
+    labelNames: ['bouncer'],
+    registers: [this.registry],
+  });
+  readonly lastHeartbeat = new Gauge({
+    name: 'cs_machines_last_heartbeat_timestamp',
+    help: 'Last heartbeat of each machine (unix seconds)',
+    labelNames: ['machine'],
+    registers: [this.registry],
+  });
   readonly info = new Gauge({ name: 'cs_info', help: 'Information about Lapis.', labelNames: ['version'], registers: [this.registry] });
   /** Lapis: notifications dropped because a notifier's queue was full. */
-  readonly notificationsDropped = new Counter({ name: 'lapis_notifications_dropped_total', help: 'Alerts not notified because the queue was full', labelNames: ['notifier'], registers: [this.registry] });
+  readonly notificationsDropped = new Counter({
+    name: 'lapis_notifications_dropped_total',
+    help: 'Alerts not notified because the queue was full',
+    labelNames: ['notifier'],
+    registers: [this.registry],
+  });
 
   /** Lapis: alerts and decisions dropped at ingestion because an allowlist covers their value. */
-  readonly allowlisted = new Counter({ name: 'lapis_allowlisted_total', help: 'Alerts and decisions dropped at ingestion by an allowlist', labelNames: ['what', 'machine'], registers: [this.registry] });
+  readonly allowlisted = new Counter({
+    name: 'lapis_allowlisted_total',
+    help: 'Alerts and decisions dropped at ingestion by an allowlist',
+    labelNames: ['what', 'machine'],
+    registers: [this.registry],
+  });
 
   constructor(version: string, feed: DecisionFeed, db: Db) {
     this.info.set({ version }, 1);
@@ -51,7 +91,11 @@ export class LapiMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const rows = await db.selectFrom('alerts').select(['scenario', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('scenario').execute();
+        const rows = await db
+          .selectFrom('alerts')
+          .select(['scenario', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy('scenario')
+          .execute();
         for (const r of rows) this.set({ reason: r.scenario }, Number(r.n));
       },
     });
@@ -66,7 +110,8 @@ export class LapiMetrics {
       this.routeRequests.inc({ route, method: req.method });
       this.requestDuration.observe({ endpoint: pattern ?? '', method: req.method }, reply.elapsedTime / 1000);
       if (req.machineId) this.machineRequests.inc({ machine: req.machineId, route, method: req.method });
-      if (req.bouncer && route.startsWith('/v1/decisions')) this.bouncerRequests.inc({ bouncer: req.bouncer.name, route, method: req.method });
+      if (req.bouncer && route.startsWith('/v1/decisions'))
+        this.bouncerRequests.inc({ bouncer: req.bouncer.name, route, method: req.method });
     });
   }
 

@@ -54,7 +54,17 @@ export interface LoadNotifiersOptions {
 /** Upstream's notifier types; only `http` is built into Lapis. */
 const BROKER_KEYS = ['type', 'name', 'format', 'group_wait', 'group_threshold', 'max_retry', 'timeout'];
 /** The http plugin's keys: upstream expands `${VAR}` in these (not in the broker's). */
-const HTTP_KEYS = ['url', 'unix_socket', 'method', 'headers', 'skip_tls_verification', 'log_level', 'cert_path', 'key_path', 'ca_cert_path'];
+const HTTP_KEYS = [
+  'url',
+  'unix_socket',
+  'method',
+  'headers',
+  'skip_tls_verification',
+  'log_level',
+  'cert_path',
+  'key_path',
+  'ca_cert_path',
+];
 const KNOWN = new Set([...BROKER_KEYS, ...HTTP_KEYS]);
 const LOG_LEVELS: readonly NotifierLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'off'];
 /** YAML 1.1 booleans, which yaml.v3 still accepts for a bool field. */
@@ -210,7 +220,8 @@ function readNotifier(r: DocReader): NotifierConfig {
     // The URL may carry a token: it is not repeated.
     return r.fail('url', 'not a valid URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') r.fail('url', `scheme must be http or https, not ${JSON.stringify(parsed.protocol.slice(0, -1))}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    r.fail('url', `scheme must be http or https, not ${JSON.stringify(parsed.protocol.slice(0, -1))}`);
 
   const method = r.string('method') ?? 'POST';
   if (!TOKEN.test(method)) r.fail('method', `invalid HTTP method ${JSON.stringify(method)}`);
@@ -222,7 +233,8 @@ function readNotifier(r: DocReader): NotifierConfig {
 
   const cert = r.pem('cert_path');
   const key = r.pem('key_path');
-  if ((cert === undefined) !== (key === undefined)) r.fail(cert === undefined ? 'key_path' : 'cert_path', 'cert_path and key_path go together');
+  if ((cert === undefined) !== (key === undefined))
+    r.fail(cert === undefined ? 'key_path' : 'cert_path', 'cert_path and key_path go together');
   const ca = r.pem('ca_cert_path');
 
   return Object.freeze({
@@ -277,7 +289,9 @@ export function loadNotifiers(pathOrDir: string, options: LoadNotifiersOptions =
           .sort()
       : [pathOrDir];
   } catch (err) {
-    throw new NotificationConfigError(`notifications: cannot read ${pathOrDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new NotificationConfigError(
+      `notifications: cannot read ${pathOrDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const byName = new Map<string, NotifierConfig>();
   for (const file of files) {
@@ -285,12 +299,17 @@ export function loadNotifiers(pathOrDir: string, options: LoadNotifiersOptions =
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new NotificationConfigError(`notifications: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new NotificationConfigError(
+        `notifications: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     for (const n of parseNotifiers(text, file, options)) {
       const seen = byName.get(n.name);
       // Upstream warns and keeps the last one; a silent override is a mistake waiting to happen.
-      if (seen) throw new NotificationConfigError(`notifications: ${file}: notifier ${JSON.stringify(n.name)}: name: already defined in ${seen.file}`);
+      if (seen)
+        throw new NotificationConfigError(
+          `notifications: ${file}: notifier ${JSON.stringify(n.name)}: name: already defined in ${seen.file}`,
+        );
       byName.set(n.name, n);
     }
   }

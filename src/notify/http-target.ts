@@ -4,9 +4,7 @@ import { rootCertificates } from 'node:tls';
 import type { HttpNotifierConfig } from './config.js';
 
 /** What one attempt came to. `retryable`: a network error, a timeout, a 5xx or a 429. */
-export type SendOutcome =
-  | { ok: true; status: number }
-  | { ok: false; retryable: boolean; status?: number; error?: Error };
+export type SendOutcome = { ok: true; status: number } | { ok: false; retryable: boolean; status?: number; error?: Error };
 
 /**
  * One notifier's endpoint: its own connection pool, its TLS settings, one request per `send`.

@@ -46,7 +46,8 @@ export class NotifierQueue {
     const room = this.closing ? 0 : Math.max(0, this.opts.queueCapacity - this.queue.length);
     const taken = Math.min(room, alerts.length);
     for (let i = 0; i < taken; i++) this.queue.push(alerts[i]);
-    if (taken < alerts.length) this.drop(alerts.length - taken, this.closing ? 'notifier closing, alerts dropped' : 'notification queue full, alerts dropped');
+    if (taken < alerts.length)
+      this.drop(alerts.length - taken, this.closing ? 'notifier closing, alerts dropped' : 'notification queue full, alerts dropped');
     // The worker starts on the next turn, so a burst of enqueue() calls costs only the pushes.
     if (taken > 0 && !this.kickPending && !this.running) {
       this.kickPending = true;
@@ -69,7 +70,10 @@ export class NotifierQueue {
     const now = Date.now();
     if (now - this.lastDropWarn < DROP_WARN_INTERVAL_MS) return;
     this.lastDropWarn = now;
-    this.log.warn({ notifier: this.config.name, dropped: this.droppedSinceWarn, totalDropped: this.counts.dropped, capacity: this.opts.queueCapacity }, msg);
+    this.log.warn(
+      { notifier: this.config.name, dropped: this.droppedSinceWarn, totalDropped: this.counts.dropped, capacity: this.opts.queueCapacity },
+      msg,
+    );
     this.droppedSinceWarn = 0;
   }
 
@@ -130,13 +134,21 @@ export class NotifierQueue {
       return;
     }
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.target.send(body, this.stop.signal).catch((error: Error): SendOutcome => ({ ok: false, retryable: false, error }));
+      const outcome = await this.target
+        .send(body, this.stop.signal)
+        .catch((error: Error): SendOutcome => ({ ok: false, retryable: false, error }));
       if (outcome.ok) {
         this.bump('sent');
         this.log.debug({ notifier, alerts: batch.length, status: outcome.status, attempt }, 'notification sent');
         return;
       }
-      const detail = { notifier, alerts: batch.length, attempt, ...(outcome.status !== undefined && { status: outcome.status }), ...(outcome.error && { err: outcome.error }) };
+      const detail = {
+        notifier,
+        alerts: batch.length,
+        attempt,
+        ...(outcome.status !== undefined && { status: outcome.status }),
+        ...(outcome.error && { err: outcome.error }),
+      };
       if (!outcome.retryable || attempt > this.config.maxRetry || this.stop.signal.aborted) {
         this.bump('failed');
         this.log.error(detail, 'notification failed');
@@ -180,7 +192,10 @@ export class NotifierQueue {
     this.stop.abort();
     await this.idle();
     if (this.droppedSinceWarn > 0) {
-      this.log.warn({ notifier: this.config.name, dropped: this.droppedSinceWarn, totalDropped: this.counts.dropped }, 'alerts dropped since the last warning');
+      this.log.warn(
+        { notifier: this.config.name, dropped: this.droppedSinceWarn, totalDropped: this.counts.dropped },
+        'alerts dropped since the last warning',
+      );
     }
     const left = this.queue.splice(0).length;
     if (left > 0) {

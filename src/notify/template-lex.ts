@@ -114,7 +114,13 @@ export function lex(src: string, fail: (line: number, msg: string) => never): It
         let j = i;
         while (j < src.length && IDENT.test(src[j]!)) j++;
         const word = src.slice(i, j);
-        toks.push(word === 'true' || word === 'false' ? { t: 'lit', value: word === 'true' } : word === 'nil' ? { t: 'lit', value: null } : { t: 'ident', name: word });
+        toks.push(
+          word === 'true' || word === 'false'
+            ? { t: 'lit', value: word === 'true' }
+            : word === 'nil'
+              ? { t: 'lit', value: null }
+              : { t: 'ident', name: word },
+        );
         i = j;
       } else {
         fail(line, `unexpected "${c}" in command`);

@@ -58,7 +58,8 @@ export function parse(name: string, src: string, funcs: ReadonlyMap<string, Arit
     const isVar = (k: number) => toks[k]?.t === 'var' && (toks[k] as { fields: string[] }).fields.length === 0;
     if (allowDecl && isVar(0)) {
       if (toks[1]?.t === ':=') decl.push((toks[0] as { name: string }).name);
-      else if (ctx === 'range' && toks[1]?.t === ',' && isVar(2) && toks[3]?.t === ':=') decl.push((toks[0] as { name: string }).name, (toks[2] as { name: string }).name);
+      else if (ctx === 'range' && toks[1]?.t === ',' && isVar(2) && toks[3]?.t === ':=')
+        decl.push((toks[0] as { name: string }).name, (toks[2] as { name: string }).name);
       else if (toks[1]?.t === '=') fail(item.line, 'assigning to a variable ($x = …) is not supported');
       i = decl.length === 0 ? 0 : decl.length * 2;
     }
@@ -68,7 +69,8 @@ export function parse(name: string, src: string, funcs: ReadonlyMap<string, Arit
       for (;;) {
         const args: Operand[] = [];
         while (i < toks.length && toks[i]!.t !== '|' && toks[i]!.t !== ')') args.push(operand(depth));
-        if (args.length === 0) fail(line, cmds.length === 0 && depth === 0 && ctx !== 'command' ? `missing value for ${ctx}` : 'missing value for command');
+        if (args.length === 0)
+          fail(line, cmds.length === 0 && depth === 0 && ctx !== 'command' ? `missing value for ${ctx}` : 'missing value for command');
         check(args, cmds.length > 0);
         cmds.push({ args });
         if (toks[i]?.t !== '|') break;
@@ -105,7 +107,8 @@ export function parse(name: string, src: string, funcs: ReadonlyMap<string, Arit
         const arity = funcs.get(first.name)!;
         const got = rest.length + (piped ? 1 : 0);
         if (got < arity.min || got > arity.max) {
-          const want = arity.min === arity.max ? `${arity.min}` : arity.max === Infinity ? `at least ${arity.min}` : `${arity.min} to ${arity.max}`;
+          const want =
+            arity.min === arity.max ? `${arity.min}` : arity.max === Infinity ? `at least ${arity.min}` : `${arity.min} to ${arity.max}`;
           fail(line, `wrong number of args for ${first.name}: want ${want} got ${got}`);
         }
         for (const a of rest) if (a.kind === 'func') check([a], false);

@@ -83,13 +83,43 @@ const FUNCS = new Map<string, Func>([
   ['toJson', { arity: any(1), call: ([v]) => goJson(v) }],
   ['toPrettyJson', { arity: any(1), call: ([v]) => goJson(v, true) }],
   ['not', { arity: any(1), call: ([v]) => !truth(v) }],
-  ['and', { arity: any(1, Infinity), call: (args) => args[firstOr(args.findIndex((a) => !truth(a)), args.length - 1)] }],
-  ['or', { arity: any(1, Infinity), call: (args) => args[firstOr(args.findIndex((a) => truth(a)), args.length - 1)] }],
+  [
+    'and',
+    {
+      arity: any(1, Infinity),
+      call: (args) =>
+        args[
+          firstOr(
+            args.findIndex((a) => !truth(a)),
+            args.length - 1,
+          )
+        ],
+    },
+  ],
+  [
+    'or',
+    {
+      arity: any(1, Infinity),
+      call: (args) =>
+        args[
+          firstOr(
+            args.findIndex((a) => truth(a)),
+            args.length - 1,
+          )
+        ],
+    },
+  ],
   ['eq', { arity: any(2, Infinity), call: ([a, ...rest]) => rest.some((b) => b === a) }],
   ['ne', { arity: any(2), call: ([a, b]) => a !== b }],
   ['lower', { arity: any(1), call: ([v]) => print(v).toLowerCase() }],
   ['upper', { arity: any(1), call: ([v]) => print(v).toUpperCase() }],
-  ['default', { arity: any(2), call: ([d, v]) => (truth(v) && !(typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0) ? v : d) }],
+  [
+    'default',
+    {
+      arity: any(2),
+      call: ([d, v]) => (truth(v) && !(typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0) ? v : d),
+    },
+  ],
   ['env', { arity: any(1), call: ([name], env) => env?.[print(name)] ?? '' }],
 ]);
 
@@ -167,7 +197,10 @@ class Execution {
     let entries: Array<[unknown, unknown]>;
     if (v === undefined || v === null) entries = [];
     else if (Array.isArray(v)) entries = v.map((e, i) => [i, e]);
-    else if (typeof v === 'object') entries = Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]);
+    else if (typeof v === 'object')
+      entries = Object.keys(v)
+        .sort()
+        .map((k) => [k, (v as Record<string, unknown>)[k]]);
     else throw this.error(node.pipe, `range can't iterate over ${print(v)}`);
     if (entries.length === 0) {
       this.walk(node.else, dot);

@@ -15,7 +15,13 @@ export interface AdminKey {
 type Row = { id: number; name: string; key_hash: string; created_at: number; last_used_at: number | null };
 
 function toKey(r: Row): AdminKey {
-  return { id: Number(r.id), name: r.name, keyHash: r.key_hash, createdAt: Number(r.created_at), lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at) };
+  return {
+    id: Number(r.id),
+    name: r.name,
+    keyHash: r.key_hash,
+    createdAt: Number(r.created_at),
+    lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+  };
 }
 
 export async function createAdminKey(db: Kysely<Tables>, name: string, keyHash: string, now = Date.now()): Promise<void> {

@@ -19,9 +19,7 @@ export interface InsertResult {
 /** Stores alerts with their decisions in one transaction: all or nothing. */
 export async function insertAlerts(db: Kysely<Tables>, alerts: NewAlert[], owner: string | null, now = Date.now()): Promise<InsertResult> {
   return db.transaction().execute(async (trx) => {
-    const machine = owner
-      ? await trx.selectFrom('machines').select('id').where('machine_id', '=', owner).executeTakeFirst()
-      : undefined;
+    const machine = owner ? await trx.selectFrom('machines').select('id').where('machine_id', '=', owner).executeTakeFirst() : undefined;
     const seq = alerts.some((a) => a.decisions.length > 0) ? await nextSequence(trx) : 0;
     const ids: number[] = [];
     const uuids: string[] = [];
@@ -119,7 +117,13 @@ type AlertExpr = ExpressionBuilder<Tables & { alerts: Tables['alerts'] }, 'alert
 function where(f: AlertFilter, now: number) {
   return (eb: AlertExpr) => {
     const decisionWith = (cond: (d: ExpressionBuilder<Tables, 'decisions'>) => ReturnType<AlertExpr['and']>) =>
-      eb.exists(eb.selectFrom('decisions').select('decisions.id').whereRef('decisions.alert_id', '=', 'alerts.id').where((d) => cond(d as never)));
+      eb.exists(
+        eb
+          .selectFrom('decisions')
+          .select('decisions.id')
+          .whereRef('decisions.alert_id', '=', 'alerts.id')
+          .where((d) => cond(d as never)),
+      );
     const c = [];
     if (f.scope !== undefined) c.push(eb('alerts.source_scope', '=', f.scope));
     if (f.value !== undefined) c.push(eb('alerts.source_value', '=', f.value));
@@ -171,7 +175,10 @@ function where(f: AlertFilter, now: number) {
 
 /** Alert search (protocol §4.8): newest first by default, decisions loaded unless asked not to. */
 export async function searchAlerts(db: Q, f: AlertFilter, now = Date.now()): Promise<Alert[]> {
-  let q = baseQuery(db).where(where(f, now)).orderBy('alerts.created_at', f.sort === 'ASC' ? 'asc' : 'desc').orderBy('alerts.id', f.sort === 'ASC' ? 'asc' : 'desc');
+  let q = baseQuery(db)
+    .where(where(f, now))
+    .orderBy('alerts.created_at', f.sort === 'ASC' ? 'asc' : 'desc')
+    .orderBy('alerts.id', f.sort === 'ASC' ? 'asc' : 'desc');
   if (f.limit > 0) q = q.limit(f.limit);
   const alerts = (await q.execute()).map(toAlert);
   if (f.withDecisions) await attachDecisions(db, alerts);
@@ -191,8 +198,13 @@ async function attachDecisions(db: Q, alerts: Alert[]): Promise<void> {
   for (const a of alerts) a.decisions = [];
   const ids = [...byAlert.keys()];
   for (let i = 0; i < ids.length; i += ID_BATCH) {
-    const rows = await db.selectFrom('decisions').selectAll().where('alert_id', 'in', ids.slice(i, i + ID_BATCH)).orderBy('id').execute();
-    for (const r of rows) byAlert.get(Number(r.alert_id))?.decisions!.push(toDecision(r));
+    const rows = await db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('alert_id', 'in', ids.slice(i, i + ID_BATCH))
+      .orderBy('id')
+      .execute();
+    for (const r of rows) byAlert.get(Number(r.alert_id))?.decisions?.push(toDecision(r));
   }
 }
 
@@ -209,7 +221,13 @@ export async function deleteAlerts(db: Kysely<Tables>, ids: number[], now = Date
     for (let i = 0; i < ids.length; i += ID_BATCH) {
       const batch = ids.slice(i, i + ID_BATCH);
       const active = await trx.selectFrom('decisions').select('id').where('alert_id', 'in', batch).where('until', '>', now).execute();
-      await expireDecisions(trx, active.map((r) => Number(r.id)), now, seq, true);
+      await expireDecisions(
+        trx,
+        active.map((r) => Number(r.id)),
+        now,
+        seq,
+        true,
+      );
       await trx.updateTable('decisions').set({ alert_id: null }).where('alert_id', 'in', batch).execute();
       deleted += Number((await trx.deleteFrom('alerts').where('id', 'in', batch).executeTakeFirst()).numDeletedRows);
     }
@@ -219,6 +237,10 @@ export async function deleteAlerts(db: Kysely<Tables>, ids: number[], now = Date
 
 /** Ids of the alerts a filter selects (deletion ignores `limit`, as upstream). */
 export async function matchingAlertIds(db: Q, f: AlertFilter, now = Date.now()): Promise<number[]> {
-  const rows = await db.selectFrom('alerts').select('alerts.id').where(where(f, now) as never).execute();
+  const rows = await db
+    .selectFrom('alerts')
+    .select('alerts.id')
+    .where(where(f, now) as never)
+    .execute();
   return rows.map((r) => Number(r.id));
 }

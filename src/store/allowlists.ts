@@ -115,7 +115,10 @@ export async function requireAllowlist(db: Q, id: string): Promise<Allowlist> {
 }
 
 export async function countAllowlists(db: Q): Promise<number> {
-  const r = await db.selectFrom('allowlists').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const r = await db
+    .selectFrom('allowlists')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
   return Number(r?.n ?? 0);
 }
 
@@ -202,7 +205,9 @@ export async function allLiveItems(db: Q, listId: string, now: number): Promise<
 }
 
 export async function countItems(db: Q, listId: string, now: number): Promise<number> {
-  const r = await liveItems(db, listId, now).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const r = await liveItems(db, listId, now)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
   return Number(r?.n ?? 0);
 }
 
@@ -344,7 +349,14 @@ export async function purgeExpiredItems(db: Kysely<Tables>, before: number): Pro
   const stale = await db.selectFrom('allowlist_items').select('id').where('expires_at', '<', before).limit(500).execute();
   if (stale.length === 0) return 0;
   return writeAllowlists(db, async (trx) => {
-    const r = await trx.deleteFrom('allowlist_items').where('id', 'in', stale.map((s) => s.id)).executeTakeFirst();
+    const r = await trx
+      .deleteFrom('allowlist_items')
+      .where(
+        'id',
+        'in',
+        stale.map((s) => s.id),
+      )
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   });
 }
@@ -352,30 +364,64 @@ export async function purgeExpiredItems(db: Kysely<Tables>, before: number): Pro
 // ---- subscribers and tags ------------------------------------------------------------------------------
 
 export async function listSubscribers(db: Q, listId: string): Promise<Subscriber[]> {
-  const rows = await db.selectFrom('allowlist_subscribers').selectAll().where('allowlist_id', '=', listId).orderBy('created_at').orderBy('entity_id').execute();
+  const rows = await db
+    .selectFrom('allowlist_subscribers')
+    .selectAll()
+    .where('allowlist_id', '=', listId)
+    .orderBy('created_at')
+    .orderBy('entity_id')
+    .execute();
   return rows.map((s) => ({ allowlistId: s.allowlist_id, entityType: s.entity_type as SubscriberType, entityId: s.entity_id }));
 }
 
 export async function subscribersOf(db: Q, listIds: string[]): Promise<Map<string, Subscriber[]>> {
   const out = new Map<string, Subscriber[]>(listIds.map((id) => [id, []]));
   if (listIds.length === 0) return out;
-  const rows = await db.selectFrom('allowlist_subscribers').selectAll().where('allowlist_id', 'in', listIds).orderBy('created_at').orderBy('entity_id').execute();
-  for (const s of rows) out.get(s.allowlist_id)?.push({ allowlistId: s.allowlist_id, entityType: s.entity_type as SubscriberType, entityId: s.entity_id });
+  const rows = await db
+    .selectFrom('allowlist_subscribers')
+    .selectAll()
+    .where('allowlist_id', 'in', listIds)
+    .orderBy('created_at')
+    .orderBy('entity_id')
+    .execute();
+  for (const s of rows)
+    out.get(s.allowlist_id)?.push({ allowlistId: s.allowlist_id, entityType: s.entity_type as SubscriberType, entityId: s.entity_id });
   return out;
 }
 
 /** Subscribes entities (already checked by the caller); subscribing twice changes nothing. */
-export async function addSubscribers(db: Kysely<Tables>, listId: string, type: SubscriberType, ids: string[], now = Date.now()): Promise<void> {
+export async function addSubscribers(
+  db: Kysely<Tables>,
+  listId: string,
+  type: SubscriberType,
+  ids: string[],
+  now = Date.now(),
+): Promise<void> {
   await writeAllowlists(db, (trx) => addSubscribersIn(trx, listId, type, ids, now));
 }
 
 /** addSubscribers inside a caller's allowlist write. */
-export async function addSubscribersIn(trx: Transaction<Tables>, listId: string, type: SubscriberType, ids: string[], now: number): Promise<void> {
+export async function addSubscribersIn(
+  trx: Transaction<Tables>,
+  listId: string,
+  type: SubscriberType,
+  ids: string[],
+  now: number,
+): Promise<void> {
   if (!(await getAllowlist(trx, listId))) throw new NotFoundError(`allowlist '${listId}' not found`);
   const have = new Set(
-    (await trx.selectFrom('allowlist_subscribers').select('entity_id').where('allowlist_id', '=', listId).where('entity_type', '=', type).execute()).map((r) => r.entity_id),
+    (
+      await trx
+        .selectFrom('allowlist_subscribers')
+        .select('entity_id')
+        .where('allowlist_id', '=', listId)
+        .where('entity_type', '=', type)
+        .execute()
+    ).map((r) => r.entity_id),
   );
-  const rows = [...new Set(ids)].filter((id) => !have.has(id)).map((entity_id) => ({ allowlist_id: listId, entity_type: type, entity_id, created_at: now }));
+  const rows = [...new Set(ids)]
+    .filter((id) => !have.has(id))
+    .map((entity_id) => ({ allowlist_id: listId, entity_type: type, entity_id, created_at: now }));
   if (rows.length > 0) await trx.insertInto('allowlist_subscribers').values(rows).execute();
 }
 
@@ -404,7 +450,8 @@ export async function changeTags(db: Kysely<Tables>, kind: EntityKind, name: str
     const have = new Set(await tagsFor(trx, kind, name));
     const rows = [...new Set(add)].filter((t) => !have.has(t)).map((tag) => ({ kind, name, tag }));
     if (rows.length > 0) await trx.insertInto('entity_tags').values(rows).execute();
-    if (remove.length > 0) await trx.deleteFrom('entity_tags').where('kind', '=', kind).where('name', '=', name).where('tag', 'in', remove).execute();
+    if (remove.length > 0)
+      await trx.deleteFrom('entity_tags').where('kind', '=', kind).where('name', '=', name).where('tag', 'in', remove).execute();
   });
   return tagsFor(db, kind, name);
 }
@@ -415,6 +462,10 @@ export async function changeTags(db: Kysely<Tables>, kind: EntityKind, name: str
  */
 export async function dropTagsIn(trx: Transaction<Tables>, kind: EntityKind, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  const r = await trx.deleteFrom('entity_tags').where('kind', '=', kind).where('name', 'in', [...names]).executeTakeFirst();
+  const r = await trx
+    .deleteFrom('entity_tags')
+    .where('kind', '=', kind)
+    .where('name', 'in', [...names])
+    .executeTakeFirst();
   if (Number(r.numDeletedRows) > 0) await bump(trx);
 }

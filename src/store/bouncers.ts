@@ -159,7 +159,11 @@ export async function deleteBouncersById(db: Q, ids: number[]): Promise<number> 
 
 /** A bouncer's stream cursor, read fresh: another node may have moved it. */
 export async function getStreamCursor(db: Q, id: number): Promise<{ seq: number | null; lastPull: number | null; allowlists: number }> {
-  const r = await db.selectFrom('bouncers').select(['stream_seq', 'last_pull', 'stream_allowlists']).where('id', '=', id).executeTakeFirst();
+  const r = await db
+    .selectFrom('bouncers')
+    .select(['stream_seq', 'last_pull', 'stream_allowlists'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   return {
     seq: r?.stream_seq == null ? null : Number(r.stream_seq),
     lastPull: r?.last_pull == null ? null : Number(r.last_pull),

@@ -139,10 +139,19 @@ export async function decisionsLiveSince(db: Q, since: number, afterId: number, 
  * in `deleted`. `onlyActive` leaves already-expired ones alone (delete by filter); delete by id expires
  * regardless, as upstream. Returns how many rows changed.
  */
-export async function expireDecisions(trx: Transaction<Tables>, ids: number[], now: number, seq: number, onlyActive: boolean): Promise<number> {
+export async function expireDecisions(
+  trx: Transaction<Tables>,
+  ids: number[],
+  now: number,
+  seq: number,
+  onlyActive: boolean,
+): Promise<number> {
   let changed = 0;
   for (let i = 0; i < ids.length; i += ID_BATCH) {
-    let q = trx.updateTable('decisions').set({ until: now, seq }).where('id', 'in', ids.slice(i, i + ID_BATCH));
+    let q = trx
+      .updateTable('decisions')
+      .set({ until: now, seq })
+      .where('id', 'in', ids.slice(i, i + ID_BATCH));
     if (onlyActive) q = q.where('until', '>', now);
     changed += Number((await q.executeTakeFirst()).numUpdatedRows);
   }
@@ -170,9 +179,22 @@ export async function decisionExists(db: Q, id: number): Promise<boolean> {
 
 /** Purges decisions expired before `before` that no longer belong to an alert or whose alert is gone. */
 export async function purgeExpired(db: Q, before: number, limit: number): Promise<number> {
-  const rows = await db.selectFrom('decisions').select('id').where('until', '<', before).where('alert_id', 'is', null).limit(limit).execute();
+  const rows = await db
+    .selectFrom('decisions')
+    .select('id')
+    .where('until', '<', before)
+    .where('alert_id', 'is', null)
+    .limit(limit)
+    .execute();
   if (rows.length === 0) return 0;
-  const r = await db.deleteFrom('decisions').where('id', 'in', rows.map((x) => Number(x.id))).executeTakeFirst();
+  const r = await db
+    .deleteFrom('decisions')
+    .where(
+      'id',
+      'in',
+      rows.map((x) => Number(x.id)),
+    )
+    .executeTakeFirst();
   return Number(r.numDeletedRows);
 }
 
@@ -207,9 +229,15 @@ export async function activeDecisionIdsOverlapping(db: Q, ranges: readonly IpRan
       .where('until', '>', now)
       .where((eb) =>
         eb.or(
-          ranges.slice(i, i + 100).map((r) =>
-            eb.and([eb('ip_size', '=', r.size), eb('start_ip', '<=', boundHex(r.size, r.end)), eb('end_ip', '>=', boundHex(r.size, r.start))]),
-          ),
+          ranges
+            .slice(i, i + 100)
+            .map((r) =>
+              eb.and([
+                eb('ip_size', '=', r.size),
+                eb('start_ip', '<=', boundHex(r.size, r.end)),
+                eb('end_ip', '>=', boundHex(r.size, r.start)),
+              ]),
+            ),
         ),
       )
       .execute();
@@ -244,5 +272,9 @@ export async function decisionHistory(db: Q, value: string, range: IpRange | nul
   } else {
     q = q.where('value', '=', value);
   }
-  return (await q.execute()).map((r) => ({ createdAt: Number(r.created_at), until: Number(r.until), simulated: Boolean(Number(r.simulated)) }));
+  return (await q.execute()).map((r) => ({
+    createdAt: Number(r.created_at),
+    until: Number(r.until),
+    simulated: Boolean(Number(r.simulated)),
+  }));
 }

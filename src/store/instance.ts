@@ -13,7 +13,10 @@ export async function organizationId(db: Kysely<Tables>, configured?: string): P
   const have = await read();
   if (have) return have.value;
   try {
-    await db.insertInto('config_items').values({ name: 'organization_id', value: `lapis-${randomBytes(8).toString('hex')}` }).execute();
+    await db
+      .insertInto('config_items')
+      .values({ name: 'organization_id', value: `lapis-${randomBytes(8).toString('hex')}` })
+      .execute();
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
   }

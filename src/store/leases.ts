@@ -15,7 +15,10 @@ export async function tryLease(db: Kysely<Tables>, name: string, holder: string,
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) > 0) return true;
   try {
-    await db.insertInto('leases').values({ name, holder, expires_at: now + ttlMs }).execute();
+    await db
+      .insertInto('leases')
+      .values({ name, holder, expires_at: now + ttlMs })
+      .execute();
     return true;
   } catch (err) {
     if (isUniqueViolation(err)) return false;

@@ -161,9 +161,7 @@ export async function touchHeartbeat(db: Q, machineId: string, now = Date.now())
 export async function pruneCandidates(db: Q, before: number, notValidatedOnly: boolean): Promise<Machine[]> {
   const all = await listMachines(db);
   return all.filter(
-    (m) =>
-      !m.isValidated ||
-      (!notValidatedOnly && (m.lastHeartbeat === null ? m.createdAt < before : m.lastHeartbeat < before)),
+    (m) => !m.isValidated || (!notValidatedOnly && (m.lastHeartbeat === null ? m.createdAt < before : m.lastHeartbeat < before)),
   );
 }
 

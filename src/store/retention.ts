@@ -36,22 +36,42 @@ async function deleteAlertBatches(db: Kysely<Tables>, select: (limit: number) =>
 export async function flushAlerts(db: Kysely<Tables>, r: AlertRetention, now = Date.now()): Promise<number> {
   const noActive = (q: ReturnType<typeof selectIds>) =>
     q.where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('decisions').select('decisions.id').whereRef('decisions.alert_id', '=', 'alerts.id').where('decisions.until', '>=', now))),
+      not(
+        exists(
+          selectFrom('decisions')
+            .select('decisions.id')
+            .whereRef('decisions.alert_id', '=', 'alerts.id')
+            .where('decisions.until', '>=', now),
+        ),
+      ),
     );
   const selectIds = () => db.selectFrom('alerts').select('alerts.id');
   let total = 0;
   if (r.maxAgeMs !== null) {
     const before = now - r.maxAgeMs;
     total += await deleteAlertBatches(db, async (limit) =>
-      (await noActive(selectIds().where('alerts.created_at', '<=', before)).orderBy('alerts.id').limit(limit).execute()).map((x) => Number(x.id)),
+      (
+        await noActive(selectIds().where('alerts.created_at', '<=', before))
+          .orderBy('alerts.id')
+          .limit(limit)
+          .execute()
+      ).map((x) => Number(x.id)),
     );
   }
   if (r.maxItems !== null) {
-    const max = await db.selectFrom('alerts').select(({ fn }) => fn.max('alerts.id').as('m')).executeTakeFirst();
+    const max = await db
+      .selectFrom('alerts')
+      .select(({ fn }) => fn.max('alerts.id').as('m'))
+      .executeTakeFirst();
     const cutoff = Number(max?.m ?? 0) - r.maxItems;
     if (cutoff > 0) {
       total += await deleteAlertBatches(db, async (limit) =>
-        (await noActive(selectIds().where('alerts.id', '<=', cutoff)).orderBy('alerts.id').limit(limit).execute()).map((x) => Number(x.id)),
+        (
+          await noActive(selectIds().where('alerts.id', '<=', cutoff))
+            .orderBy('alerts.id')
+            .limit(limit)
+            .execute()
+        ).map((x) => Number(x.id)),
       );
     }
   }
@@ -62,9 +82,26 @@ export async function flushAlerts(db: Kysely<Tables>, r: AlertRetention, now = D
 export async function purgeDetachedDecisions(db: Kysely<Tables>, before: number): Promise<number> {
   let total = 0;
   for (;;) {
-    const rows = await db.selectFrom('decisions').select('id').where('alert_id', 'is', null).where('until', '<', before).limit(FLUSH_BATCH).execute();
+    const rows = await db
+      .selectFrom('decisions')
+      .select('id')
+      .where('alert_id', 'is', null)
+      .where('until', '<', before)
+      .limit(FLUSH_BATCH)
+      .execute();
     if (rows.length === 0) return total;
-    total += Number((await db.deleteFrom('decisions').where('id', 'in', rows.map((r) => Number(r.id))).executeTakeFirst()).numDeletedRows);
+    total += Number(
+      (
+        await db
+          .deleteFrom('decisions')
+          .where(
+            'id',
+            'in',
+            rows.map((r) => Number(r.id)),
+          )
+          .executeTakeFirst()
+      ).numDeletedRows,
+    );
     await new Promise((r) => setImmediate(r));
   }
 }
@@ -82,7 +119,13 @@ async function deleteEntityBatches(
   for (;;) {
     const n = await db.transaction().execute(async (trx) => {
       const rows = await select(trx, FLUSH_BATCH);
-      return rows.length === 0 ? 0 : remove(trx, rows.map((r) => r.id), rows.map((r) => r.name));
+      return rows.length === 0
+        ? 0
+        : remove(
+            trx,
+            rows.map((r) => r.id),
+            rows.map((r) => r.name),
+          );
     });
     if (n === 0) return total;
     total += n;
@@ -130,7 +173,9 @@ export async function autodeleteMachines(db: Kysely<Tables>, authType: 'password
           .where('last_heartbeat', 'is not', null)
           .where('last_heartbeat', '<=', before)
           .where('ip_address', 'not in', ['127.0.0.1', '::1'])
-          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('alerts').select('alerts.id').whereRef('alerts.machine_ref', '=', 'machines.id'))))
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('alerts').select('alerts.id').whereRef('alerts.machine_ref', '=', 'machines.id'))),
+          )
           .orderBy('id')
           .limit(limit)
           .execute()

@@ -61,7 +61,9 @@ function bindable(params: readonly Param[]): Param[] {
 }
 
 function openBetterSqlite(path: string): SqliteHandle {
-  let Database: new (file: string) => {
+  let Database: new (
+    file: string,
+  ) => {
     prepare(sql: string): {
       reader: boolean;
       all(...p: Param[]): unknown[];
@@ -74,9 +76,7 @@ function openBetterSqlite(path: string): SqliteHandle {
   try {
     Database = require('better-sqlite3');
   } catch (err) {
-    throw new Error(
-      `SQLite needs Node >= 22.5 or the optional dependency better-sqlite3@12 (${(err as Error).message})`,
-    );
+    throw new Error(`SQLite needs Node >= 22.5 or the optional dependency better-sqlite3@12 (${(err as Error).message})`);
   }
   const db = new Database(path);
   const cached = statementCache((sql) => db.prepare(sql));
@@ -108,7 +108,9 @@ const READER_SQL = /^\s*(select|with|pragma|values|explain)\b|\breturning\b/i;
 
 function openBuiltin(path: string): SqliteHandle {
   const { DatabaseSync } = require('node:sqlite') as {
-    DatabaseSync: new (file: string) => {
+    DatabaseSync: new (
+      file: string,
+    ) => {
       prepare(sql: string): NodeStatement;
       exec(sql: string): void;
       close(): void;

@@ -22,8 +22,26 @@ test('POST /v1/alerts stores every field and GET /v1/alerts/:id returns them in 
   assert.equal(res.statusCode, 200);
   const a = res.json() as Record<string, unknown>;
   assert.deepEqual(Object.keys(a), [
-    'capacity', 'created_at', 'decisions', 'events', 'events_count', 'id', 'labels', 'leakspeed', 'machine_id', 'message', 'meta',
-    'remediation', 'scenario', 'scenario_hash', 'scenario_version', 'simulated', 'source', 'start_at', 'stop_at', 'uuid',
+    'capacity',
+    'created_at',
+    'decisions',
+    'events',
+    'events_count',
+    'id',
+    'labels',
+    'leakspeed',
+    'machine_id',
+    'message',
+    'meta',
+    'remediation',
+    'scenario',
+    'scenario_hash',
+    'scenario_version',
+    'simulated',
+    'source',
+    'start_at',
+    'stop_at',
+    'uuid',
   ]);
   assert.equal(a.capacity, 5);
   assert.equal(a.machine_id, 'web-01');
@@ -34,15 +52,39 @@ test('POST /v1/alerts stores every field and GET /v1/alerts/:id returns them in 
   assert.deepEqual(a.meta, [{ key: 'target_user', value: '["root","admin"]' }]);
   assert.deepEqual(a.source, sent.source);
   assert.deepEqual(a.events, [
-    { meta: [{ key: 'target_user', value: 'root' }, { key: 'service', value: 'ssh' }], timestamp: '2026-11-23 08:15:30 +0000 UTC' },
-    { meta: [{ key: 'target_user', value: 'admin' }, { key: 'service', value: 'ssh' }], timestamp: '2026-11-23 08:15:31 +0000 UTC' },
+    {
+      meta: [
+        { key: 'target_user', value: 'root' },
+        { key: 'service', value: 'ssh' },
+      ],
+      timestamp: '2026-11-23 08:15:30 +0000 UTC',
+    },
+    {
+      meta: [
+        { key: 'target_user', value: 'admin' },
+        { key: 'service', value: 'ssh' },
+      ],
+      timestamp: '2026-11-23 08:15:31 +0000 UTC',
+    },
   ]);
   assert.match(String(a.created_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal(a.stop_at, new Date(sent.stop_at as string).toISOString().replace(/\.\d+Z$/, 'Z'));
   assert.match(String(a.uuid), /^[0-9a-f-]{36}$/);
   const [d] = a.decisions as Record<string, unknown>[];
   assert.deepEqual(Object.keys(d!), ['duration', 'id', 'origin', 'scenario', 'scope', 'simulated', 'type', 'value']);
-  assert.deepEqual({ ...d, duration: undefined }, { duration: undefined, id: 1, origin: 'crowdsec', scenario: 'crowdsecurity/ssh-bf', scope: 'Ip', simulated: false, type: 'ban', value: '91.121.79.195' });
+  assert.deepEqual(
+    { ...d, duration: undefined },
+    {
+      duration: undefined,
+      id: 1,
+      origin: 'crowdsec',
+      scenario: 'crowdsecurity/ssh-bf',
+      scope: 'Ip',
+      simulated: false,
+      type: 'ban',
+      value: '91.121.79.195',
+    },
+  );
   assert.match(String(d!.duration), /^(3h59m5\d|4h0m0)s$/);
   const head = await ta.app.inject({ method: 'HEAD', url: '/v1/alerts/1', headers: { authorization: `Bearer ${token}` } });
   assert.equal(head.statusCode, 200);
@@ -53,8 +95,13 @@ test('POST /v1/alerts stores every field and GET /v1/alerts/:id returns them in 
 test('until = stop_at + duration, and scopes are normalised', async (t) => {
   const { ta, token } = await setup(t);
   const stop = new Date(Date.now() - 3600_000).toISOString();
-  await pushAlerts(ta, token, [{ ...cscliAlert('1.2.3.4', { duration: '2h', scope: 'ip', stopAt: stop }), source: { scope: 'ip', value: '1.2.3.4' } }]);
-  const a = (await get(ta, token, '/v1/alerts/1')).json() as { source: { scope: string }; decisions: { scope: string; duration: string }[] };
+  await pushAlerts(ta, token, [
+    { ...cscliAlert('1.2.3.4', { duration: '2h', scope: 'ip', stopAt: stop }), source: { scope: 'ip', value: '1.2.3.4' } },
+  ]);
+  const a = (await get(ta, token, '/v1/alerts/1')).json() as {
+    source: { scope: string };
+    decisions: { scope: string; duration: string }[];
+  };
   assert.equal(a.source.scope, 'Ip');
   assert.equal(a.decisions[0]!.scope, 'Ip');
   assert.match(a.decisions[0]!.duration, /^(59m5\d|1h0m0)s$/);
@@ -62,16 +109,39 @@ test('until = stop_at + duration, and scopes are normalised', async (t) => {
 
 test('alert search filters as upstream', async (t) => {
   const { ta, token } = await setup(t);
-  await pushAlerts(ta, token, [sshAlert(), { ...sshAlert(), simulated: true, remediation: false, scenario: 'crowdsecurity/http-probing', decisions: [] }]);
+  await pushAlerts(ta, token, [
+    sshAlert(),
+    { ...sshAlert(), simulated: true, remediation: false, scenario: 'crowdsecurity/http-probing', decisions: [] },
+  ]);
   const count = async (q: string) => {
     const res = await get(ta, token, `/v1/alerts${q}`);
     assert.equal(res.statusCode, 200, `${q}: ${res.body}`);
     return ((res.json() as unknown[] | null) ?? []).length;
   };
-  for (const q of ['?decision_type=ban', '?scope=Ip', '?scope=ip', '?scenario=crowdsecurity/ssh-bf', '?ip=91.121.79.195', '?range=91.121.79.0/24&contains=false', '?since=1h', '?until=1ns', '?has_active_decision=true', '?origin=crowdsec', '?value=91.121.79.195']) {
+  for (const q of [
+    '?decision_type=ban',
+    '?scope=Ip',
+    '?scope=ip',
+    '?scenario=crowdsecurity/ssh-bf',
+    '?ip=91.121.79.195',
+    '?range=91.121.79.0/24&contains=false',
+    '?since=1h',
+    '?until=1ns',
+    '?has_active_decision=true',
+    '?origin=crowdsec',
+    '?value=91.121.79.195',
+  ]) {
     assert.ok((await count(q)) >= 1, q);
   }
-  for (const q of ['?decision_type=ratata', '?scope=rarara', '?scenario=crowdsecurity/nope', '?ip=99.122.77.195', '?range=99.122.77.0/24&contains=false', '?since=1ns', '?until=1m']) {
+  for (const q of [
+    '?decision_type=ratata',
+    '?scope=rarara',
+    '?scenario=crowdsecurity/nope',
+    '?ip=99.122.77.195',
+    '?range=99.122.77.0/24&contains=false',
+    '?since=1ns',
+    '?until=1m',
+  ]) {
     assert.equal(await count(q), 0, q);
   }
   assert.equal(await count(''), 2);
@@ -87,7 +157,12 @@ test('alert search filters as upstream', async (t) => {
 test('bad alert bodies and filters: 400 naming the field, nothing stored', async (t) => {
   const { ta, token } = await setup(t);
   const post = (payload: unknown) =>
-    ta.app.inject({ method: 'POST', url: '/v1/alerts', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'user-agent': UA }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+    ta.app.inject({
+      method: 'POST',
+      url: '/v1/alerts',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'user-agent': UA },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
   const missing = await post([{ message: 'x' }]);
   assert.equal(missing.statusCode, 400);
   assert.equal(
@@ -130,13 +205,17 @@ test('bad alert bodies and filters: 400 naming the field, nothing stored', async
   assert.equal(nf.body, '{"message":"object not found"}');
 });
 
-test('alert deletion: trusted IPs only; the alert\'s active decisions reach bouncers as deleted', async (t) => {
-  const { ta, token } = await setup(t, 'api:\n  server:\n    use_forwarded_for_headers: true\n    trusted_ips: ["1.2.3.4", "1.2.4.0/24"]\n');
+test("alert deletion: trusted IPs only; the alert's active decisions reach bouncers as deleted", async (t) => {
+  const { ta, token } = await setup(
+    t,
+    'api:\n  server:\n    use_forwarded_for_headers: true\n    trusted_ips: ["1.2.3.4", "1.2.4.0/24"]\n',
+  );
   const key = await addBouncer(ta);
   await pushAlerts(ta, token, [sshAlert(), cscliAlert('192.0.2.1')]);
   const startup = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream?startup=true')).body) as { new: unknown[] };
   assert.equal(startup.new.length, 2);
-  const del = (url: string, ip?: string) => ta.app.inject({ method: 'DELETE', url, headers: { authorization: `Bearer ${token}`, ...(ip ? { 'x-forwarded-for': ip } : {}) } });
+  const del = (url: string, ip?: string) =>
+    ta.app.inject({ method: 'DELETE', url, headers: { authorization: `Bearer ${token}`, ...(ip ? { 'x-forwarded-for': ip } : {}) } });
   for (const ip of ['4.3.2.1', '127.0.0.2']) {
     const res = await del('/v1/alerts/1', ip);
     assert.equal(res.statusCode, 403);
@@ -148,7 +227,10 @@ test('alert deletion: trusted IPs only; the alert\'s active decisions reach boun
   assert.equal(nf.statusCode, 404);
   assert.equal(nf.body, '{"message":"alert not found"}');
   const delta = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream')).body) as { new: null; deleted: { value: string }[] };
-  assert.deepEqual(delta.deleted.map((d) => d.value), ['91.121.79.195']);
+  assert.deepEqual(
+    delta.deleted.map((d) => d.value),
+    ['91.121.79.195'],
+  );
   assert.equal((await del('/v1/alerts?value=192.0.2.1')).body, '{"nbDeleted":"1"}');
   assert.equal((await del('/v1/alerts')).body, '{"nbDeleted":"0"}');
   assert.equal((await get(ta, token, '/v1/alerts')).body, 'null');

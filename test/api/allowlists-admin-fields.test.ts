@@ -35,10 +35,28 @@ test('admin API: unknown body keys are a 400 naming the key, and nothing is stor
     ['updated_at beside a valid name', 'PATCH', `/v1/allowlists/${id}`, '{"name":"b","updated_at":1}', forbidden('updated_at')],
     ['__proto__', 'PATCH', `/v1/allowlists/${id}`, '{"__proto__":{"name":"b"}}', forbidden('__proto__')],
     ['create with an id', 'POST', '/v1/allowlists', '{"name":"b","id":"000000000000000000000000"}', forbidden('id')],
-    ['items with allowlist_id', 'POST', `/v1/allowlists/${id}/items`, '{"items":["192.0.2.9"],"allowlist_id":"x"}', forbidden('allowlist_id')],
-    ['item patch with value', 'PATCH', `/v1/allowlists/${id}/items/${itemId}`, '{"description":"y","value":"10.0.0.0/8"}', forbidden('value')],
+    [
+      'items with allowlist_id',
+      'POST',
+      `/v1/allowlists/${id}/items`,
+      '{"items":["192.0.2.9"],"allowlist_id":"x"}',
+      forbidden('allowlist_id'),
+    ],
+    [
+      'item patch with value',
+      'PATCH',
+      `/v1/allowlists/${id}/items/${itemId}`,
+      '{"description":"y","value":"10.0.0.0/8"}',
+      forbidden('value'),
+    ],
     ['item patch with created_by', 'PATCH', `/v1/allowlists/${id}/items/${itemId}`, '{"created_by":"me"}', forbidden('created_by')],
-    ['subscribe with created_at', 'POST', `/v1/allowlists/${id}/subscribers`, '{"ids":["e"],"entity_type":"engine","created_at":1}', forbidden('created_at')],
+    [
+      'subscribe with created_at',
+      'POST',
+      `/v1/allowlists/${id}/subscribers`,
+      '{"ids":["e"],"entity_type":"engine","created_at":1}',
+      forbidden('created_at'),
+    ],
   ];
   for (const [what, method, url, payload, message] of cases) {
     const r = await call(method, url, payload);

@@ -29,8 +29,23 @@ function assertListShape(o: Json, want: { name: string; description: string; tot
   if (want.subscribers) assert.deepEqual(o.subscribers, want.subscribers);
 }
 
-function assertItemShape(o: Json, listId: string, want: { value: string; description: string; updated: boolean; expiration: string | null }) {
-  assert.deepEqual(Object.keys(o), ['id', 'allowlist_id', 'description', 'scope', 'value', 'created_at', 'updated_at', 'created_by', 'updated_by', 'expiration']);
+function assertItemShape(
+  o: Json,
+  listId: string,
+  want: { value: string; description: string; updated: boolean; expiration: string | null },
+) {
+  assert.deepEqual(Object.keys(o), [
+    'id',
+    'allowlist_id',
+    'description',
+    'scope',
+    'value',
+    'created_at',
+    'updated_at',
+    'created_by',
+    'updated_by',
+    'expiration',
+  ]);
   assert.match(o.id as string, ID);
   assert.equal(o.allowlist_id, listId);
   assert.equal(o.description, want.description);
@@ -66,21 +81,34 @@ test("seed 003's curl sequence, as written, returns the seed's shapes", async (t
   assert.equal(all.status, 200);
   const page = all.json();
   assert.deepEqual(Object.keys(page), ['items', 'total', 'page', 'size', 'pages', 'links']);
-  assert.deepEqual({ ...page, items: null }, {
-    items: null,
-    total: 1,
-    page: 1,
-    size: 50,
-    pages: 1,
-    links: { first: '/v1/allowlists?size=50&page=1', last: '/v1/allowlists?size=50&page=1', self: '/v1/allowlists?page=1&size=50', next: null, prev: null },
-  });
+  assert.deepEqual(
+    { ...page, items: null },
+    {
+      items: null,
+      total: 1,
+      page: 1,
+      size: 50,
+      pages: 1,
+      links: {
+        first: '/v1/allowlists?size=50&page=1',
+        last: '/v1/allowlists?size=50&page=1',
+        self: '/v1/allowlists?page=1&size=50',
+        next: null,
+        prev: null,
+      },
+    },
+  );
   const listed = (page.items as Json[])[0]!;
   assertListShape(listed, { name: 'my_test_allowlist', description: 'testing allowlists feature', total_items: 0, subscribers: [] });
   assert.equal(listed.id, id);
   assert.equal(listed.organization_id, list.organization_id);
 
   // Add some IPs to the allowlist
-  const added = await call('POST', `/v1/allowlists/${id}/items`, '{ "items": ["1.2.3.4", "5.6.7.8"], "description": "allow my office ips"}');
+  const added = await call(
+    'POST',
+    `/v1/allowlists/${id}/items`,
+    '{ "items": ["1.2.3.4", "5.6.7.8"], "description": "allow my office ips"}',
+  );
   assert.equal(added.status, 201, added.body);
   assert.equal(added.body, '');
 
@@ -88,35 +116,50 @@ test("seed 003's curl sequence, as written, returns the seed's shapes", async (t
   const items = await call('GET', `/v1/allowlists/${id}/items`);
   assert.equal(items.status, 200);
   const ipage = items.json();
-  assert.deepEqual({ ...ipage, items: null }, {
-    items: null,
-    total: 2,
-    page: 1,
-    size: 50,
-    pages: 1,
-    links: {
-      first: `/v1/allowlists/${id}/items?size=50&page=1`,
-      last: `/v1/allowlists/${id}/items?size=50&page=1`,
-      self: `/v1/allowlists/${id}/items?page=1&size=50`,
-      next: null,
-      prev: null,
+  assert.deepEqual(
+    { ...ipage, items: null },
+    {
+      items: null,
+      total: 2,
+      page: 1,
+      size: 50,
+      pages: 1,
+      links: {
+        first: `/v1/allowlists/${id}/items?size=50&page=1`,
+        last: `/v1/allowlists/${id}/items?size=50&page=1`,
+        self: `/v1/allowlists/${id}/items?page=1&size=50`,
+        next: null,
+        prev: null,
+      },
     },
-  });
+  );
   const [first, second] = ipage.items as Json[];
   assertItemShape(first!, id, { value: '1.2.3.4', description: 'allow my office ips', updated: false, expiration: null });
   assertItemShape(second!, id, { value: '5.6.7.8', description: 'allow my office ips', updated: false, expiration: null });
   assert.equal((await call('GET', `/v1/allowlists/${id}`)).json().total_items, 2);
 
   // Update an item in the allowlist
-  const patched = await call('PATCH', `/v1/allowlists/${id}/items/${first!.id as string}`, '{ "description": "allow my office ips for 1 day", "expiration": "2025-03-27T16:45:53" }');
+  const patched = await call(
+    'PATCH',
+    `/v1/allowlists/${id}/items/${first!.id as string}`,
+    '{ "description": "allow my office ips for 1 day", "expiration": "2025-03-27T16:45:53" }',
+  );
   assert.equal(patched.status, 200, patched.body);
   const item = patched.json();
-  assertItemShape(item, id, { value: '1.2.3.4', description: 'allow my office ips for 1 day', updated: true, expiration: '2025-03-27T16:45:53.000000Z' });
+  assertItemShape(item, id, {
+    value: '1.2.3.4',
+    description: 'allow my office ips for 1 day',
+    updated: true,
+    expiration: '2025-03-27T16:45:53.000000Z',
+  });
   assert.equal(item.id, first!.id);
   assert.equal(item.created_at, first!.created_at);
   // that date is past: the item no longer applies, and views no longer show it
   const left = (await call('GET', `/v1/allowlists/${id}/items`)).json();
-  assert.deepEqual((left.items as Json[]).map((i) => i.value), ['5.6.7.8']);
+  assert.deepEqual(
+    (left.items as Json[]).map((i) => i.value),
+    ['5.6.7.8'],
+  );
   assert.equal(left.total, 1);
 
   // Subscribe to an allowlist (the seed's engine id, as a machine of this instance)
@@ -133,7 +176,10 @@ test('lists: get, patch, delete (refused with subscribers unless force), pages a
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) ids.push((await call('POST', '/v1/allowlists', { name: `list-${i}` })).json().id as string);
   const p2 = (await call('GET', '/v1/allowlists?page=2&size=2')).json();
-  assert.deepEqual((p2.items as Json[]).map((l) => l.name), ['list-2', 'list-3']);
+  assert.deepEqual(
+    (p2.items as Json[]).map((l) => l.name),
+    ['list-2', 'list-3'],
+  );
   assert.deepEqual([p2.total, p2.page, p2.size, p2.pages], [5, 2, 2, 3]);
   assert.deepEqual(p2.links, {
     first: '/v1/allowlists?size=2&page=1',
@@ -169,16 +215,26 @@ test('lists: get, patch, delete (refused with subscribers unless force), pages a
 test('items: ranges and IPv6, duplicates added once, get, patch back to never, delete', async (t) => {
   const { call } = await setup(t);
   const id = (await call('POST', '/v1/allowlists', { name: 'a' })).json().id as string;
-  const r = await call('POST', `/v1/allowlists/${id}/items`, { items: ['10.0.0.0/8', '2001:db8::/32', '2001:db8::1', '10.0.0.0/8', ' 192.0.2.1 '], description: 'x', expiration: '2999-01-01T00:00:00+02:00' });
+  const r = await call('POST', `/v1/allowlists/${id}/items`, {
+    items: ['10.0.0.0/8', '2001:db8::/32', '2001:db8::1', '10.0.0.0/8', ' 192.0.2.1 '],
+    description: 'x',
+    expiration: '2999-01-01T00:00:00+02:00',
+  });
   assert.equal(r.status, 201, r.body);
-  assert.equal((await call('POST', `/v1/allowlists/${id}/items`, { items: ['10.0.0.0/8', '192.0.2.1/32'], description: 'again' })).status, 201);
+  assert.equal(
+    (await call('POST', `/v1/allowlists/${id}/items`, { items: ['10.0.0.0/8', '192.0.2.1/32'], description: 'again' })).status,
+    201,
+  );
   const items = (await call('GET', `/v1/allowlists/${id}/items`)).json().items as Json[];
-  assert.deepEqual(items.map((i) => [i.value, i.scope, i.expiration]), [
-    ['10.0.0.0/8', 'range', '2998-12-31T22:00:00.000000Z'],
-    ['2001:db8::/32', 'range', '2998-12-31T22:00:00.000000Z'],
-    ['2001:db8::1', 'ip', '2998-12-31T22:00:00.000000Z'],
-    ['192.0.2.1', 'ip', '2998-12-31T22:00:00.000000Z'],
-  ]);
+  assert.deepEqual(
+    items.map((i) => [i.value, i.scope, i.expiration]),
+    [
+      ['10.0.0.0/8', 'range', '2998-12-31T22:00:00.000000Z'],
+      ['2001:db8::/32', 'range', '2998-12-31T22:00:00.000000Z'],
+      ['2001:db8::1', 'ip', '2998-12-31T22:00:00.000000Z'],
+      ['192.0.2.1', 'ip', '2998-12-31T22:00:00.000000Z'],
+    ],
+  );
   const one = await call('GET', `/v1/allowlists/${id}/items/${items[0]!.id as string}`);
   assert.deepEqual(one.json(), items[0]);
   const never = await call('PATCH', `/v1/allowlists/${id}/items/${items[0]!.id as string}`, { expiration: null });
@@ -195,11 +251,18 @@ test('subscribers: each entity type, errors with a reason, unsubscribe', async (
   await addBouncer(ta, 'fw01');
   const id = (await call('POST', '/v1/allowlists', { name: 'a' })).json().id as string;
   const org = (await call('GET', `/v1/allowlists/${id}`)).json().organization_id as string;
-  const sub = async (entity_type: string, ids: string[]) => (await call('POST', `/v1/allowlists/${id}/subscribers`, { ids, entity_type })).json();
+  const sub = async (entity_type: string, ids: string[]) =>
+    (await call('POST', `/v1/allowlists/${id}/subscribers`, { ids, entity_type })).json();
   assert.deepEqual(await sub('engine', ['web-01', 'nope']), { updated: ['web-01'], errors: [{ nope: "no machine named 'nope'" }] });
-  assert.deepEqual(await sub('remediation_component_integration', ['fw01', 'fw02']), { updated: ['fw01'], errors: [{ fw02: "no bouncer named 'fw02'" }] });
+  assert.deepEqual(await sub('remediation_component_integration', ['fw01', 'fw02']), {
+    updated: ['fw01'],
+    errors: [{ fw02: "no bouncer named 'fw02'" }],
+  });
   assert.deepEqual(await sub('tag', ['edge']), { updated: ['edge'], errors: [] });
-  assert.deepEqual(await sub('org', ['someone-else']), { updated: [], errors: [{ 'someone-else': `unknown organization 'someone-else': this instance's organization is '${org}'` }] });
+  assert.deepEqual(await sub('org', ['someone-else']), {
+    updated: [],
+    errors: [{ 'someone-else': `unknown organization 'someone-else': this instance's organization is '${org}'` }],
+  });
   assert.deepEqual(await sub('org', [org]), { updated: [org], errors: [] });
   const fw = await sub('firewall_integration', ['f5']);
   assert.deepEqual(fw.updated, []);
@@ -226,18 +289,43 @@ test('bad input: a clear 400 or 404 with {"message"}, and nothing changes', asyn
   const itemsUrl = `/v1/allowlists/${id}/items`;
   await call('POST', itemsUrl, { items: ['1.2.3.4'], description: 'x' });
   const itemId = ((await call('GET', itemsUrl)).json().items as Json[])[0]!.id as string;
-  const snapshot = async () => [(await call('GET', '/v1/allowlists')).body, (await call('GET', itemsUrl)).body, (await call('GET', `/v1/allowlists/${id}/subscribers`)).body];
+  const snapshot = async () => [
+    (await call('GET', '/v1/allowlists')).body,
+    (await call('GET', itemsUrl)).body,
+    (await call('GET', `/v1/allowlists/${id}/subscribers`)).body,
+  ];
   const before = await snapshot();
 
   const cases: [string, 'GET' | 'POST' | 'PATCH' | 'DELETE', string, unknown, number, string | RegExp][] = [
-    ['a bad IP among good ones', 'POST', itemsUrl, { items: ['5.6.7.8', 'bar'], description: 'x' }, 400, "items: invalid ip address 'bar': expected an IPv4 or IPv6 address, or a CIDR range"],
+    [
+      'a bad IP among good ones',
+      'POST',
+      itemsUrl,
+      { items: ['5.6.7.8', 'bar'], description: 'x' },
+      400,
+      "items: invalid ip address 'bar': expected an IPv4 or IPv6 address, or a CIDR range",
+    ],
     ['an octet over 255', 'POST', itemsUrl, { items: ['1.1.1.256'] }, 400, /invalid ip address '1\.1\.1\.256'/],
     ['a bad CIDR', 'POST', itemsUrl, { items: ['1.1.1.1/2/3'] }, 400, /invalid ip range '1\.1\.1\.1\/2\/3'/],
     ['a prefix too long', 'POST', itemsUrl, { items: ['10.0.0.0/33'] }, 400, /invalid ip range/],
     ['no items', 'POST', itemsUrl, { items: [], description: 'x' }, 400, /items/],
     ['items not a list', 'POST', itemsUrl, { items: '1.2.3.4' }, 400, /items in body must be of type array/],
-    ['a bad date', 'POST', itemsUrl, { items: ['9.9.9.9'], expiration: 'tomorrow' }, 400, "expiration: invalid date-time 'tomorrow': expected ISO 8601, such as 2030-01-31T12:00:00Z"],
-    ['an impossible date', 'POST', itemsUrl, { items: ['9.9.9.9'], expiration: '2030-02-30T00:00:00Z' }, 400, /invalid date-time '2030-02-30T00:00:00Z'/],
+    [
+      'a bad date',
+      'POST',
+      itemsUrl,
+      { items: ['9.9.9.9'], expiration: 'tomorrow' },
+      400,
+      "expiration: invalid date-time 'tomorrow': expected ISO 8601, such as 2030-01-31T12:00:00Z",
+    ],
+    [
+      'an impossible date',
+      'POST',
+      itemsUrl,
+      { items: ['9.9.9.9'], expiration: '2030-02-30T00:00:00Z' },
+      400,
+      /invalid date-time '2030-02-30T00:00:00Z'/,
+    ],
     ['month 13', 'PATCH', `${itemsUrl}/${itemId}`, { expiration: '2030-13-01' }, 400, /invalid date-time/],
     ['expiration a number', 'PATCH', `${itemsUrl}/${itemId}`, { expiration: 12 }, 400, /expiration/],
     ['not JSON', 'POST', '/v1/allowlists', '{"name":', 400, /invalid JSON body/],
@@ -257,7 +345,14 @@ test('bad input: a clear 400 or 404 with {"message"}, and nothing changes', asyn
     ['an unknown item', 'GET', `${itemsUrl}/nope`, undefined, 404, `item 'nope' not found in allowlist '${id}'`],
     ['patch an unknown item', 'PATCH', `${itemsUrl}/nope`, { description: 'x' }, 404, /item 'nope' not found/],
     ['delete an unknown item', 'DELETE', `${itemsUrl}/nope`, undefined, 404, /item 'nope' not found/],
-    ['an unknown entity type', 'POST', `/v1/allowlists/${id}/subscribers`, { ids: ['x'], entity_type: 'planet' }, 400, /entity_type must be one of org, engine, remediation_component_integration, tag, firewall_integration, got 'planet'/],
+    [
+      'an unknown entity type',
+      'POST',
+      `/v1/allowlists/${id}/subscribers`,
+      { ids: ['x'], entity_type: 'planet' },
+      400,
+      /entity_type must be one of org, engine, remediation_component_integration, tag, firewall_integration, got 'planet'/,
+    ],
     ['no ids', 'POST', `/v1/allowlists/${id}/subscribers`, { ids: [], entity_type: 'tag' }, 400, /ids/],
     ['force=maybe', 'DELETE', `/v1/allowlists/${id}?force=maybe`, undefined, 400, "force must be true or false, got 'maybe'"],
   ];
@@ -276,7 +371,10 @@ test('key kinds: the admin API takes admin keys only, bouncer routes refuse admi
   const bouncerKey = await addBouncer(ta, 'fw01');
   const forbidden = '{"message":"access forbidden"}';
   for (const headers of [{}, { 'x-api-key': bouncerKey }, { 'x-api-key': 'wrong' }, { authorization: `Bearer ${key}` }]) {
-    for (const [method, url] of [['GET', '/v1/allowlists'], ['POST', '/v1/allowlists']] as const) {
+    for (const [method, url] of [
+      ['GET', '/v1/allowlists'],
+      ['POST', '/v1/allowlists'],
+    ] as const) {
       const r = await ta.admin.inject({ method, url, headers, payload: method === 'POST' ? { name: 'x' } : undefined });
       assert.equal(r.statusCode, 403, JSON.stringify(headers));
       assert.equal(r.body, forbidden);

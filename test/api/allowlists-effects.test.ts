@@ -87,7 +87,12 @@ test('a list for one bouncer hides its values from that bouncer only, in query a
 
 test('tag subscriptions follow tags, and the org subscription expires overlapping decisions of any origin, IPv4 and IPv6', async (t) => {
   const { ta, token, fw, fw2, call } = await setup(t);
-  await pushAlerts(ta, token, [cscliAlert('2001:db8::5'), cscliAlert('2001:db8:1::/48'), cscliAlert('10.1.2.3', { origin: 'crowdsec' }), cscliAlert('10.9.9.9', { simulated: true })]);
+  await pushAlerts(ta, token, [
+    cscliAlert('2001:db8::5'),
+    cscliAlert('2001:db8:1::/48'),
+    cscliAlert('10.1.2.3', { origin: 'crowdsec' }),
+    cscliAlert('10.9.9.9', { simulated: true }),
+  ]);
   await stream(ta, fw, true);
   await stream(ta, fw2, true);
   await makeList(call, 'edge', [{ type: 'tag', ids: ['edge'] }], ['2001:db8::/32']);
@@ -104,9 +109,19 @@ test('tag subscriptions follow tags, and the org subscription expires overlappin
   assert.deepEqual(values((await stream(ta, fw)).deleted), ['10.1.2.3', '2001:db8::5']);
   // fw02 had 2001:db8::5 hidden already: hearing of its deletion twice is harmless (deletes are idempotent)
   const del = (await stream(ta, fw2)).deleted;
-  assert.deepEqual(values(del).filter((v) => v !== '2001:db8::5'), ['10.1.2.3']);
-  const r = await ta.app.inject({ method: 'GET', url: '/v1/alerts?has_active_decision=true', headers: { authorization: `Bearer ${token}` } });
-  assert.deepEqual(((JSON.parse(r.body) as { decisions: { value: string }[] }[]) ?? []).map((a) => a.decisions[0]!.value), ['2001:db8:1::/48']);
+  assert.deepEqual(
+    values(del).filter((v) => v !== '2001:db8::5'),
+    ['10.1.2.3'],
+  );
+  const r = await ta.app.inject({
+    method: 'GET',
+    url: '/v1/alerts?has_active_decision=true',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.deepEqual(
+    ((JSON.parse(r.body) as { decisions: { value: string }[] }[]) ?? []).map((a) => a.decisions[0]!.value),
+    ['2001:db8:1::/48'],
+  );
 });
 
 test('engine subscriptions apply to the alerts of that machine only; profile decisions for allowlisted values are dropped', async (t) => {
@@ -131,14 +146,31 @@ test('LAPI allowlist routes for agents: list, get, check one and in bulk, reason
   await call('POST', `/v1/allowlists/${up}/items`, { items: ['192.168.0.0/28'], description: 'lab' });
   await call('POST', `/v1/allowlists/${up}/items`, { items: ['2.3.4.5'], expiration: new Date(Date.now() - 1000).toISOString() });
   await makeList(call, 'nobody', [], ['192.168.0.1']);
-  const get = (tok: string, url: string, method: 'GET' | 'HEAD' = 'GET') => ta.app.inject({ method, url, headers: { authorization: `Bearer ${tok}` } });
+  const get = (tok: string, url: string, method: 'GET' | 'HEAD' = 'GET') =>
+    ta.app.inject({ method, url, headers: { authorization: `Bearer ${tok}` } });
 
   const lists = JSON.parse((await get(token, '/v1/allowlists?with_content=true')).body) as Json[];
-  assert.deepEqual(lists.map((l) => l.name), ['foo', 'bar', 'Uppercase']);
+  assert.deepEqual(
+    lists.map((l) => l.name),
+    ['foo', 'bar', 'Uppercase'],
+  );
   assert.deepEqual(Object.keys(lists[2]!), ['allowlist_id', 'created_at', 'items', 'name', 'updated_at']);
-  assert.deepEqual(lists[2]!.items, [{ created_at: (lists[2]!.items as Json[])[0]!.created_at, description: 'lab', expiration: '0001-01-01T00:00:00.000Z', value: '192.168.0.0/28' }]);
+  assert.deepEqual(lists[2]!.items, [
+    {
+      created_at: (lists[2]!.items as Json[])[0]!.created_at,
+      description: 'lab',
+      expiration: '0001-01-01T00:00:00.000Z',
+      value: '192.168.0.0/28',
+    },
+  ]);
   assert.match(lists[2]!.created_at as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-  assert.deepEqual((JSON.parse((await get(token2, '/v1/allowlists')).body) as Json[]).map((l) => [l.name, 'items' in l]), [['foo', false], ['Uppercase', false]]);
+  assert.deepEqual(
+    (JSON.parse((await get(token2, '/v1/allowlists')).body) as Json[]).map((l) => [l.name, 'items' in l]),
+    [
+      ['foo', false],
+      ['Uppercase', false],
+    ],
+  );
   const one = await get(token, '/v1/allowlists/Uppercase?with_content=true');
   assert.deepEqual(JSON.parse(one.body), lists[2]);
   const missing = await get(token2, '/v1/allowlists/bar');
@@ -146,9 +178,18 @@ test('LAPI allowlist routes for agents: list, get, check one and in bulk, reason
   assert.equal(missing.body, `{"message":"allowlist 'bar' not found"}`);
 
   const check = await get(token, '/v1/allowlists/check/192.168.0.1');
-  assert.equal(check.body, '{"allowlisted":true,"reason":"192.168.0.0/28 from Uppercase (lab), 192.168.0.0/24 from bar, 192.168.0.0/16 from foo"}');
-  assert.equal((await get(token2, '/v1/allowlists/check/192.168.0.1')).body, '{"allowlisted":true,"reason":"192.168.0.0/28 from Uppercase (lab), 192.168.0.0/16 from foo"}');
-  assert.equal((await get(token, '/v1/allowlists/check/192.168.10.20%2F24')).body, '{"allowlisted":true,"reason":"192.168.0.0/16 from foo"}');
+  assert.equal(
+    check.body,
+    '{"allowlisted":true,"reason":"192.168.0.0/28 from Uppercase (lab), 192.168.0.0/24 from bar, 192.168.0.0/16 from foo"}',
+  );
+  assert.equal(
+    (await get(token2, '/v1/allowlists/check/192.168.0.1')).body,
+    '{"allowlisted":true,"reason":"192.168.0.0/28 from Uppercase (lab), 192.168.0.0/16 from foo"}',
+  );
+  assert.equal(
+    (await get(token, '/v1/allowlists/check/192.168.10.20%2F24')).body,
+    '{"allowlisted":true,"reason":"192.168.0.0/16 from foo"}',
+  );
   assert.equal((await get(token, '/v1/allowlists/check/10.0.0.1')).body, '{}');
   assert.equal((await get(token, '/v1/allowlists/check/2.3.4.5')).body, '{}');
   assert.equal((await get(token, '/v1/allowlists/check/192.0.0.0%2F8')).statusCode, 200);
@@ -158,8 +199,12 @@ test('LAPI allowlist routes for agents: list, get, check one and in bulk, reason
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.body, `{"message":"invalid ip address 'bad-apple'"}`);
 
-  const bulk = (body: unknown) => ta.app.inject({ method: 'POST', url: '/v1/allowlists/check', headers: { authorization: `Bearer ${token2}` }, payload: body as object });
-  assert.equal((await bulk({ targets: ['192.168.0.20', '2.3.4.5'] })).body, '{"results":[{"allowlists":["192.168.0.0/16 from foo"],"target":"192.168.0.20"}]}');
+  const bulk = (body: unknown) =>
+    ta.app.inject({ method: 'POST', url: '/v1/allowlists/check', headers: { authorization: `Bearer ${token2}` }, payload: body as object });
+  assert.equal(
+    (await bulk({ targets: ['192.168.0.20', '2.3.4.5'] })).body,
+    '{"results":[{"allowlists":["192.168.0.0/16 from foo"],"target":"192.168.0.20"}]}',
+  );
   assert.equal((await bulk({ targets: ['8.8.8.8'] })).body, '{"results":[]}');
   for (const [payload, message] of [
     [{ targets: [] }, 'targets list cannot be empty'],

@@ -48,7 +48,12 @@ test('NUL characters in a body string or a parameter are a 400 naming the field;
   const register = await ta.app.inject({ method: 'POST', url: '/v1/watchers', payload: '{"machine_id":"a\\u0000b","password":"p"}' });
   assert.equal(register.statusCode, 400);
   assert.equal(register.body, `{"message":"invalid value for 'machine_id': NUL characters are not allowed"}`);
-  const loginRes = await ta.app.inject({ method: 'POST', url: '/v1/watchers/login', headers: { 'user-agent': UA }, payload: '{"machine_id":"web-01","password":"p\\u0000"}' });
+  const loginRes = await ta.app.inject({
+    method: 'POST',
+    url: '/v1/watchers/login',
+    headers: { 'user-agent': UA },
+    payload: '{"machine_id":"web-01","password":"p\\u0000"}',
+  });
   assert.equal(loginRes.statusCode, 401);
   assert.equal(loginRes.body, `{"code":401,"message":"missing: invalid value for 'password': NUL characters are not allowed"}`);
   const alerts = await ta.app.inject({
@@ -76,14 +81,23 @@ test('a value nested 100,000 deep is a 400 on every route that reads a body, and
   const ta = await buildTestApp(t);
   const key = await addBouncer(ta);
   const deep = `{"remediation_components":[{"version":"v1","utc_startup_timestamp":1,"metrics":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`;
-  const res = await ta.app.inject({ method: 'POST', url: '/v1/usage-metrics', headers: { 'x-api-key': key, 'user-agent': 'crowdsec-firewall-bouncer/v0.0.31' }, payload: deep });
+  const res = await ta.app.inject({
+    method: 'POST',
+    url: '/v1/usage-metrics',
+    headers: { 'x-api-key': key, 'user-agent': 'crowdsec-firewall-bouncer/v0.0.31' },
+    payload: deep,
+  });
   assert.equal(res.statusCode, 400);
   assert.equal(res.body, '{"message":"invalid JSON body: nested too deeply"}');
   const reg = await ta.app.inject({ method: 'POST', url: '/v1/watchers', payload: '['.repeat(100_000) });
   assert.equal(reg.statusCode, 400);
   assert.equal((await ta.db.selectFrom('metrics').select('id').execute()).length, 0);
   // strings are not nesting: brackets inside them do not count
-  const fine = await ta.app.inject({ method: 'POST', url: '/v1/watchers', payload: JSON.stringify({ machine_id: `m${'['.repeat(200)}`, password: 'p' }) });
+  const fine = await ta.app.inject({
+    method: 'POST',
+    url: '/v1/watchers',
+    payload: JSON.stringify({ machine_id: `m${'['.repeat(200)}`, password: 'p' }),
+  });
   assert.equal(fine.statusCode, 201);
 });
 

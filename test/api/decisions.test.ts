@@ -20,7 +20,10 @@ test('seed 002 walkthrough: query by ip and scope+value, stream startup then nul
   const byIp = await bouncerGet(ta, key, '/v1/decisions?ip=192.0.2.8');
   assert.equal(byIp.statusCode, 200);
   assert.equal(byIp.headers['content-type'], 'application/json; charset=utf-8');
-  assert.match(byIp.body, /^\[\{"duration":"(3h59m5\d|4h0m0)s","id":1,"origin":"cscli","scenario":"manual 'ban' from 'web-01'","scope":"Ip","type":"ban","value":"192.0.2.8"\}\]$/);
+  assert.match(
+    byIp.body,
+    /^\[\{"duration":"(3h59m5\d|4h0m0)s","id":1,"origin":"cscli","scenario":"manual 'ban' from 'web-01'","scope":"Ip","type":"ban","value":"192.0.2.8"\}\]$/,
+  );
   const byScope = await bouncerGet(ta, key, '/v1/decisions?scope=ip&value=192.0.2.8');
   assert.equal(stripDurations(byScope.body), stripDurations(byIp.body));
   const none = await bouncerGet(ta, key, '/v1/decisions?ip=198.51.100.1');
@@ -91,9 +94,16 @@ test('bad query parameters are 400 naming the field', async (t) => {
 
 test('stream dedup: 1h, 2h, 3h for one IP; deleting the longest shows the next, the IP leaves only with the last', async (t) => {
   const { ta, token, key } = await setup(t);
-  await pushAlerts(ta, token, [cscliAlert('91.121.79.195', { duration: '1h' }), cscliAlert('91.121.79.195', { duration: '2h' }), cscliAlert('91.121.79.195', { duration: '3h' })]);
+  await pushAlerts(ta, token, [
+    cscliAlert('91.121.79.195', { duration: '1h' }),
+    cscliAlert('91.121.79.195', { duration: '2h' }),
+    cscliAlert('91.121.79.195', { duration: '3h' }),
+  ]);
   const pull = async (startup: boolean) => {
-    const r = JSON.parse((await bouncerGet(ta, key, `/v1/decisions/stream${startup ? '?startup=true' : ''}`)).body) as { new: { id: number }[] | null; deleted: { id: number }[] | null };
+    const r = JSON.parse((await bouncerGet(ta, key, `/v1/decisions/stream${startup ? '?startup=true' : ''}`)).body) as {
+      new: { id: number }[] | null;
+      deleted: { id: number }[] | null;
+    };
     return { new: (r.new ?? []).map((d) => d.id), deleted: (r.deleted ?? []).map((d) => d.id) };
   };
   assert.deepEqual(await pull(true), { new: [3], deleted: [] });
@@ -112,14 +122,24 @@ test('stream dedup: 1h, 2h, 3h for one IP; deleting the longest shows the next, 
 
 test('stream filters never hide what they select behind a decision they exclude (#3373)', async (t) => {
   const { ta, token, key } = await setup(t);
-  await pushAlerts(ta, token, [cscliAlert('203.0.113.50', { duration: '1h', origin: 'cscli' }), cscliAlert('203.0.113.50', { duration: '4h', origin: 'crowdsec' })]);
+  await pushAlerts(ta, token, [
+    cscliAlert('203.0.113.50', { duration: '1h', origin: 'cscli' }),
+    cscliAlert('203.0.113.50', { duration: '4h', origin: 'crowdsec' }),
+  ]);
   const r = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream?startup=true&origins=cscli')).body) as { new: { id: number }[] };
-  assert.deepEqual(r.new.map((d) => d.id), [1]);
+  assert.deepEqual(
+    r.new.map((d) => d.id),
+    [1],
+  );
 });
 
 test('stream scopes default to ip,range; simulated decisions hidden unless asked', async (t) => {
   const { ta, token, key } = await setup(t);
-  await pushAlerts(ta, token, [cscliAlert('bob', { scope: 'username' }), cscliAlert('192.0.2.1'), cscliAlert('192.0.2.2', { simulated: true })]);
+  await pushAlerts(ta, token, [
+    cscliAlert('bob', { scope: 'username' }),
+    cscliAlert('192.0.2.1'),
+    cscliAlert('192.0.2.2', { simulated: true }),
+  ]);
   const idsOf = async (url: string) => ((JSON.parse((await bouncerGet(ta, key, url)).body).new ?? []) as { id: number }[]).map((d) => d.id);
   assert.deepEqual(await idsOf('/v1/decisions/stream?startup=true'), [2]);
   assert.deepEqual(await idsOf('/v1/decisions/stream?startup=true&scopes=username,ip'), [1, 2]);
@@ -134,13 +154,19 @@ test('a decision that expires on its own reaches the stream in deleted, once', a
   await new Promise((r) => setTimeout(r, 1100));
   const next = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream')).body) as { new: unknown; deleted: { id: number }[] | null };
   assert.equal(next.new, null);
-  assert.deepEqual(next.deleted?.map((d) => d.id), [1]);
+  assert.deepEqual(
+    next.deleted?.map((d) => d.id),
+    [1],
+  );
   assert.equal((await bouncerGet(ta, key, '/v1/decisions/stream')).body, '{"new": null, "deleted": null}');
 });
 
 test('DELETE /v1/decisions: counts as strings, contains semantics, unknown filter 400, unknown id 404', async (t) => {
   const { ta, token } = await setup(t);
-  await pushAlerts(ta, token, [cscliAlert('91.121.79.179', { scenario: 'crowdsecurity/ssh-bf' }), cscliAlert('91.121.79.178', { scenario: 'crowdsecurity/ssh-bf' })]);
+  await pushAlerts(ta, token, [
+    cscliAlert('91.121.79.179', { scenario: 'crowdsecurity/ssh-bf' }),
+    cscliAlert('91.121.79.178', { scenario: 'crowdsecurity/ssh-bf' }),
+  ]);
   const body = async (url: string) => (await del(ta, token, url)).body;
   assert.equal(await body('/v1/decisions?range=1.2.3.0/24'), '{"nbDeleted":"0"}');
   assert.equal(await body('/v1/decisions?ip=1.2.3.4'), '{"nbDeleted":"0"}');

@@ -44,7 +44,11 @@ test('agents_autodelete takes the machine’s tags with it: a machine re-created
   const ta = await buildTestApp(t, { yaml: 'db_config:\n  flush:\n    agents_autodelete:\n      login_password: 1h\n' });
   await taggedMachine(ta);
   // silent for two hours, from a remote address (local machines are never auto-deleted)
-  await ta.db.updateTable('machines').set({ last_heartbeat: Date.now() - 2 * 3600_000, ip_address: '198.51.100.20' }).where('machine_id', '=', 'web-01').execute();
+  await ta.db
+    .updateTable('machines')
+    .set({ last_heartbeat: Date.now() - 2 * 3600_000, ip_address: '198.51.100.20' })
+    .where('machine_id', '=', 'web-01')
+    .execute();
   assert.equal((await runRetention(ta.db, ta.config, 24 * 3600_000)).machines, 1);
   assert.deepEqual(await newcomer(ta), { tags: [], check: '{}' });
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { adminClient, makeList } from '../helpers/admin.js';
-import { buildTestApp, tempDir, type TestApp } from '../helpers/app.js';
+import { buildTestApp, type tempDir, type TestApp } from '../helpers/app.js';
 import { addAdminKey, addBouncer, addMachine, login, UA } from '../helpers/fixtures.js';
 
 // Issue 12, defect 7: one row per status code the API sends, each with its exact body; the 500 is a real
@@ -79,13 +79,20 @@ test('every status the API sends, with its exact body; a store failure is a 500 
     {
       status: 409,
       what: 'deleting a list that still has subscribers (admin API)',
-      call: () => ta.admin.inject({ method: 'DELETE', url: `/v1/allowlists/${listId}`, headers: { 'x-api-key': 'an-admin-key-0123456789abcdef' } }),
+      call: () =>
+        ta.admin.inject({ method: 'DELETE', url: `/v1/allowlists/${listId}`, headers: { 'x-api-key': 'an-admin-key-0123456789abcdef' } }),
       body: `{"message":"allowlist '${listId}' has 1 subscriber(s): unsubscribe them first, or delete with force=true"}`,
     },
     {
       status: 413,
       what: 'a login body over its 2 MiB cap',
-      call: () => ta.app.inject({ method: 'POST', url: '/v1/watchers/login', headers: { 'user-agent': UA, 'content-type': 'application/json' }, payload: ' '.repeat(2 * 1024 * 1024 + 1) }),
+      call: () =>
+        ta.app.inject({
+          method: 'POST',
+          url: '/v1/watchers/login',
+          headers: { 'user-agent': UA, 'content-type': 'application/json' },
+          payload: ' '.repeat(2 * 1024 * 1024 + 1),
+        }),
       body: '{"message":"http: request body too large"}',
     },
     {
@@ -104,7 +111,13 @@ test('every status the API sends, with its exact body; a store failure is a 500 
       status: 429,
       what: 'a second failed login from the same source',
       call: async () => {
-        const bad = () => ta.app.inject({ method: 'POST', url: '/v1/watchers/login', headers: { 'user-agent': UA }, payload: { machine_id: 'web-01', password: 'wrong-password-here' } });
+        const bad = () =>
+          ta.app.inject({
+            method: 'POST',
+            url: '/v1/watchers/login',
+            headers: { 'user-agent': UA },
+            payload: { machine_id: 'web-01', password: 'wrong-password-here' },
+          });
         assert.equal((await bad()).statusCode, 401);
         return bad();
       },
@@ -114,7 +127,13 @@ test('every status the API sends, with its exact body; a store failure is a 500 
     {
       status: 503,
       what: 'a body bigger than the in-flight budget',
-      call: () => ta.app.inject({ method: 'POST', url: '/v1/watchers', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ machine_id: 'm', password: 'p'.repeat(4096) }) }),
+      call: () =>
+        ta.app.inject({
+          method: 'POST',
+          url: '/v1/watchers',
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify({ machine_id: 'm', password: 'p'.repeat(4096) }),
+        }),
       body: '{"message":"server busy: too many request bodies in flight, retry later"}',
     },
     {
@@ -134,13 +153,18 @@ test('every status the API sends, with its exact body; a store failure is a 500 
     got.push([res.statusCode, row.what, res.body]);
     for (const [name, value] of Object.entries(row.headers ?? {})) assert.equal(res.headers[name], value, `${row.status} ${name}`);
   }
-  assert.deepEqual(got, rows.map((r) => [r.status, r.what, r.body]));
+  assert.deepEqual(
+    got,
+    rows.map((r) => [r.status, r.what, r.body]),
+  );
 
   // the 500 says nothing of the cause...
   const five = got.at(-1)![2];
   for (const leak of [/alerts/i, /select/i, /sql/i, /table/i, /\bat\s/, /\.js/]) assert.doesNotMatch(five, leak);
   // ...which is logged, with the error object and the request id
-  const errors = ta.log.map((l) => JSON.parse(l) as { level: number; msg: string; reqId?: string; err?: { message: string; stack: string } }).filter((l) => l.level >= 50);
+  const errors = ta.log
+    .map((l) => JSON.parse(l) as { level: number; msg: string; reqId?: string; err?: { message: string; stack: string } })
+    .filter((l) => l.level >= 50);
   assert.equal(errors.length, 1, ta.log.join(''));
   assert.equal(errors[0]!.msg, 'request failed');
   assert.ok(errors[0]!.reqId);

@@ -29,21 +29,41 @@ test('LoginThrottle: free failures, then waits doubling from 1 s to the cap; for
     now += waits.at(-1)! * 1000;
   }
   assert.deepEqual(waits, [0, 0, 1, 2, 4, 8, 10, 10]);
-  assert.equal(waitOf(() => th.checkSource('10.0.0.2')), 0, 'another source is not slowed');
+  assert.equal(
+    waitOf(() => th.checkSource('10.0.0.2')),
+    0,
+    'another source is not slowed',
+  );
   th.failed('10.0.0.1', 'm');
-  assert.equal(waitOf(() => th.checkSource('10.0.0.1')), 10);
+  assert.equal(
+    waitOf(() => th.checkSource('10.0.0.1')),
+    10,
+  );
   now += FORGET_MS + 1;
   th.failed('10.0.0.1', 'm');
-  assert.equal(waitOf(() => th.checkSource('10.0.0.1')), 0, 'a quiet quarter of an hour starts the count again');
+  assert.equal(
+    waitOf(() => th.checkSource('10.0.0.1')),
+    0,
+    'a quiet quarter of an hour starts the count again',
+  );
 });
 
-test('LoginThrottle: a machine\'s wait spares the address it last logged in from; success clears it', () => {
+test("LoginThrottle: a machine's wait spares the address it last logged in from; success clears it", () => {
   const th = new LoginThrottle({ failuresAllowed: 2, backoffMaxMs: 60_000 });
   for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) th.failed(ip, 'web-01');
-  assert.equal(waitOf(() => th.checkMachine('web-01', '10.0.0.9', '192.0.2.1')), 2);
-  assert.equal(waitOf(() => th.checkMachine('web-01', '192.0.2.1', '192.0.2.1')), 0);
+  assert.equal(
+    waitOf(() => th.checkMachine('web-01', '10.0.0.9', '192.0.2.1')),
+    2,
+  );
+  assert.equal(
+    waitOf(() => th.checkMachine('web-01', '192.0.2.1', '192.0.2.1')),
+    0,
+  );
   th.succeeded('web-01');
-  assert.equal(waitOf(() => th.checkMachine('web-01', '10.0.0.9', '192.0.2.1')), 0);
+  assert.equal(
+    waitOf(() => th.checkMachine('web-01', '10.0.0.9', '192.0.2.1')),
+    0,
+  );
 });
 
 test('LoginThrottle: password checks run two at a time, in order', async () => {
@@ -65,7 +85,13 @@ test('LoginThrottle: password checks run two at a time, in order', async () => {
 });
 
 const loginFrom = (ta: TestApp, remoteAddress: string, machine_id: string, password: string) =>
-  ta.app.inject({ method: 'POST', url: '/v1/watchers/login', remoteAddress, headers: { 'user-agent': UA }, payload: { machine_id, password } });
+  ta.app.inject({
+    method: 'POST',
+    url: '/v1/watchers/login',
+    remoteAddress,
+    headers: { 'user-agent': UA },
+    payload: { machine_id, password },
+  });
 
 test('POST /v1/watchers/login: a guessing source gets 429 with Retry-After; the agent at its own address still logs in', async (t) => {
   const ta = await buildTestApp(t, { yaml: 'api:\n  server:\n    limits:\n      login_failures_allowed: 3\n' });

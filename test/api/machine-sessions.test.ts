@@ -14,7 +14,8 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}`, 'user-age
 /** Every machine route a stolen token could use, and how to call it. */
 function machineCalls(ta: TestApp, token: string) {
   return {
-    'POST /v1/alerts': () => ta.app.inject({ method: 'POST', url: '/v1/alerts', headers: bearer(token), payload: [cscliAlert('192.0.2.77')] }),
+    'POST /v1/alerts': () =>
+      ta.app.inject({ method: 'POST', url: '/v1/alerts', headers: bearer(token), payload: [cscliAlert('192.0.2.77')] }),
     'GET /v1/alerts': () => ta.app.inject({ method: 'GET', url: '/v1/alerts', headers: bearer(token) }),
     'DELETE /v1/decisions': () => ta.app.inject({ method: 'DELETE', url: '/v1/decisions?ip=192.0.2.1', headers: bearer(token) }),
     'GET /v1/heartbeat': () => ta.app.inject({ method: 'GET', url: '/v1/heartbeat', headers: bearer(token) }),
@@ -95,12 +96,13 @@ test('deleted then registered again under the same name: the old token stays dea
   await expectRefusedEverywhere(ta, old.token, "token was issued before machine 'web-01' was created");
 });
 
-test('refresh keeps the session\'s original issue time: no session outlives its login by more than TTL + refresh window', async (t) => {
+test("refresh keeps the session's original issue time: no session outlives its login by more than TTL + refresh window", async (t) => {
   const ta = await buildTestApp(t);
   const nowS = Math.floor(Date.now() / 1000);
   // registered three hours ago, so that tokens from the last two hours are its own
   await createMachine(ta.db, { machineId: 'web-01', passwordHash: await hashPassword('x'), isValidated: true }, (nowS - 3 * 3600) * 1000);
-  const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number; orig_iat: number };
+  const claims = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number; orig_iat: number };
   // a session opened 50 minutes ago, refreshed now: same orig_iat, a new expiry
   const opened = await ta.jwt.issue('web-01', nowS - 3000);
   const res = await machineCalls(ta, opened.token)['GET /v1/refresh_token']();

@@ -13,9 +13,17 @@ test('Prometheus metrics on their own listener, with CrowdSec names and route pa
   assert.ok(srv.metricsUrl);
   await createMachine(srv.db, { machineId: 'm', passwordHash: await hashPassword('pw'), isValidated: true });
   await createBouncer(srv.db, { name: 'fw', keyHash: hashApiKey('k') });
-  const login = await fetch(`${srv.url}/v1/watchers/login`, { method: 'POST', headers: { 'user-agent': 't/1' }, body: '{"machine_id":"m","password":"pw"}' });
+  const login = await fetch(`${srv.url}/v1/watchers/login`, {
+    method: 'POST',
+    headers: { 'user-agent': 't/1' },
+    body: '{"machine_id":"m","password":"pw"}',
+  });
   const { token } = (await login.json()) as { token: string };
-  await fetch(`${srv.url}/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify([cscliAlert('192.0.2.1')]) });
+  await fetch(`${srv.url}/v1/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: JSON.stringify([cscliAlert('192.0.2.1')]),
+  });
   await fetch(`${srv.url}/v1/heartbeat`, { headers: { authorization: `Bearer ${token}` } });
   await fetch(`${srv.url}/v1/decisions?ip=192.0.2.1`, { headers: { 'x-api-key': 'k' } });
   await fetch(`${srv.url}/v1/decisions?ip=192.0.2.2`, { headers: { 'x-api-key': 'k' } });
@@ -46,15 +54,34 @@ test('alerts dropped by an allowlist are counted', async (t) => {
   const srv = await startTestServer(t, 'prometheus:\n  enabled: true\n  listen_addr: 127.0.0.1\n  listen_port: 0\n');
   await createMachine(srv.db, { machineId: 'm', passwordHash: await hashPassword('pw'), isValidated: true });
   const list = await createAllowlist(srv.db, 'office', '');
-  await addItems(srv.db, list.id, { values: ['192.0.2.0/24'], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'test' } });
+  await addItems(srv.db, list.id, {
+    values: ['192.0.2.0/24'],
+    description: '',
+    expiresAt: null,
+    actor: { source_type: 'user', identifier: 'test' },
+  });
   await addSubscribers(srv.db, list.id, 'engine', ['m']);
-  const login = await fetch(`${srv.url}/v1/watchers/login`, { method: 'POST', headers: { 'user-agent': 't/1' }, body: '{"machine_id":"m","password":"pw"}' });
+  const login = await fetch(`${srv.url}/v1/watchers/login`, {
+    method: 'POST',
+    headers: { 'user-agent': 't/1' },
+    body: '{"machine_id":"m","password":"pw"}',
+  });
   const { token } = (await login.json()) as { token: string };
   // the server hears of a store-direct write within its poll
   await new Promise((r) => setTimeout(r, 700));
   const agentAlert = { ...cscliAlert('192.0.2.1'), decisions: [] };
-  const pushed = await fetch(`${srv.url}/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify([agentAlert, agentAlert]) });
+  const pushed = await fetch(`${srv.url}/v1/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: JSON.stringify([agentAlert, agentAlert]),
+  });
   assert.equal(await pushed.text(), '[]');
   const text = await (await fetch(srv.metricsUrl!)).text();
-  assert.ok(text.includes('lapis_allowlisted_total{what="alert",machine="m"} 2'), text.split('\n').filter((l) => l.includes('allowlisted')).join('\n'));
+  assert.ok(
+    text.includes('lapis_allowlisted_total{what="alert",machine="m"} 2'),
+    text
+      .split('\n')
+      .filter((l) => l.includes('allowlisted'))
+      .join('\n'),
+  );
 });

@@ -25,9 +25,15 @@ test('an agent alert without decisions ends with a 4h ban from the default profi
   const key = await addBouncer(ta);
   assert.deepEqual(await pushAlerts(ta, token, agentAlerts()), ['1']);
   const q = await bouncerGet(ta, key, '/v1/decisions?ip=1.1.1.172');
-  assert.match(q.body, /^\[\{"duration":"(3h59m5\d|4h0m0)s","id":1,"origin":"crowdsec","scenario":"crowdsecurity\/ssh-bf","scope":"Ip","type":"ban","value":"1.1.1.172"\}\]$/);
+  assert.match(
+    q.body,
+    /^\[\{"duration":"(3h59m5\d|4h0m0)s","id":1,"origin":"crowdsec","scenario":"crowdsecurity\/ssh-bf","scope":"Ip","type":"ban","value":"1.1.1.172"\}\]$/,
+  );
   const s = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream?startup=true')).body) as { new: { value: string }[] };
-  assert.deepEqual(s.new.map((d) => d.value), ['1.1.1.172']);
+  assert.deepEqual(
+    s.new.map((d) => d.value),
+    ['1.1.1.172'],
+  );
 });
 
 test('escalation: the same IP alerted three times gets 4h, 8h, then 12h', async (t) => {
@@ -39,7 +45,9 @@ test('escalation: the same IP alerted three times gets 4h, 8h, then 12h', async 
   const durations: string[] = [];
   for (let i = 0; i < 3; i++) {
     const [id] = await pushAlerts(tb, token, agentAlerts('203.0.113.9'));
-    const a = (await tb.app.inject({ method: 'GET', url: `/v1/alerts/${id}`, headers: { authorization: `Bearer ${token}` } })).json() as { decisions: { duration: string; origin: string }[] };
+    const a = (await tb.app.inject({ method: 'GET', url: `/v1/alerts/${id}`, headers: { authorization: `Bearer ${token}` } })).json() as {
+      decisions: { duration: string; origin: string }[];
+    };
     durations.push(a.decisions[0]!.duration);
   }
   assert.match(durations[0]!, /^(3h59m5\d|4h0m0)s$/);
@@ -49,18 +57,30 @@ test('escalation: the same IP alerted three times gets 4h, 8h, then 12h', async 
 
 test('alerts that arrive with decisions keep them; simulated alerts get simulated decisions; a failing filter never fails the push', async (t) => {
   const path = join(tempDir(t), 'profiles.yaml');
-  writeFileSync(path, `name: broken\nfilters:\n - Alert.Source.Nope.Deeper == 1\ndecisions:\n - type: captcha\non_success: break\n---\n${ESCALATION}`);
+  writeFileSync(
+    path,
+    `name: broken\nfilters:\n - Alert.Source.Nope.Deeper == 1\ndecisions:\n - type: captcha\non_success: break\n---\n${ESCALATION}`,
+  );
   const ta = await buildTestApp(t, { yaml: `api:\n  server:\n    profiles_path: ${path}\n` });
   await addMachine(ta);
   const token = await login(ta);
   const key = await addBouncer(ta);
-  const withDecision = { ...agentAlerts('192.0.2.5')[0], decisions: [{ duration: '1h', origin: 'crowdsec', scenario: 'crowdsecurity/ssh-bf', scope: 'Ip', type: 'captcha', value: '192.0.2.5' }] };
+  const withDecision = {
+    ...agentAlerts('192.0.2.5')[0],
+    decisions: [{ duration: '1h', origin: 'crowdsec', scenario: 'crowdsecurity/ssh-bf', scope: 'Ip', type: 'captcha', value: '192.0.2.5' }],
+  };
   const simulated = { ...agentAlerts('192.0.2.6')[0], simulated: true };
   assert.deepEqual(await pushAlerts(ta, token, [withDecision, simulated]), ['1', '2']);
   const live = JSON.parse((await bouncerGet(ta, key, '/v1/decisions')).body) as { type: string; value: string }[];
-  assert.deepEqual(live.map((d) => [d.type, d.value]), [['captcha', '192.0.2.5']]);
+  assert.deepEqual(
+    live.map((d) => [d.type, d.value]),
+    [['captcha', '192.0.2.5']],
+  );
   const withSimulated = JSON.parse((await bouncerGet(ta, key, '/v1/decisions?simulated=true')).body) as { value: string }[];
-  assert.deepEqual(withSimulated.map((d) => d.value), ['192.0.2.5', '192.0.2.6']);
+  assert.deepEqual(
+    withSimulated.map((d) => d.value),
+    ['192.0.2.5', '192.0.2.6'],
+  );
 });
 
 test('profiles.yaml errors fail at load, naming the profile and the field', (t) => {
@@ -74,7 +94,11 @@ test('profiles.yaml errors fail at load, naming the profile and the field', (t) 
   for (const [text, re] of cases) {
     const p = join(dir, 'profiles.yaml');
     writeFileSync(p, text);
-    assert.throws(() => loadProfiles(p), (err: Error) => re.test(err.message), text);
+    assert.throws(
+      () => loadProfiles(p),
+      (err: Error) => re.test(err.message),
+      text,
+    );
   }
   assert.equal(loadProfiles(undefined).length, 2);
 });
@@ -95,11 +119,22 @@ test('a profile notification reaches a real HTTP receiver, and a dead one never 
   const dir = tempDir(t);
   const notifDir = join(dir, 'notifications');
   mkdirSync(notifDir);
-  writeFileSync(join(notifDir, 'http.yaml'), `type: http\nname: http_default\nformat: |\n  {{range .}}{{.Scenario}} {{.Source.IP}};{{end}}\nurl: http://127.0.0.1:${port}/hook\nmethod: POST\n`);
-  writeFileSync(join(notifDir, 'dead.yaml'), `type: http\nname: dead\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:1/none\ntimeout: 1s\nmax_retry: 0\n`);
+  writeFileSync(
+    join(notifDir, 'http.yaml'),
+    `type: http\nname: http_default\nformat: |\n  {{range .}}{{.Scenario}} {{.Source.IP}};{{end}}\nurl: http://127.0.0.1:${port}/hook\nmethod: POST\n`,
+  );
+  writeFileSync(
+    join(notifDir, 'dead.yaml'),
+    `type: http\nname: dead\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:1/none\ntimeout: 1s\nmax_retry: 0\n`,
+  );
   const profiles = join(dir, 'profiles.yaml');
-  writeFileSync(profiles, `name: notify\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: 1h\nnotifications:\n - http_default\n - dead\non_success: break\n`);
-  const ta = await buildTestApp(t, { yaml: `api:\n  server:\n    profiles_path: ${profiles}\nconfig_paths:\n  notification_dir: ${notifDir}\n` });
+  writeFileSync(
+    profiles,
+    `name: notify\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: 1h\nnotifications:\n - http_default\n - dead\non_success: break\n`,
+  );
+  const ta = await buildTestApp(t, {
+    yaml: `api:\n  server:\n    profiles_path: ${profiles}\nconfig_paths:\n  notification_dir: ${notifDir}\n`,
+  });
   await addMachine(ta);
   const token = await login(ta);
   await pushAlerts(ta, token, agentAlerts('198.51.100.77'));
@@ -119,9 +154,15 @@ test('a slow notification receiver does not slow the ingestion of 1,000 alerts',
   const dir = tempDir(t);
   const notifDir = join(dir, 'notifications');
   mkdirSync(notifDir);
-  writeFileSync(join(notifDir, 'slow.yaml'), `type: http\nname: slow\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:${port}/\ntimeout: 10s\nmax_retry: 0\n`);
+  writeFileSync(
+    join(notifDir, 'slow.yaml'),
+    `type: http\nname: slow\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:${port}/\ntimeout: 10s\nmax_retry: 0\n`,
+  );
   const withNotify = join(dir, 'notify.yaml');
-  writeFileSync(withNotify, `name: notify\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: 1h\nnotifications:\n - slow\non_success: break\n`);
+  writeFileSync(
+    withNotify,
+    `name: notify\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: 1h\nnotifications:\n - slow\non_success: break\n`,
+  );
   const ingest = async (yaml: string) => {
     const ta = await buildTestApp(t, { yaml });
     await addMachine(ta);
@@ -136,7 +177,10 @@ test('a slow notification receiver does not slow the ingestion of 1,000 alerts',
   const baseline = await ingest('');
   const slow = await ingest(`api:\n  server:\n    profiles_path: ${withNotify}\nconfig_paths:\n  notification_dir: ${notifDir}\n`);
   // generous: not a benchmark, only a guard against ingestion waiting on the receiver (which would take 2 s per alert)
-  assert.ok(slow.ms < baseline.ms * 3 + 2000, `ingestion took ${slow.ms.toFixed(0)} ms with a slow receiver, ${baseline.ms.toFixed(0)} ms without`);
+  assert.ok(
+    slow.ms < baseline.ms * 3 + 2000,
+    `ingestion took ${slow.ms.toFixed(0)} ms with a slow receiver, ${baseline.ms.toFixed(0)} ms without`,
+  );
   // every alert was stored and banned all the same
   assert.equal((await slow.ta.db.selectFrom('decisions').select('id').execute()).length, 1000);
 });

@@ -40,7 +40,10 @@ test('bouncers_autodelete.api_key removes bouncers silent for too long, never th
   await setLastPull(ta.db, old!.id, Date.now() - 2 * 3600_000);
   const r = await runRetention(ta.db, ta.config, 24 * 3600_000);
   assert.equal(r.bouncers, 1);
-  assert.deepEqual((await listBouncers(ta.db)).map((b) => b.name), ['never']);
+  assert.deepEqual(
+    (await listBouncers(ta.db)).map((b) => b.name),
+    ['never'],
+  );
 });
 
 test('the retention lease goes to one holder at a time, and to another once it expires or is released', async (t) => {
@@ -92,7 +95,8 @@ test('flush running during bulk inserts: no deadlock, no error, nothing active l
 });
 
 test('flush durations with fractions of a millisecond are rounded: every query compares whole milliseconds (PostgreSQL refused them)', async (t) => {
-  const yaml = 'db_config:\n  flush:\n    max_age: 1.5ms\n    metrics_max_age: 0.5ms\n    bouncers_autodelete:\n      api_key: 1.5ms\n      cert: 2.5us\n    agents_autodelete:\n      login_password: 1.000001s\n      cert: 999us\n';
+  const yaml =
+    'db_config:\n  flush:\n    max_age: 1.5ms\n    metrics_max_age: 0.5ms\n    bouncers_autodelete:\n      api_key: 1.5ms\n      cert: 2.5us\n    agents_autodelete:\n      login_password: 1.000001s\n      cert: 999us\n';
   const ta = await buildTestApp(t, { yaml });
   const key = await addBouncer(ta, 'old');
   await bouncerGet(ta, key, '/v1/decisions');

@@ -53,7 +53,9 @@ test('two writers add and delete 10,000 decisions while three bouncers stream: e
     const seenNew = new Set<number>();
     const seenDeleted = new Set<number>();
     const pull = async (startup: boolean) => {
-      const res = await fetch(`${srv.url}/v1/decisions/stream${startup ? '?startup=true' : ''}`, { headers: { 'x-api-key': `key-${name}` } });
+      const res = await fetch(`${srv.url}/v1/decisions/stream${startup ? '?startup=true' : ''}`, {
+        headers: { 'x-api-key': `key-${name}` },
+      });
       assert.equal(res.status, 200);
       const body = (await res.json()) as { new: WireDecision[] | null; deleted: WireDecision[] | null };
       for (const d of body.deleted ?? []) {

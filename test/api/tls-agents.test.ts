@@ -21,7 +21,9 @@ const login = (url: string, cert: string | undefined, body = '{}', extra: HttpsC
 
 const jwtError = (message: string) => JSON.stringify({ code: 401, message });
 
-test('an agent logs in with its certificate alone: the machine CN@ip is created validated, tls, then pushes alerts', { skip }, async (t) => {
+test('an agent logs in with its certificate alone: the machine CN@ip is created validated, tls, then pushes alerts', {
+  skip,
+}, async (t) => {
   const srv = await startTlsServer(t, pki);
   const res = await login(srv.url, 'agent', '{"scenarios":["crowdsecurity/ssh-bf","crowdsecurity/http-probing"]}');
   assert.equal(res.status, 200, res.body);
@@ -30,11 +32,20 @@ test('an agent logs in with its certificate alone: the machine CN@ip is created 
   assert.ok(m);
   assert.deepEqual(
     { validated: m.isValidated, authType: m.authType, ip: m.ipAddress, version: m.version, scenarios: m.scenarios },
-    { validated: true, authType: 'tls', ip: '127.0.0.1', version: 'v1.7.8-linux', scenarios: ['crowdsecurity/ssh-bf', 'crowdsecurity/http-probing'] },
+    {
+      validated: true,
+      authType: 'tls',
+      ip: '127.0.0.1',
+      version: 'v1.7.8-linux',
+      scenarios: ['crowdsecurity/ssh-bf', 'crowdsecurity/http-probing'],
+    },
   );
   // nobody knows its password: a password login with a guess is refused by auth type
   const asPassword = await login(srv.url, undefined, '{"machine_id":"web01@127.0.0.1","password":"guess"}');
-  assert.deepEqual([asPassword.status, asPassword.body], [401, jwtError('machine web01@127.0.0.1 attempted to auth with password but it is configured to use tls')]);
+  assert.deepEqual(
+    [asPassword.status, asPassword.body],
+    [401, jwtError('machine web01@127.0.0.1 attempted to auth with password but it is configured to use tls')],
+  );
 
   const { token } = JSON.parse(res.body) as { token: string };
   const push = await https(pki, `${srv.url}/v1/alerts`, {
@@ -47,7 +58,10 @@ test('an agent logs in with its certificate alone: the machine CN@ip is created 
   // again (the verification comes from the cache), with the password body ignored
   const again = await login(srv.url, 'agent', '{"machine_id":"someone-else","password":"x"}');
   assert.equal(again.status, 200, again.body);
-  assert.deepEqual((await listMachines(srv.db)).map((x) => [x.machineId, x.isValidated, x.ipAddress, x.authType]), [['web01@127.0.0.1', true, '127.0.0.1', 'tls']]);
+  assert.deepEqual(
+    (await listMachines(srv.db)).map((x) => [x.machineId, x.isValidated, x.ipAddress, x.authType]),
+    [['web01@127.0.0.1', true, '127.0.0.1', 'tls']],
+  );
   // the scenarios stay when a login sends none
   assert.deepEqual((await getMachine(srv.db, 'web01@127.0.0.1'))?.scenarios, ['crowdsecurity/ssh-bf', 'crowdsecurity/http-probing']);
 });
@@ -75,7 +89,10 @@ test('certificate login: a password machine of that name, bodies, User-Agent', {
   const srv = await startTlsServer(t, pki);
   await createMachine(srv.db, { machineId: 'web01@127.0.0.1', passwordHash: await hashPassword('pw'), isValidated: true });
   const taken = await login(srv.url, 'agent');
-  assert.deepEqual([taken.status, taken.body], [401, jwtError('machine web01@127.0.0.1 attempted to auth with TLS cert but it is configured to use password')]);
+  assert.deepEqual(
+    [taken.status, taken.body],
+    [401, jwtError('machine web01@127.0.0.1 attempted to auth with TLS cert but it is configured to use password')],
+  );
   assert.ok(await checkPassword('pw', (await getMachine(srv.db, 'web01@127.0.0.1'))!.passwordHash));
 
   // the certificate is checked before the body (an empty or broken body does not hide its reason)

@@ -28,18 +28,31 @@ test('a bouncer certificate: 200, the bouncer CN@ip is created (tls, auto-create
   assert.match(b.keyHash, /^[0-9a-f]{128}$/);
   assert.notEqual(b.lastPull, null);
 
-  const live = await https(pki, `${srv.url}/v1/decisions?ip=192.0.2.1`, { cert: 'bouncer', headers: { 'user-agent': 'cs-nginx-bouncer/v1.1.0' } });
+  const live = await https(pki, `${srv.url}/v1/decisions?ip=192.0.2.1`, {
+    cert: 'bouncer',
+    headers: { 'user-agent': 'cs-nginx-bouncer/v1.1.0' },
+  });
   assert.deepEqual([live.status, live.body], [200, 'null']);
   assert.equal(live.headers['content-type'], 'application/json; charset=utf-8');
   // a HEAD request authenticates without bookkeeping
-  const head = await https(pki, `${srv.url}/v1/decisions?ip=192.0.2.1`, { cert: 'bouncer', method: 'HEAD', headers: { 'user-agent': 'appsec/v9' } });
+  const head = await https(pki, `${srv.url}/v1/decisions?ip=192.0.2.1`, {
+    cert: 'bouncer',
+    method: 'HEAD',
+    headers: { 'user-agent': 'appsec/v9' },
+  });
   assert.deepEqual([head.status, head.body], [200, '']);
   const all = await listBouncers(srv.db);
-  assert.deepEqual(all.map((x) => [x.name, x.type, x.version]), [['fw01@127.0.0.1', 'cs-nginx-bouncer', 'v1.1.0']]);
+  assert.deepEqual(
+    all.map((x) => [x.name, x.type, x.version]),
+    [['fw01@127.0.0.1', 'cs-nginx-bouncer', 'v1.1.0']],
+  );
 
   // a certificate with several OUs passes when one of them is allowed
   assert.equal((await https(pki, `${srv.url}/v1/decisions/stream?startup=true`, { cert: 'multi_ou' })).status, 200);
-  assert.deepEqual((await listBouncers(srv.db)).map((x) => x.name), ['fw01@127.0.0.1', 'multi@127.0.0.1']);
+  assert.deepEqual(
+    (await listBouncers(srv.db)).map((x) => x.name),
+    ['fw01@127.0.0.1', 'multi@127.0.0.1'],
+  );
 });
 
 test('refused certificates: 403 access forbidden, and no bouncer is created', { skip }, async (t) => {
@@ -72,7 +85,10 @@ test('a forged intermediate sent by the client does not stand in for the real on
   const res = await https(pki, `${srv.url}/v1/decisions`, { cert: 'bouncer_rev_forged' });
   assert.deepEqual([res.status, res.body], [403, FORBIDDEN]);
   assert.equal((await https(pki, `${srv.url}/v1/decisions`, { cert: 'bouncer' })).status, 200);
-  assert.deepEqual((await listBouncers(srv.db)).map((b) => b.name), ['fw01@127.0.0.1']);
+  assert.deepEqual(
+    (await listBouncers(srv.db)).map((b) => b.name),
+    ['fw01@127.0.0.1'],
+  );
 });
 
 test('a client certificate overrides X-Api-Key; the name of an API-key bouncer cannot be taken', { skip }, async (t) => {

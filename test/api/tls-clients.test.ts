@@ -14,7 +14,9 @@ const run = promisify(execFile);
 const pki = hasOpenssl ? filePki() : (undefined as never);
 const tlsAuth = (name: string) => ({ cert: pki.read(`${name}-chain.pem`), key: pki.read(`${name}-key.pem`), ca: pki.read('root.pem') });
 
-test('npm crowdsec-client with TLS authentication, unchanged: a watcher logs in and pushes, a bouncer streams', { skip: !hasOpenssl && 'no openssl' }, async (t) => {
+test('npm crowdsec-client with TLS authentication, unchanged: a watcher logs in and pushes, a bouncer streams', {
+  skip: !hasOpenssl && 'no openssl',
+}, async (t) => {
   const srv = await startTlsServer(t, pki);
   const watcher = new WatcherClient({ url: srv.url, auth: tlsAuth('agent'), heartbeat: false, scenarios: ['crowdsecurity/ssh-bf'] });
   await watcher.login();
@@ -27,7 +29,10 @@ test('npm crowdsec-client with TLS authentication, unchanged: a watcher logs in 
   await bouncer.login();
   t.after(() => bouncer.stop());
   const startup = await bouncer.Decisions.getRawStream({ startup: true });
-  assert.deepEqual(startup.new?.map((d) => d.value), ['198.51.100.7']);
+  assert.deepEqual(
+    startup.new?.map((d) => d.value),
+    ['198.51.100.7'],
+  );
   assert.deepEqual(await bouncer.Decisions.search({ ip: '198.51.100.7' } as never).then((l) => l?.map((d) => d.value)), ['198.51.100.7']);
 
   // the library's polling stream: a decision pushed now arrives as `added`
@@ -49,11 +54,24 @@ test('npm crowdsec-client with TLS authentication, unchanged: a watcher logs in 
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
 
-test('curl --cacert ca.pem --cert bouncer.pem --key bouncer-key.pem …/v1/decisions/stream?startup=true answers 200', { skip: !(hasOpenssl && hasCurl) && 'no openssl or curl' }, async (t) => {
+test('curl --cacert ca.pem --cert bouncer.pem --key bouncer-key.pem …/v1/decisions/stream?startup=true answers 200', {
+  skip: !(hasOpenssl && hasCurl) && 'no openssl or curl',
+}, async (t) => {
   // the server trusts the root and the intermediate, so the client sends its bare certificate
   const srv = await startTlsServer(t, pki, [], { ca_cert_path: pki.path('bundle.pem') });
   const curl = (cert: string) =>
-    run('curl', ['-sS', '--cacert', pki.path('root.pem'), '--cert', pki.path(`${cert}.pem`), '--key', pki.path(`${cert}-key.pem`), '-w', '\n%{http_code}', `${srv.url}/v1/decisions/stream?startup=true`]);
+    run('curl', [
+      '-sS',
+      '--cacert',
+      pki.path('root.pem'),
+      '--cert',
+      pki.path(`${cert}.pem`),
+      '--key',
+      pki.path(`${cert}-key.pem`),
+      '-w',
+      '\n%{http_code}',
+      `${srv.url}/v1/decisions/stream?startup=true`,
+    ]);
   const ok = await curl('bouncer');
   assert.equal(ok.stdout, '{"new": null, "deleted": null}\n200');
   assert.equal((await getBouncer(srv.db, 'fw01@127.0.0.1'))?.type, 'curl');

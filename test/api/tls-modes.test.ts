@@ -51,7 +51,11 @@ test('RequireAndVerifyClientCert: the handshake refuses no certificate and unver
   const srv = await startTlsServer(t, pki, mode('RequireAndVerifyClientCert'));
   await createBouncer(srv.db, { name: 'fw', keyHash: hashApiKey(KEY) });
   for (const cert of [undefined, 'rogue_leaf', 'expired', 'future']) {
-    await assert.rejects(stream(srv.url, { ...(cert ? { cert } : {}), headers: { 'x-api-key': KEY } }), /certificate|alert|socket hang up|ECONNRESET/, String(cert));
+    await assert.rejects(
+      stream(srv.url, { ...(cert ? { cert } : {}), headers: { 'x-api-key': KEY } }),
+      /certificate|alert|socket hang up|ECONNRESET/,
+      String(cert),
+    );
   }
   assert.deepEqual([(await stream(srv.url, { cert: 'bouncer' })).status, (await login(srv.url, 'agent')).status], [200, 200]);
   const revoked = await login(srv.url, 'agent_rev');
@@ -64,13 +68,23 @@ test('an intermediate alone in ca_cert_path is a trust anchor, as in Go; its CRL
   assert.equal((await login(srv.url, 'agent_rev')).body, jwtError('certificate revoked by CRL'));
   // the root is not trusted here: its own leaves are refused
   assert.deepEqual(sb(await stream(srv.url, { cert: 'by_root' })), [403, FORBIDDEN]);
-  assert.deepEqual((await listBouncers(srv.db)).map((b) => b.name), ['fw01@127.0.0.1']);
+  assert.deepEqual(
+    (await listBouncers(srv.db)).map((b) => b.name),
+    ['fw01@127.0.0.1'],
+  );
 });
 
 test('allowed OUs: custom lists, an empty list refuses everyone; cache_expiration 0s caches nothing', { skip }, async (t) => {
-  const srv = await startTlsServer(t, pki, ['agents_allowed_ou: [other-ou, agent-ou, other-ou]', 'bouncers_allowed_ou: []', 'cache_expiration: 0s']);
+  const srv = await startTlsServer(t, pki, [
+    'agents_allowed_ou: [other-ou, agent-ou, other-ou]',
+    'bouncers_allowed_ou: []',
+    'cache_expiration: 0s',
+  ]);
   assert.equal((await login(srv.url, 'wrong_ou')).status, 200);
-  assert.deepEqual((await listMachines(srv.db)).map((m) => m.machineId), ['stranger@127.0.0.1']);
+  assert.deepEqual(
+    (await listMachines(srv.db)).map((m) => m.machineId),
+    ['stranger@127.0.0.1'],
+  );
   const res = await login(srv.url, 'bouncer');
   assert.equal(res.body, jwtError("client certificate OU [bouncer-ou] doesn't match expected OU [other-ou agent-ou]"));
   assert.deepEqual(sb(await stream(srv.url, { cert: 'bouncer' })), [403, FORBIDDEN]);
@@ -89,11 +103,17 @@ test('startup errors: missing key or cert file, unreadable CA, CRL or certificat
     message: `api.server.tls.ca_cert_path: while opening cert file: open ${join(dir, 'nope.pem')}: no such file or directory`,
   });
   writeFileSync(join(dir, 'empty.pem'), 'nothing here\n');
-  await assert.rejects(start({ ca_cert_path: join(dir, 'empty.pem') }), { message: `api.server.tls.ca_cert_path: no PEM certificate in ${join(dir, 'empty.pem')}` });
-  await assert.rejects(start({ crl_path: join(dir, 'nope.crl') }), { message: `could not access CRL file: stat ${join(dir, 'nope.crl')}: no such file or directory` });
+  await assert.rejects(start({ ca_cert_path: join(dir, 'empty.pem') }), {
+    message: `api.server.tls.ca_cert_path: no PEM certificate in ${join(dir, 'empty.pem')}`,
+  });
+  await assert.rejects(start({ crl_path: join(dir, 'nope.crl') }), {
+    message: `could not access CRL file: stat ${join(dir, 'nope.crl')}: no such file or directory`,
+  });
   writeFileSync(join(dir, 'bad.crl'), '-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n');
   await assert.rejects(start({ crl_path: join(dir, 'bad.crl') }), { message: 'could not parse file: expected a certificate list' });
-  await assert.rejects(start({ cert_file: join(dir, 'nope.pem') }), { message: `api.server.tls.cert_file: while opening cert file: open ${join(dir, 'nope.pem')}: no such file or directory` });
+  await assert.rejects(start({ cert_file: join(dir, 'nope.pem') }), {
+    message: `api.server.tls.cert_file: while opening cert file: open ${join(dir, 'nope.pem')}: no such file or directory`,
+  });
   // an empty CRL file is fine (upstream's tests start from one)
   writeFileSync(join(dir, 'empty.crl'), '');
   await start({ crl_path: join(dir, 'empty.crl') });
@@ -112,11 +132,20 @@ test('config: upstream keys, defaults, and the values refused at load', (t) => {
   assert.throws(() => load("      bouncers_allowed_ou: [bouncer-ou, '']\n"), {
     message: 'config: api.server.tls.bouncers_allowed_ou: allowed_ou configuration contains invalid empty string',
   });
-  assert.throws(() => load("      agents_allowed_ou: ['']\n"), { message: 'config: api.server.tls.agents_allowed_ou: allowed_ou configuration contains invalid empty string' });
+  assert.throws(() => load("      agents_allowed_ou: ['']\n"), {
+    message: 'config: api.server.tls.agents_allowed_ou: allowed_ou configuration contains invalid empty string',
+  });
   assert.throws(() => load('      client_verification: VerifyAlways\n'), {
     message: 'config: api.server.tls.client_verification: unknown TLS client_verification value: VerifyAlways',
   });
-  for (const m of ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert', "''"]) {
+  for (const m of [
+    'NoClientCert',
+    'RequestClientCert',
+    'RequireAnyClientCert',
+    'VerifyClientCertIfGiven',
+    'RequireAndVerifyClientCert',
+    "''",
+  ]) {
     assert.doesNotThrow(() => load(`      client_verification: ${m}\n`));
   }
 });

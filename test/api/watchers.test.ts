@@ -53,7 +53,11 @@ test('POST /v1/watchers: bad bodies are refused and nothing is stored', async (t
     [{ machine_id: 'x', password: 12 }, 422, 'validation failure list:\npassword in body must be of type string: "integer"'],
     [{ machine_id: 'x', password: null }, 422, 'validation failure list:\npassword in body is required'],
     [{ machine_id: '', password: 'p' }, 422, 'validation failure list:\nmachine_id in body should be at least 1 chars long'],
-    [{ machine_id: 'x', password: 'p', registration_token: 'meh' }, 422, 'validation failure list:\nregistration_token in body should be at least 32 chars long'],
+    [
+      { machine_id: 'x', password: 'p', registration_token: 'meh' },
+      422,
+      'validation failure list:\nregistration_token in body should be at least 32 chars long',
+    ],
     [{ machine_id: 'x', password: 'p'.repeat(73) }, 400, 'unable to hash'],
   ];
   for (const [payload, status, message] of cases) {
@@ -105,7 +109,12 @@ test('auto-registration: wrong token 401, IP outside the ranges 401, right token
 test('disable_remote_lapi_registration refuses non-loopback clients', async (t) => {
   const yaml = 'api:\n  server:\n    disable_remote_lapi_registration: true\n    trusted_proxies: ["127.0.0.1"]\n';
   const { app } = await buildTestApp(t, { yaml });
-  const res = await app.inject({ method: 'POST', url: '/v1/watchers', payload: { machine_id: 'a', password: 'p' }, headers: { 'x-forwarded-for': '203.0.113.9' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/watchers',
+    payload: { machine_id: 'a', password: 'p' },
+    headers: { 'x-forwarded-for': '203.0.113.9' },
+  });
   assert.equal(res.statusCode, 403);
   assert.equal(res.body, '{"message":"access forbidden"}');
   const local = await app.inject({ method: 'POST', url: '/v1/watchers', payload: { machine_id: 'a', password: 'p' } });
@@ -114,10 +123,20 @@ test('disable_remote_lapi_registration refuses non-loopback clients', async (t) 
 
 test('forwarded headers are ignored unless configured', async (t) => {
   const plain = await buildTestApp(t);
-  await plain.app.inject({ method: 'POST', url: '/v1/watchers', payload: { machine_id: 'a', password: 'p' }, headers: { 'x-real-ip': '1.1.1.1' } });
+  await plain.app.inject({
+    method: 'POST',
+    url: '/v1/watchers',
+    payload: { machine_id: 'a', password: 'p' },
+    headers: { 'x-real-ip': '1.1.1.1' },
+  });
   assert.equal((await getMachine(plain.db, 'a'))?.ipAddress, '127.0.0.1');
   const fwd = await buildTestApp(t, { yaml: 'api:\n  server:\n    use_forwarded_for_headers: true\n' });
-  await fwd.app.inject({ method: 'POST', url: '/v1/watchers', payload: { machine_id: 'a', password: 'p' }, headers: { 'x-real-ip': '1.1.1.1' } });
+  await fwd.app.inject({
+    method: 'POST',
+    url: '/v1/watchers',
+    payload: { machine_id: 'a', password: 'p' },
+    headers: { 'x-real-ip': '1.1.1.1' },
+  });
   assert.equal((await getMachine(fwd.db, 'a'))?.ipAddress, '1.1.1.1');
 });
 
@@ -128,12 +147,19 @@ test('POST /v1/watchers/login: {code, expire, token}, JWT HS256 with id/exp/orig
     method: 'POST',
     url: '/v1/watchers/login',
     headers: { 'user-agent': UA },
-    payload: { machine_id: 'web-01', password: 's3cr3t-but-long-enough', scenarios: ['crowdsecurity/ssh-bf', 'crowdsecurity/http-probing'] },
+    payload: {
+      machine_id: 'web-01',
+      password: 's3cr3t-but-long-enough',
+      scenarios: ['crowdsecurity/ssh-bf', 'crowdsecurity/http-probing'],
+    },
   });
   assert.equal(res.statusCode, 200);
   assert.match(res.body, /^\{"code":200,"expire":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)","token":"[\w-]+\.[\w-]+\.[\w-]+"\}$/);
   const { token, expire } = res.json() as { token: string; expire: string };
-  const [header, payload] = token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+  const [header, payload] = token
+    .split('.')
+    .slice(0, 2)
+    .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
   assert.equal(header.alg, 'HS256');
   assert.deepEqual(Object.keys(payload).sort(), ['exp', 'id', 'orig_iat']);
   assert.equal(payload.id, 'web-01');
@@ -246,7 +272,9 @@ test('gzip bodies are accepted; a gzip bomb gets 413 and the server keeps servin
   });
   assert.equal(ok.statusCode, 201);
   // 64 MiB of spaces inside a JSON string: ~65 KiB compressed, far above the 2 MiB login cap once inflated
-  const bomb = gzipSync(Buffer.concat([Buffer.from('{"machine_id":"'), Buffer.alloc(64 * 1024 * 1024, 0x20), Buffer.from('","password":"x"}')]));
+  const bomb = gzipSync(
+    Buffer.concat([Buffer.from('{"machine_id":"'), Buffer.alloc(64 * 1024 * 1024, 0x20), Buffer.from('","password":"x"}')]),
+  );
   assert.ok(bomb.length < 200 * 1024);
   for (const url of ['/v1/watchers/login', '/v1/watchers']) {
     const res = await ta.app.inject({ method: 'POST', url, headers: { 'content-encoding': 'gzip', 'user-agent': UA }, payload: bomb });

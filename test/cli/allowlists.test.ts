@@ -61,7 +61,10 @@ test('allowlists create: cscli messages, required description, duplicates, org s
   r = await cli(env, ['allowlists', 'list', '-o', 'json']);
   const json = JSON.parse(r.stdout) as Record<string, unknown>[];
   assert.deepEqual(
-    json.map(({ created_at: _c, updated_at: _u, allowlist_id: id, ...rest }) => (assert.match(String(id), /^[0-9a-f]{24}$/), rest)),
+    json.map(({ created_at: _c, updated_at: _u, allowlist_id: id, ...rest }) => {
+      assert.match(String(id), /^[0-9a-f]{24}$/);
+      return rest;
+    }),
     [
       { description: 'A Foo', items: [], name: 'foo' },
       { description: 'Another Foo', items: [], name: 'Foo' },
@@ -73,8 +76,14 @@ test('allowlists create: cscli messages, required description, duplicates, org s
   const acme = cliEnv(t, 'api:\n  admin:\n    organization_id: acme\n');
   assert.equal((await cli(acme, ['allowlists', 'create', 'a', '-d', 'a'])).code, 0);
   const subs = await withEnvDb(acme, async (db) => listSubscribers(db, (await getAllowlistByName(db, 'a'))!.id));
-  assert.deepEqual(subs.map((s) => [s.entityType, s.entityId]), [['org', 'acme']]);
-  await assert.rejects(withEnvDb(acme, (db) => allowlistsCreate(db, 'a', 'again', true)), { message: "allowlist 'a' already exists" });
+  assert.deepEqual(
+    subs.map((s) => [s.entityType, s.entityId]),
+    [['org', 'acme']],
+  );
+  await assert.rejects(
+    withEnvDb(acme, (db) => allowlistsCreate(db, 'a', 'again', true)),
+    { message: "allowlist 'a' already exists" },
+  );
 });
 
 test('allowlists list and inspect: human tables with subscribers, raw CSV, json as the LAPI answers; expired items left out', async (t) => {
@@ -85,7 +94,10 @@ test('allowlists list and inspect: human tables with subscribers, raw CSV, json 
     empty.stdout,
     `${emptyRule}\n Name  Description  Created at  Updated at  Managed by Console  Size  Subscribers\n${emptyRule}\n${emptyRule}\n`,
   );
-  assert.equal((await cli(env, ['allowlists', 'list', '-o', 'raw'])).stdout, 'name,description,created_at,updated_at,console_managed,size\n');
+  assert.equal(
+    (await cli(env, ['allowlists', 'list', '-o', 'raw'])).stdout,
+    'name,description,created_at,updated_at,console_managed,size\n',
+  );
   assert.equal((await cli(env, ['allowlist', 'list', '-o', 'json'])).stdout, '[]\n');
 
   const t0 = Date.UTC(2026, 6, 24, 9, 0, 0);
@@ -130,7 +142,12 @@ test('allowlists list and inspect: human tables with subscribers, raw CSV, json 
         description: 'A Foo',
         items: [
           { created_at: '2026-07-24T09:01:00.000Z', expiration: '0001-01-01T00:00:00.000Z', value: '1.2.3.4' },
-          { created_at: '2026-07-24T09:02:00.000Z', description: 'lan, "core"', expiration: '2099-01-01T00:00:00.000Z', value: '10.0.0.0/8' },
+          {
+            created_at: '2026-07-24T09:02:00.000Z',
+            description: 'lan, "core"',
+            expiration: '2099-01-01T00:00:00.000Z',
+            value: '10.0.0.0/8',
+          },
         ],
         name: 'foo',
         updated_at: '2026-07-24T09:02:00.000Z',
@@ -175,7 +192,10 @@ test('allowlists list and inspect: human tables with subscribers, raw CSV, json 
   assert.deepEqual(one, { ...json[0], allowlist_id: one.allowlist_id });
   assert.match((await cli(env, ['allowlists', 'inspect', 'bar'])).stdout, / Subscribers {9}none\n/);
   const unknown = await cli(env, ['allowlists', 'inspect', 'nope']);
-  assert.deepEqual([unknown.code, unknown.stdout, unknown.stderr], [1, '', "Error: lapis allowlists inspect: allowlist 'nope' not found\n"]);
+  assert.deepEqual(
+    [unknown.code, unknown.stdout, unknown.stderr],
+    [1, '', "Error: lapis allowlists inspect: allowlist 'nope' not found\n"],
+  );
 });
 
 test('allowlists add: invalid values logged and skipped, duplicates warned, comment and expiration, bad -e', async (t) => {
@@ -202,7 +222,10 @@ test('allowlists add: invalid values logged and skipped, duplicates warned, comm
   assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'no new values for allowlist\n', 'value 1.2.3.4 already in allowlist\n']);
   // the same addresses, written otherwise
   r = await cli(env, ['allowlist', 'add', 'foo', '1.2.3.4/32', '::ffff:1.2.3.4']);
-  assert.deepEqual([r.stdout, r.stderr], ['no new values for allowlist\n', 'value 1.2.3.4/32 already in allowlist\nvalue ::ffff:1.2.3.4 already in allowlist\n']);
+  assert.deepEqual(
+    [r.stdout, r.stderr],
+    ['no new values for allowlist\n', 'value 1.2.3.4/32 already in allowlist\nvalue ::ffff:1.2.3.4 already in allowlist\n'],
+  );
   r = await cli(env, ['allowlist', 'add', 'foo', '5.6.7.8/24', '9.10.11.12', 'bad', '9.10.11.12']);
   assert.deepEqual(
     [r.code, r.stdout, r.stderr],
@@ -248,7 +271,14 @@ test('allowlists add: invalid values logged and skipped, duplicates warned, comm
 
 test('allowlists add expires the active decisions it covers when the organization subscribes (upstream cases)', async (t) => {
   const env = cliEnv(t);
-  for (const argv of [['-i', '1.2.3.4'], ['-r', '2.3.4.0/24'], ['-i', '5.4.3.42'], ['-r', '6.5.4.0/24'], ['-r', '10.0.0.0/23'], ['-i', '8.8.8.8']]) {
+  for (const argv of [
+    ['-i', '1.2.3.4'],
+    ['-r', '2.3.4.0/24'],
+    ['-i', '5.4.3.42'],
+    ['-r', '6.5.4.0/24'],
+    ['-r', '10.0.0.0/23'],
+    ['-i', '8.8.8.8'],
+  ]) {
     assert.equal((await cli(env, ['decisions', 'add', ...argv])).code, 0);
   }
   assert.deepEqual(await activeValues(env), ['1.2.3.4', '10.0.0.0/23', '2.3.4.0/24', '5.4.3.42', '6.5.4.0/24', '8.8.8.8']);
@@ -285,7 +315,8 @@ test('decisions add and import skip values allowlisted by a list that has a subs
   await cli(env, ['allowlist', 'create', 'foo', '-d', 'a foo']);
   await cli(env, ['allowlist', 'add', 'foo', '192.168.0.0/16']);
 
-  const refused = (v: string) => `Error: lapis decisions add: ${v} is allowlisted by item 192.168.0.0/16 from foo, use --bypass-allowlist to add the decision anyway\n`;
+  const refused = (v: string) =>
+    `Error: lapis decisions add: ${v} is allowlisted by item 192.168.0.0/16 from foo, use --bypass-allowlist to add the decision anyway\n`;
   let r = await cli(env, ['decisions', 'add', '-i', '192.168.1.1']);
   assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', refused('192.168.1.1')]);
   r = await cli(env, ['decisions', 'add', '-r', '192.168.10.20/24']);
@@ -304,7 +335,10 @@ test('decisions add and import skip values allowlisted by a list that has a subs
   r = await cli(env, ['decisions', 'add', '--scope', 'username', '--value', '192.168.1.1']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(await activeValues(env), ['192.168.1.1', '192.168.1.1', '192.168.10.20/24']);
-  await assert.rejects(withEnvDb(env, (db) => decisionsAdd(db, { ip: '192.168.7.7' })), { message: refused('192.168.7.7').slice('Error: lapis decisions add: '.length, -1) });
+  await assert.rejects(
+    withEnvDb(env, (db) => decisionsAdd(db, { ip: '192.168.7.7' })),
+    { message: refused('192.168.7.7').slice('Error: lapis decisions add: '.length, -1) },
+  );
   assert.ok((await withEnvDb(env, (db) => decisionsAdd(db, { ip: '192.168.7.7', bypassAllowlist: true }))) > 0);
 
   // a list without subscribers applies nowhere
@@ -316,7 +350,10 @@ test('decisions add and import skip values allowlisted by a list that has a subs
   const values = join(env.dir, 'ips.txt');
   writeFileSync(values, '192.168.1.1\n');
   r = await cli(env, ['decisions', 'import', '-i', values, '--format', 'values']);
-  assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'Parsing values\nValue 192.168.1.1 is allowlisted by [192.168.0.0/16 from foo]\nImported 0 decisions', '']);
+  assert.deepEqual(
+    [r.code, r.stdout, r.stderr],
+    [0, 'Parsing values\nValue 192.168.1.1 is allowlisted by [192.168.0.0/16 from foo]\nImported 0 decisions', ''],
+  );
   // a lowercase scope is still an IP scope; reasons are printed as Go prints a list
   await cli(env, ['allowlist', 'create', 'bar', '-d', 'b']);
   await cli(env, ['allowlist', 'add', 'bar', '192.168.0.0/24', '-d', 'office']);
@@ -325,7 +362,11 @@ test('decisions add and import skip values allowlisted by a list that has a subs
   r = await cli(env, ['decisions', 'import', '-i', csv]);
   assert.deepEqual(
     [r.code, r.stdout, r.stderr],
-    [0, 'Parsing csv\nValue 192.168.0.0/24 is allowlisted by [192.168.0.0/24 from bar (office) 192.168.0.0/16 from foo]\nImported 3 decisions', ''],
+    [
+      0,
+      'Parsing csv\nValue 192.168.0.0/24 is allowlisted by [192.168.0.0/24 from bar (office) 192.168.0.0/16 from foo]\nImported 3 decisions',
+      '',
+    ],
   );
   r = await cli(env, ['decisions', 'import', '-i', values, '--format', 'values', '--bypass-allowlist']);
   assert.deepEqual([r.code, r.stdout], [0, 'Parsing values\nImported 1 decisions']);
@@ -335,7 +376,11 @@ test('decisions add and import skip values allowlisted by a list that has a subs
 
 test('allowlists check: every value, reasons sorted by list name, lists without subscribers ignored, invalid values refused', async (t) => {
   const env = cliEnv(t);
-  for (const [name, value] of [['Uppercase', '192.168.0.0/28'], ['bar', '192.168.0.0/24'], ['foo', '192.168.0.0/16']]) {
+  for (const [name, value] of [
+    ['Uppercase', '192.168.0.0/28'],
+    ['bar', '192.168.0.0/24'],
+    ['foo', '192.168.0.0/16'],
+  ]) {
     await cli(env, ['allowlists', 'create', name!, '-d', name!]);
     assert.equal((await cli(env, ['allowlists', 'add', name!, value!])).code, 0);
   }
@@ -434,18 +479,27 @@ test('allowlists subscribe and unsubscribe: types and aliases, per-id refusals, 
   // a list that applies to some entities only does not end decisions
   assert.deepEqual(await activeValues(env), ['7.7.7.7']);
   r = await cli(env, ['allowlists', 'subscribe', 'edge', 'fw', 'ghost', '--type', 'bouncer']);
-  assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'subscribed fw to allowlist edge\n', "cannot subscribe ghost: no bouncer named 'ghost'\n"]);
+  assert.deepEqual(
+    [r.code, r.stdout, r.stderr],
+    [0, 'subscribed fw to allowlist edge\n', "cannot subscribe ghost: no bouncer named 'ghost'\n"],
+  );
   r = await cli(env, ['allowlists', 'subscribe', 'edge', 'edge', 'eu', '-t', 'tag']);
   assert.deepEqual([r.code, r.stdout], [0, 'subscribed edge to allowlist edge\nsubscribed eu to allowlist edge\n']);
 
   const before = await snapshot(env);
   const refusals: [string[], string][] = [
     [['edge', 'ghost', '-t', 'engine'], "cannot subscribe ghost: no machine named 'ghost'"],
-    [['edge', 'a', 'b', '-t', 'remediation_component_integration'], "cannot subscribe a: no bouncer named 'a'; cannot subscribe b: no bouncer named 'b'"],
+    [
+      ['edge', 'a', 'b', '-t', 'remediation_component_integration'],
+      "cannot subscribe a: no bouncer named 'a'; cannot subscribe b: no bouncer named 'b'",
+    ],
     [['edge', 'other', '-t', 'org'], `cannot subscribe other: unknown organization 'other': this instance's organization is '${org}'`],
     [['edge', ' ', '-t', 'tag'], 'cannot subscribe  : a tag cannot be empty'],
     [['edge', 'x'], 'required flag(s) "type" not set'],
-    [['edge', 'x', '-t', 'firewall_integration'], "invalid type 'firewall_integration': must be one of org, engine (or machine), remediation_component_integration (or bouncer), tag"],
+    [
+      ['edge', 'x', '-t', 'firewall_integration'],
+      "invalid type 'firewall_integration': must be one of org, engine (or machine), remediation_component_integration (or bouncer), tag",
+    ],
     [['edge', '-t', 'machine'], 'requires at least 2 arg(s), only received 1'],
     [['nope', '-t', 'org'], "allowlist 'nope' not found"],
     [[], 'requires at least 1 arg(s), only received 0'],
@@ -469,7 +523,10 @@ test('allowlists subscribe and unsubscribe: types and aliases, per-id refusals, 
     [['edge', 'web-01', 'ghost'], 'ghost is not subscribed to allowlist edge'],
     [['edge', 'web-01', '-t', 'bouncer'], 'web-01 is not subscribed to allowlist edge'],
     [['edge'], 'requires at least 2 arg(s), only received 1'],
-    [['edge', 'x', '-t', 'nope'], "invalid type 'nope': must be one of org, engine (or machine), remediation_component_integration (or bouncer), tag"],
+    [
+      ['edge', 'x', '-t', 'nope'],
+      "invalid type 'nope': must be one of org, engine (or machine), remediation_component_integration (or bouncer), tag",
+    ],
     [['nope', 'web-01'], "allowlist 'nope' not found"],
   ];
   const subscribed = await snapshot(env);
@@ -485,7 +542,10 @@ test('allowlists subscribe and unsubscribe: types and aliases, per-id refusals, 
   r = await cli(env, ['allowlists', 'unsubscribe', 'edge', '-t', 'org']);
   assert.deepEqual([r.code, r.stdout], [0, `unsubscribed ${org} from allowlist edge\n`]);
   const left = await withEnvDb(env, async (db) => listSubscribers(db, (await getAllowlistByName(db, 'edge'))!.id));
-  assert.deepEqual(left.map((s) => [s.entityType, s.entityId]), [['tag', 'edge']]);
+  assert.deepEqual(
+    left.map((s) => [s.entityType, s.entityId]),
+    [['tag', 'edge']],
+  );
   // decisions ended by the list stay ended
   assert.deepEqual(await activeValues(env), []);
 });
@@ -528,7 +588,10 @@ test('machines tag and bouncers tag: add, remove, show; unknown names; deleting 
   assert.equal((await cli(env, ['decisions', 'add', '-i', '203.0.113.5'])).code, 0);
   await cli(env, ['allowlists', 'subscribe', 'tagged', 'edge', '-t', 'tag']);
   r = await cli(env, ['decisions', 'add', '-i', '203.0.113.6']);
-  assert.equal(r.stderr, 'Error: lapis decisions add: 203.0.113.6 is allowlisted by item 203.0.113.0/24 from tagged, use --bypass-allowlist to add the decision anyway\n');
+  assert.equal(
+    r.stderr,
+    'Error: lapis decisions add: 203.0.113.6 is allowlisted by item 203.0.113.0/24 from tagged, use --bypass-allowlist to add the decision anyway\n',
+  );
 
   assert.equal((await cli(env, ['machines', 'delete', 'web-01'])).code, 0);
   assert.equal((await cli(env, ['bouncers', 'delete', 'fw'])).code, 0);
@@ -570,26 +633,44 @@ test('allowlists import: a CSV with value, expiration and comment; every row che
     ['value,expiration\n1.2.3.4,\n,1d\n', "row 2: missing 'value'"],
     ['value,expiration\n1.2.3.4,toto\n', 'row 1: invalid expiration "toto"'],
     ['value\n1.2.3.4\nbad-apple\n', "row 2: invalid ip address 'bad-apple'"],
-    ['value,expiration,comment\n1.2.3.4,,ok\n5.6.7.8,1d,"unterminated\n', 'unable to parse csv: parse error on line 3: extraneous or missing " in quoted-field'],
+    [
+      'value,expiration,comment\n1.2.3.4,,ok\n5.6.7.8,1d,"unterminated\n',
+      'unable to parse csv: parse error on line 3: extraneous or missing " in quoted-field',
+    ],
     ['value,comment\r\n1.2.3.4,"ab"c\r\n', 'unable to parse csv: parse error on line 2: extraneous or missing " in quoted-field'],
   ] as const) {
     const r = await cli(env, ['allowlists', 'import', 'foo', '-i', file('bad.csv', text)]);
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Error: lapis allowlists import: ${message}\n`]);
   }
   assert.equal(await snapshot(env), before);
-  assert.equal((await cli(env, ['allowlists', 'import', 'foo'])).stderr, 'Error: lapis allowlists import: required flag(s) "input" not set\n');
-  assert.equal((await cli(env, ['allowlists', 'import', 'nope', '-i', file('x.csv', 'value\n1.2.3.4\n')])).stderr, "Error: lapis allowlists import: allowlist 'nope' not found\n");
+  assert.equal(
+    (await cli(env, ['allowlists', 'import', 'foo'])).stderr,
+    'Error: lapis allowlists import: required flag(s) "input" not set\n',
+  );
+  assert.equal(
+    (await cli(env, ['allowlists', 'import', 'nope', '-i', file('x.csv', 'value\n1.2.3.4\n')])).stderr,
+    "Error: lapis allowlists import: allowlist 'nope' not found\n",
+  );
 
-  const ok = await cli(env, ['allowlists', 'import', 'foo', '-i', file('ok.csv', 'value,expiration,comment\n1.2.3.4,,office\n203.0.113.0/24,1d12h,lab\n2001:db8::/32,7d,lab\n')]);
+  const ok = await cli(env, [
+    'allowlists',
+    'import',
+    'foo',
+    '-i',
+    file('ok.csv', 'value,expiration,comment\n1.2.3.4,,office\n203.0.113.0/24,1d12h,lab\n2001:db8::/32,7d,lab\n'),
+  ]);
   assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'added 3 values to allowlist foo\n1 decisions deleted by allowlists\n', '']);
   const again = await cli(env, ['allowlists', 'import', 'foo', '-i', file('ok.csv', 'value\n1.2.3.4\n')]);
   assert.deepEqual([again.code, again.stdout, again.stderr], [0, 'no new values for allowlist\n', 'value 1.2.3.4 already in allowlist\n']);
   const items = await withEnvDb(env, async (db) => pageItems(db, (await getAllowlistByName(db, 'foo'))!.id, 0, 10, Date.now()));
-  assert.deepEqual(items.map((i) => [i.value, i.description, i.expiresAt === null ? 'never' : Math.round((i.expiresAt - i.createdAt) / 3600_000)]), [
-    ['1.2.3.4', 'office', 'never'],
-    ['203.0.113.0/24', 'lab', 36],
-    ['2001:db8::/32', 'lab', 168],
-  ]);
+  assert.deepEqual(
+    items.map((i) => [i.value, i.description, i.expiresAt === null ? 'never' : Math.round((i.expiresAt - i.createdAt) / 3600_000)]),
+    [
+      ['1.2.3.4', 'office', 'never'],
+      ['203.0.113.0/24', 'lab', 36],
+      ['2001:db8::/32', 'lab', 168],
+    ],
+  );
   assert.deepEqual(await activeValues(env), []);
 });
 
@@ -601,8 +682,11 @@ test('allowlists import reads CSV as Go does: quoted commas, doubled quotes, CRL
   const r = await cli(env, ['allowlists', 'import', 'foo', '-i', p]);
   assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'added 2 values to allowlist foo\n', '']);
   const items = await withEnvDb(env, async (db) => pageItems(db, (await getAllowlistByName(db, 'foo'))!.id, 0, 10, Date.now()));
-  assert.deepEqual(items.map((i) => [i.value, i.description, i.expiresAt === null ? 'never' : Math.round((i.expiresAt - i.createdAt) / 3600_000)]), [
-    ['1.2.3.4', 'office, HQ', 168],
-    ['5.6.7.8', 'the "lab"', 'never'],
-  ]);
+  assert.deepEqual(
+    items.map((i) => [i.value, i.description, i.expiresAt === null ? 'never' : Math.round((i.expiresAt - i.createdAt) / 3600_000)]),
+    [
+      ['1.2.3.4', 'office, HQ', 168],
+      ['5.6.7.8', 'the "lab"', 'never'],
+    ],
+  );
 });

@@ -12,11 +12,16 @@ test('apikeys add: the key printed once (human, raw, json), its SHA-512 stored, 
   const human = await cli(env, ['apikeys', 'add', 'ops']);
   assert.equal(human.code, 0, human.stderr);
   assert.equal(human.stderr, '');
-  const m = /^API key for 'ops':\n\n {3}([A-Za-z0-9+/]{43})\n\nPlease keep this key since you will not be able to retrieve it!\n$/.exec(human.stdout);
+  const m = /^API key for 'ops':\n\n {3}([A-Za-z0-9+/]{43})\n\nPlease keep this key since you will not be able to retrieve it!\n$/.exec(
+    human.stdout,
+  );
   assert.ok(m, human.stdout);
   const key = m[1]!;
   const stored = await withEnvDb(env, (db) => listAdminKeys(db));
-  assert.deepEqual(stored.map((k) => [k.name, k.keyHash, k.lastUsedAt]), [['ops', hashApiKey(key), null]]);
+  assert.deepEqual(
+    stored.map((k) => [k.name, k.keyHash, k.lastUsedAt]),
+    [['ops', hashApiKey(key), null]],
+  );
   // the key opens the admin API, and only it
   await withEnvDb(env, async (db) => {
     const check = adminAuthenticator(db);
@@ -35,11 +40,17 @@ test('apikeys add: the key printed once (human, raw, json), its SHA-512 stored, 
   assert.notEqual(raw.stdout, jsonKey);
 
   const dup = await cli(env, ['apikeys', 'add', 'ops']);
-  assert.deepEqual([dup.code, dup.stdout, dup.stderr], [1, '', "Error: lapis apikeys add: unable to create admin key: admin key 'ops' already exists\n"]);
+  assert.deepEqual(
+    [dup.code, dup.stdout, dup.stderr],
+    [1, '', "Error: lapis apikeys add: unable to create admin key: admin key 'ops' already exists\n"],
+  );
   assert.equal((await withEnvDb(env, (db) => listAdminKeys(db))).find((k) => k.name === 'ops')!.keyHash, hashApiKey(key));
   const noName = await cli(env, ['apikeys', 'add']);
   assert.deepEqual([noName.code, noName.stderr], [1, 'Error: lapis apikeys add: accepts 1 arg(s), received 0\n']);
-  await assert.rejects(withEnvDb(env, (db) => apikeysAdd(db, 'ci')), { message: "unable to create admin key: admin key 'ci' already exists" });
+  await assert.rejects(
+    withEnvDb(env, (db) => apikeysAdd(db, 'ci')),
+    { message: "unable to create admin key: admin key 'ci' already exists" },
+  );
 });
 
 test('apikeys list: human table, json objects, raw CSV; empty', async (t) => {
@@ -97,8 +108,14 @@ test('apikeys delete: every name checked first, one line per key deleted', async
   assert.deepEqual([r.code, r.stdout], [0, "admin key 'c' deleted\n"]);
   r = await cli(env, ['apikeys', 'delete']);
   assert.deepEqual([r.code, r.stderr], [1, 'Error: lapis apikeys delete: requires at least 1 arg(s), only received 0\n']);
-  await assert.rejects(withEnvDb(env, (db) => apikeysDelete(db, ['c'])), { message: "admin key 'c' not found" });
+  await assert.rejects(
+    withEnvDb(env, (db) => apikeysDelete(db, ['c'])),
+    { message: "admin key 'c' not found" },
+  );
   const off = cliEnv(t, 'api:\n  server:\n    enable: false\n');
   r = await cli(off, ['apikeys', 'list']);
-  assert.deepEqual([r.code, r.stderr], [1, 'Error: lapis apikeys list: local API is disabled -- this command must be run on the local API machine\n']);
+  assert.deepEqual(
+    [r.code, r.stderr],
+    [1, 'Error: lapis apikeys list: local API is disabled -- this command must be run on the local API machine\n'],
+  );
 });

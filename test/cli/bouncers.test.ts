@@ -13,7 +13,10 @@ test('bouncers add: the key in human, raw (bare, no newline) and json; SHA-512 s
   const env = cliEnv(t);
   const human = await cli(env, ['bouncers', 'add', 'fw', '--key', 'my-key-0123456789']);
   assert.equal(human.code, 0);
-  assert.equal(human.stdout, "API key for 'fw':\n\n   my-key-0123456789\n\nPlease keep this key since you will not be able to retrieve it!\n");
+  assert.equal(
+    human.stdout,
+    "API key for 'fw':\n\n   my-key-0123456789\n\nPlease keep this key since you will not be able to retrieve it!\n",
+  );
   assert.equal(human.stderr, '');
   const b = await withEnvDb(env, (db) => getBouncer(db, 'fw'));
   assert.ok(b);
@@ -34,7 +37,7 @@ test('bouncers add: the key in human, raw (bare, no newline) and json; SHA-512 s
   const deprecated = await cli(env, ['bouncers', 'add', 'fw4', '-l', '32', '-o', 'raw']);
   assert.equal(deprecated.code, 0);
   assert.equal(deprecated.stderr, 'Flag --length has been deprecated, use --key instead\n');
-  assert.equal((await withEnvDb(env, (db) => bouncersAdd(db, 'fn', 'fn-key'))), 'fn-key');
+  assert.equal(await withEnvDb(env, (db) => bouncersAdd(db, 'fn', 'fn-key')), 'fn-key');
 });
 
 test('bouncers list: human table, raw CSV with the validated column, json with cscli keys', async (t) => {
@@ -117,7 +120,10 @@ test('bouncers delete: a parent takes its name@ip children, a child is refused w
 
   const missing = await cli(env, ['bouncers', 'delete', 'tls-one', 'ghost', 'other']);
   assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, "bouncer 'tls-one' deleted successfully\nError: lapis bouncers delete: unable to delete bouncer ghost: ent: bouncer not found\n");
+  assert.equal(
+    missing.stderr,
+    "bouncer 'tls-one' deleted successfully\nError: lapis bouncers delete: unable to delete bouncer ghost: ent: bouncer not found\n",
+  );
   assert.ok(await withEnvDb(env, (db) => getBouncer(db, 'other')));
   const ignored = await cli(env, ['bouncers', 'delete', 'ghost', 'other', '--ignore-missing']);
   assert.equal(ignored.stderr, "bouncer 'other' deleted successfully\n");
@@ -130,7 +136,10 @@ test('bouncers delete: a parent takes its name@ip children, a child is refused w
     "bouncer 'fw@192.0.2.2' deleted successfully\nbouncer 'fw@192.0.2.3' deleted successfully\nbouncer 'fw' deleted successfully\n",
   );
   assert.deepEqual(await withEnvDb(env, (db) => bouncersList(db)), []);
-  await assert.rejects(withEnvDb(env, (db) => bouncersDelete(db, ['fw'], false)), { message: 'unable to delete bouncer fw: ent: bouncer not found' });
+  await assert.rejects(
+    withEnvDb(env, (db) => bouncersDelete(db, ['fw'], false)),
+    { message: 'unable to delete bouncer fw: ent: bouncer not found' },
+  );
 });
 
 test('bouncers prune: last pull or creation older than the duration; confirmation or --force', async (t) => {
@@ -161,7 +170,10 @@ test('bouncers prune: last pull or creation older than the duration; confirmatio
   assert.equal(forced.code, 0);
   assert.equal(forced.stderr, 'Successfully deleted 2 bouncers\n');
   assert.match(forced.stdout, /\n old-pull {3}/);
-  assert.deepEqual((await withEnvDb(env, (db) => bouncersList(db))).map((b) => b.name), ['fresh-pull', 'never-new']);
+  assert.deepEqual(
+    (await withEnvDb(env, (db) => bouncersList(db))).map((b) => b.name),
+    ['fresh-pull', 'never-new'],
+  );
   assert.equal((await cli(env, ['bouncers', 'prune', '-d', '1d', '--force'])).stdout, 'No bouncers to prune.\n');
   const progress: number[] = [];
   const left = await withEnvDb(env, (db) => bouncersList(db));

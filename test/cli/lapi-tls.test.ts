@@ -34,15 +34,27 @@ test('lapi status with a client certificate: the agent CN@ip logs in (twice: the
       `Loaded credentials from ${creds}\nTrying to authenticate with certificate "${pki.path('agent-chain.pem')}" on ${server.url}/\nYou can successfully interact with Local API (LAPI)\n`,
     );
   }
-  assert.deepEqual((await listMachines(server.db)).map((m) => [m.machineId, m.isValidated, m.ipAddress, m.authType]), [['web01@127.0.0.1', true, '127.0.0.1', 'tls']]);
+  assert.deepEqual(
+    (await listMachines(server.db)).map((m) => [m.machineId, m.isValidated, m.ipAddress, m.authType]),
+    [['web01@127.0.0.1', true, '127.0.0.1', 'tls']],
+  );
 
   const fails = async () => (await cli(env, ['lapi', 'status'])).stderr;
   writeFileSync(creds, certCreds(server.url, 'wrong_ou'));
-  assert.equal(await fails(), "Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: client certificate OU [other-ou] doesn't match expected OU [agent-ou]\n");
+  assert.equal(
+    await fails(),
+    "Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: client certificate OU [other-ou] doesn't match expected OU [agent-ou]\n",
+  );
   writeFileSync(creds, certCreds(server.url, 'agent_rev'));
-  assert.equal(await fails(), 'Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: certificate revoked by CRL\n');
+  assert.equal(
+    await fails(),
+    'Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: certificate revoked by CRL\n',
+  );
   writeFileSync(creds, certCreds(server.url, 'rogue_leaf'));
-  assert.equal(await fails(), 'Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: no verified cert in request\n');
+  assert.equal(
+    await fails(),
+    'Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: no verified cert in request\n',
+  );
   assert.equal((await listMachines(server.db)).length, 1);
 });
 
@@ -52,7 +64,12 @@ test('lapi status over HTTPS with a password: the CA file, insecure_skip_verify,
   const reg = await cli(env, ['lapi', 'register', '-u', server.url, '--machine', 'pw-agent', '-f', join(env.dir, 'unused.yaml')]);
   // no CA: the server's certificate does not verify against the system pool
   assert.equal(reg.code, 1);
-  assert.match(reg.stderr, new RegExp(`^Error: lapis lapi register: api client register: Post "${server.url}/v1/watchers": unable to get local issuer certificate\\n$`));
+  assert.match(
+    reg.stderr,
+    new RegExp(
+      `^Error: lapis lapi register: api client register: Post "${server.url}/v1/watchers": unable to get local issuer certificate\\n$`,
+    ),
+  );
 
   // register reads ca_cert_path from the file it writes, and keeps it there
   writeFileSync(creds, `ca_cert_path: ${pki.path('root.pem')}\n`);
@@ -61,7 +78,10 @@ test('lapi status over HTTPS with a password: the CA file, insecure_skip_verify,
   assert.deepEqual(Object.keys(readCredentials(creds)), ['url', 'login', 'password', 'ca_cert_path']);
   await validateMachine(server.db, 'pw-agent');
   const status = await cli(env, ['lapi', 'status']);
-  assert.equal(status.stdout, `Loaded credentials from ${creds}\nTrying to authenticate with username "pw-agent" on ${server.url}/\nYou can successfully interact with Local API (LAPI)\n`);
+  assert.equal(
+    status.stdout,
+    `Loaded credentials from ${creds}\nTrying to authenticate with username "pw-agent" on ${server.url}/\nYou can successfully interact with Local API (LAPI)\n`,
+  );
   assert.equal((await getMachine(server.db, 'pw-agent'))?.authType, 'password');
 
   // with -f elsewhere, the CA comes from api.client.credentials_path, as upstream
@@ -73,7 +93,10 @@ test('lapi status over HTTPS with a password: the CA file, insecure_skip_verify,
   writeFileSync(creds, `url: ${server.url}\nlogin: ${login}\npassword: ${password}\ninsecure_skip_verify: true\n`);
   assert.equal((await cli(env, ['lapi', 'status'])).code, 0);
   writeFileSync(creds, `url: ${server.url}\nlogin: ${login}\npassword: ${password}\n`);
-  assert.match((await cli(env, ['lapi', 'status'])).stderr, /failed to authenticate to Local API \(LAPI\): Post ".*": unable to get local issuer certificate\n$/);
+  assert.match(
+    (await cli(env, ['lapi', 'status'])).stderr,
+    /failed to authenticate to Local API \(LAPI\): Post ".*": unable to get local issuer certificate\n$/,
+  );
   // api.client.insecure_skip_verify applies when the file says nothing
   const insecure = clientEnv(t, '    insecure_skip_verify: true\n');
   writeFileSync(insecure.creds, `url: ${server.url}\nlogin: ${login}\npassword: ${password}\n`);
@@ -89,16 +112,34 @@ test('client TLS settings refused as upstream refuses them, before anything is p
     return r.stderr;
   };
   const prefix = 'Error: lapis lapi status: loading api client: ';
-  assert.equal(await status(`url: /run/lapi.sock\nca_cert_path: ${pki.path('root.pem')}\n`), `${prefix}cannot use TLS with a unix socket\n`);
-  assert.equal(await status(`url: /run/lapi.sock\nkey_path: ${pki.path('agent-key.pem')}\n`), `${prefix}cannot use TLS with a unix socket\n`);
-  assert.equal(await status(`url: https://x\nlogin: a\npassword: b\ncert_path: ${pki.path('agent.pem')}\n`), `${prefix}user/password authentication and TLS authentication are mutually exclusive\n`);
+  assert.equal(
+    await status(`url: /run/lapi.sock\nca_cert_path: ${pki.path('root.pem')}\n`),
+    `${prefix}cannot use TLS with a unix socket\n`,
+  );
+  assert.equal(
+    await status(`url: /run/lapi.sock\nkey_path: ${pki.path('agent-key.pem')}\n`),
+    `${prefix}cannot use TLS with a unix socket\n`,
+  );
+  assert.equal(
+    await status(`url: https://x\nlogin: a\npassword: b\ncert_path: ${pki.path('agent.pem')}\n`),
+    `${prefix}user/password authentication and TLS authentication are mutually exclusive\n`,
+  );
   const missing = join(env.dir, 'nope.pem');
-  assert.equal(await status(`url: https://x\ncert_path: ${pki.path('agent.pem')}\nkey_path: ${missing}\n`), `${prefix}failed to load api client certificate: open ${missing}: no such file or directory\n`);
-  assert.match(await status(`url: https://x\ncert_path: ${pki.path('agent.pem')}\nkey_path: ${pki.path('bouncer-key.pem')}\n`), /^Error: lapis lapi status: loading api client: failed to load api client certificate: .*key values mismatch\n$/);
+  assert.equal(
+    await status(`url: https://x\ncert_path: ${pki.path('agent.pem')}\nkey_path: ${missing}\n`),
+    `${prefix}failed to load api client certificate: open ${missing}: no such file or directory\n`,
+  );
+  assert.match(
+    await status(`url: https://x\ncert_path: ${pki.path('agent.pem')}\nkey_path: ${pki.path('bouncer-key.pem')}\n`),
+    /^Error: lapis lapi status: loading api client: failed to load api client certificate: .*key values mismatch\n$/,
+  );
 });
 
 test('machines add writes an https URL when the server listens with TLS', { skip }, async (t) => {
-  const env = cliEnv(t, `api:\n  server:\n    listen_uri: 127.0.0.1:8443\n    tls:\n      cert_file: ${pki.path('server-chain.pem')}\n      key_file: ${pki.path('server-key.pem')}\n`);
+  const env = cliEnv(
+    t,
+    `api:\n  server:\n    listen_uri: 127.0.0.1:8443\n    tls:\n      cert_file: ${pki.path('server-chain.pem')}\n      key_file: ${pki.path('server-key.pem')}\n`,
+  );
   const out = join(env.dir, 'm.yaml');
   const r = await cli(env, ['machines', 'add', 'm1', '--auto', '-f', out]);
   assert.equal(r.code, 0, r.stderr);

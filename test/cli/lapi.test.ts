@@ -53,13 +53,22 @@ test('lapi status: logs in with the credentials file and reports, as cscli', asy
   const bad = await cli(env, ['lapi', 'status']);
   assert.equal(bad.code, 1);
   assert.equal(bad.stdout, `Loaded credentials from ${creds}\nTrying to authenticate with username "web-01" on ${server.url}/\n`);
-  assert.equal(bad.stderr, 'Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: incorrect Username or Password\n');
+  assert.equal(
+    bad.stderr,
+    'Error: lapis lapi status: failed to authenticate to Local API (LAPI): API error: incorrect Username or Password\n',
+  );
 
   // upstream's TLS keys are read as the client loads: an unreadable CA fails before anything is printed (test/cli/lapi-tls.test.ts)
-  writeFileSync(creds, `url: ${server.url}\nlogin: web-01\npassword: '0123'\nca_cert_path: /nonexistent/ca.pem\ninsecure_skip_verify: false\n`);
+  writeFileSync(
+    creds,
+    `url: ${server.url}\nlogin: web-01\npassword: '0123'\nca_cert_path: /nonexistent/ca.pem\ninsecure_skip_verify: false\n`,
+  );
   const tls = await cli(env, ['lapi', 'status']);
   assert.deepEqual([tls.code, tls.stdout], [1, '']);
-  assert.equal(tls.stderr, 'Error: lapis lapi status: loading api client: failed to load cacert: open /nonexistent/ca.pem: no such file or directory\n');
+  assert.equal(
+    tls.stderr,
+    'Error: lapis lapi status: loading api client: failed to load cacert: open /nonexistent/ca.pem: no such file or directory\n',
+  );
 });
 
 test('lapi status: credential file errors with cscli messages', async (t) => {
@@ -67,7 +76,10 @@ test('lapi status: credential file errors with cscli messages', async (t) => {
   const missing = await cli(env, ['lapi', 'status']);
   assert.equal(missing.code, 1);
   assert.equal(missing.stdout, '');
-  assert.equal(missing.stderr, `Error: lapis lapi status: loading api client: while reading yaml file: open ${creds}: no such file or directory\n`);
+  assert.equal(
+    missing.stderr,
+    `Error: lapis lapi status: loading api client: while reading yaml file: open ${creds}: no such file or directory\n`,
+  );
 
   writeFileSync(creds, 'login: web-01\npassword: x\n');
   assert.equal(
@@ -91,7 +103,10 @@ test('lapi status: credential file errors with cscli messages', async (t) => {
   assert.deepEqual(readCredentials(creds), { url: `http://127.0.0.1:${port}`, login: 'other', password: 'b' });
   const lines: string[] = [];
   await assert.rejects(lapiStatus(env.config, { print: (l) => lines.push(l), warn: () => {} }), /ECONNREFUSED/);
-  assert.deepEqual(lines, [`Loaded credentials from ${creds}`, `Trying to authenticate with username "other" on http://127.0.0.1:${port}/`]);
+  assert.deepEqual(lines, [
+    `Loaded credentials from ${creds}`,
+    `Trying to authenticate with username "other" on http://127.0.0.1:${port}/`,
+  ]);
 });
 
 test('lapi register: POST /v1/watchers, the URL fixed up, credentials written keeping other keys', async (t) => {
@@ -126,10 +141,16 @@ test('lapi register: POST /v1/watchers, the URL fixed up, credentials written ke
 
   const nowhere = join(env.dir, 'nowhere.yaml');
   const noUrl = await cli(env, ['lapi', 'register', '-f', nowhere]);
-  assert.equal(noUrl.stderr, 'Error: lapis lapi register: parsing api url: no Local API URL. Please provide it in your configuration or with the -u parameter\n');
+  assert.equal(
+    noUrl.stderr,
+    'Error: lapis lapi register: parsing api url: no Local API URL. Please provide it in your configuration or with the -u parameter\n',
+  );
   const port = await closedPort();
   const refused = await cli(env, ['lapi', 'register', '-u', `127.0.0.1:${port}`, '-f', nowhere]);
-  assert.equal(refused.stderr, `Error: lapis lapi register: api client register: Post "http://127.0.0.1:${port}/v1/watchers": connect ECONNREFUSED 127.0.0.1:${port}\n`);
+  assert.equal(
+    refused.stderr,
+    `Error: lapis lapi register: api client register: Post "http://127.0.0.1:${port}/v1/watchers": connect ECONNREFUSED 127.0.0.1:${port}\n`,
+  );
   assert.equal(prepareApiUrl('https://x'), 'https://x/');
   assert.equal(prepareApiUrl('/run/lapi.sock'), '/run/lapi.sock/');
 });
@@ -156,6 +177,9 @@ test('lapi register --token: auto-registration validates; short and wrong tokens
       '{"message":"validation failure list:\\nregistration_token in body should be at least 32 chars long"}\n',
   );
   const wrong = await cli(env, ['lapi', 'register', '-u', server.url, '--machine', 'auto3', '--token', 'x'.repeat(40), '-f', f]);
-  assert.equal(wrong.stderr, 'Error: lapis lapi register: api client register: 401 Unauthorized: API error: invalid token for auto registration\n');
+  assert.equal(
+    wrong.stderr,
+    'Error: lapis lapi register: api client register: 401 Unauthorized: API error: invalid token for auto registration\n',
+  );
   assert.equal(await getMachine(server.db, 'auto3'), undefined);
 });

@@ -137,7 +137,7 @@ test('machines list: human table, raw CSV and json with cscli keys', async (t) =
   const json = await cli(env, ['machines', 'list', '-o', 'json']);
   assert.equal(
     json.stdout,
-    JSON.stringify(
+    `${JSON.stringify(
       [
         {
           created_at: '2026-07-24T09:00:00.25Z',
@@ -152,11 +152,19 @@ test('machines list: human table, raw CSV and json with cscli keys', async (t) =
           os: '?',
         },
         // pending: no isValidated key, as upstream's omitempty
-        { created_at: '2026-07-24T09:00:03.25Z', updated_at: '2026-07-24T09:00:03.25Z', last_push: '2026-07-24T09:00:03.25Z', machineId: 'pending', ipAddress: '192.0.2.11', auth_type: 'password', os: '?' },
+        {
+          created_at: '2026-07-24T09:00:03.25Z',
+          updated_at: '2026-07-24T09:00:03.25Z',
+          last_push: '2026-07-24T09:00:03.25Z',
+          machineId: 'pending',
+          ipAddress: '192.0.2.11',
+          auth_type: 'password',
+          os: '?',
+        },
       ],
       null,
       2,
-    ) + '\n',
+    )}\n`,
   );
   const empty = cliEnv(t);
   assert.equal((await cli(empty, ['machines', 'list', '-o', 'json'])).stdout, '[]\n');
@@ -174,7 +182,10 @@ test('machines validate and delete: cscli messages, a missing name stops the loo
   const unknown = await cli(env, ['machines', 'validate', 'zz']);
   assert.equal(unknown.stderr, "Error: lapis machines validate: unable to validate machine 'zz': machine not found\n");
   assert.equal(unknown.code, 1);
-  await assert.rejects(withEnvDb(env, (db) => machinesValidate(db, 'zz')), { message: "unable to validate machine 'zz': machine not found" });
+  await assert.rejects(
+    withEnvDb(env, (db) => machinesValidate(db, 'zz')),
+    { message: "unable to validate machine 'zz': machine not found" },
+  );
   // quiet in json mode (cscli logs at error level there)
   assert.equal((await cli(env, ['machines', 'validate', 'b', '-o', 'json'])).stderr, '');
 
@@ -201,7 +212,8 @@ test('machines prune: candidates, confirmation (refused without a terminal), --f
     await touchHeartbeat(db, 'alive', now - 1000);
     await createMachine(db, { machineId: 'silent-new', passwordHash: HASH, isValidated: true }, now);
   });
-  const names = async (d: number, nvo: boolean) => (await withEnvDb(env, (db) => machinesPruneCandidates(db, d, nvo, now))).map((m) => m.machineId);
+  const names = async (d: number, nvo: boolean) =>
+    (await withEnvDb(env, (db) => machinesPruneCandidates(db, d, nvo, now))).map((m) => m.machineId);
   assert.deepEqual(await names(10 * 60_000, false), ['pending', 'stale', 'silent-old']);
   assert.deepEqual(await names(10 * 60_000, true), ['pending']);
 
@@ -213,7 +225,10 @@ test('machines prune: candidates, confirmation (refused without a terminal), --f
   );
   assert.match(refused.stdout, /^─+\n Name +IP Address/);
   const short = await cli(env, ['machines', 'prune', '-d', '1m']);
-  assert.equal(short.stderr, 'Error: lapis machines prune: a prune duration under 2 minutes needs a confirmation, but stdin is not a terminal: use --force to proceed without asking\n');
+  assert.equal(
+    short.stderr,
+    'Error: lapis machines prune: a prune duration under 2 minutes needs a confirmation, but stdin is not a terminal: use --force to proceed without asking\n',
+  );
   const no = await cli(env, ['machines', 'prune'], { answers: [false] });
   assert.equal(no.code, 0);
   assert.match(no.stdout, /\nUser aborted prune\. No changes were made\.\n$/);
@@ -225,7 +240,10 @@ test('machines prune: candidates, confirmation (refused without a terminal), --f
   assert.equal(yes.code, 0);
   assert.equal(yes.stderr, 'successfully deleted 2 machines\n');
   const rest = await withEnvDb(env, (db) => machinesList(db));
-  assert.deepEqual(rest.map((m) => m.machineId), ['alive', 'silent-new']);
+  assert.deepEqual(
+    rest.map((m) => m.machineId),
+    ['alive', 'silent-new'],
+  );
   const none = await cli(env, ['machines', 'prune', '-d', '1d']);
   assert.equal(none.stdout, 'No machines to prune.\n');
   assert.equal(none.code, 0);
@@ -240,7 +258,9 @@ test('machines prune deletes in batches and reports progress', async (t) => {
     }),
   );
   const progress: number[] = [];
-  const n = await withEnvDb(env, async (db) => machinesPruneDelete(db, await machinesPruneCandidates(db, 60_000, false), (d) => progress.push(d)));
+  const n = await withEnvDb(env, async (db) =>
+    machinesPruneDelete(db, await machinesPruneCandidates(db, 60_000, false), (d) => progress.push(d)),
+  );
   assert.equal(n, 1100);
   assert.deepEqual(progress, [500, 1000, 1100]);
   assert.deepEqual(await withEnvDb(env, (db) => machinesList(db)), []);
@@ -272,7 +292,18 @@ test('machines inspect: key/value table, json with metrics, raw refused, --hub',
     ].join('\n'),
   );
   const json = JSON.parse((await cli(env, ['machines', 'inspect', 'web-01', '-o', 'json'])).stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(json), ['created_at', 'updated_at', 'last_push', 'machineId', 'ipAddress', 'version', 'isValidated', 'auth_type', 'os', 'metrics']);
+  assert.deepEqual(Object.keys(json), [
+    'created_at',
+    'updated_at',
+    'last_push',
+    'machineId',
+    'ipAddress',
+    'version',
+    'isValidated',
+    'auth_type',
+    'os',
+    'metrics',
+  ]);
   assert.equal(json.created_at, rfc3339Nano(t0));
   assert.deepEqual(json.metrics, { acquisition: [], parsers: [] });
   const raw = await cli(env, ['machines', 'inspect', 'web-01', '-o', 'raw']);

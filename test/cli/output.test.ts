@@ -36,7 +36,13 @@ test('display width: emoji with a variation selector take two columns, joiners n
 });
 
 test('tables: aligned columns, rules sized to the content, trailing spaces trimmed', () => {
-  const got = formatTable(['Name', 'Valid', 'X'], [['fw', '\u2714\ufe0f', ''], ['a-long-name', '\u{1f6ab}', 'y']]);
+  const got = formatTable(
+    ['Name', 'Valid', 'X'],
+    [
+      ['fw', '\u2714\ufe0f', ''],
+      ['a-long-name', '\u{1f6ab}', 'y'],
+    ],
+  );
   assert.equal(
     got,
     [

@@ -9,7 +9,10 @@ import { tempDir, testDbConfig } from '../helpers/app.js';
 import { fixture } from '../helpers/fixture-files.js';
 
 test('profiles check loads the embedded defaults or a file, and refuses a bad one naming the field', (t) => {
-  assert.deepEqual(profilesCheck(undefined).map((p) => p.name), ['default_ip_remediation', 'default_range_remediation']);
+  assert.deepEqual(
+    profilesCheck(undefined).map((p) => p.name),
+    ['default_ip_remediation', 'default_range_remediation'],
+  );
   const dir = tempDir(t);
   const path = join(dir, 'profiles.yaml');
   writeFileSync(path, 'name: p\nfilters:\n - Alert.GetScope() ==\n');
@@ -33,6 +36,9 @@ test('profiles test shows the matching profile and its decisions, and stores not
     ]);
     assert.equal((await db.selectFrom('alerts').select('id').execute()).length, 0);
     await assert.rejects(profilesTest(db, undefined, '{'), /the alert file is not JSON/);
-    await assert.rejects(profilesTest(db, undefined, '[{"scenario":"x"}]'), /invalid alert: validation failure list:; 0.scenario_hash in body is required/);
+    await assert.rejects(
+      profilesTest(db, undefined, '[{"scenario":"x"}]'),
+      /invalid alert: validation failure list:; 0.scenario_hash in body is required/,
+    );
   });
 });

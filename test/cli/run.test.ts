@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { helpText } from '../../src/cli/args.js';
@@ -55,8 +54,14 @@ test("flag and argument errors use cobra's wording, prefixed by the command path
     [['machines', 'add', 'a', 'b'], 'Error: lapis machines add: accepts at most 1 arg(s), received 2\n'],
     [['machines', 'list', 'extra'], 'Error: lapis machines list: unknown command "extra" for "lapis machines list"\n'],
     [['machines', 'list', '-o', 'xml'], "Error: lapis machines list: output format 'xml' not supported: must be one of human, json, raw\n"],
-    [['machines', 'add', 'm1', '--force=maybe'], 'Error: lapis machines add: invalid argument "maybe" for "--force" flag: strconv.ParseBool: parsing "maybe": invalid syntax\n'],
-    [['bouncers', 'prune', '-d', 'toto'], 'Error: lapis bouncers prune: invalid argument "toto" for "-d, --duration" flag: time: invalid duration "toto"\n'],
+    [
+      ['machines', 'add', 'm1', '--force=maybe'],
+      'Error: lapis machines add: invalid argument "maybe" for "--force" flag: strconv.ParseBool: parsing "maybe": invalid syntax\n',
+    ],
+    [
+      ['bouncers', 'prune', '-d', 'toto'],
+      'Error: lapis bouncers prune: invalid argument "toto" for "-d, --duration" flag: time: invalid duration "toto"\n',
+    ],
   ];
   for (const [argv, want] of table) {
     const r = await cli(env, argv);
@@ -66,8 +71,14 @@ test("flag and argument errors use cobra's wording, prefixed by the command path
   }
   // a string flag takes the next word whatever it is, as pflag does: so these have no -c after them
   assert.equal((await cli(null, ['machines', 'add', 'm1', '-p'])).stderr, "Error: lapis machines add: flag needs an argument: 'p' in -p\n");
-  assert.equal((await cli(null, ['machines', 'add', 'm1', '--password'])).stderr, 'Error: lapis machines add: flag needs an argument: --password\n');
-  assert.equal((await cli(null, ['machines', 'add', 'm1', '-ap'])).stderr, "Error: lapis machines add: flag needs an argument: 'p' in -ap\n");
+  assert.equal(
+    (await cli(null, ['machines', 'add', 'm1', '--password'])).stderr,
+    'Error: lapis machines add: flag needs an argument: --password\n',
+  );
+  assert.equal(
+    (await cli(null, ['machines', 'add', 'm1', '-ap'])).stderr,
+    "Error: lapis machines add: flag needs an argument: 'p' in -ap\n",
+  );
 });
 
 test('config errors are one line naming the key; -c wins over LAPIS_CONFIG, which wins over the default', async (t) => {
@@ -90,10 +101,16 @@ test('config errors are one line naming the key; -c wins over LAPIS_CONFIG, whic
 
 test('DB-direct commands refuse to run when the Local API is disabled', async (t) => {
   const env = cliEnv(t, 'api:\n  server:\n    enable: false\n');
-  for (const argv of [['machines', 'list'], ['bouncers', 'add', 'fw']]) {
+  for (const argv of [
+    ['machines', 'list'],
+    ['bouncers', 'add', 'fw'],
+  ]) {
     const r = await cli(env, argv);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `Error: lapis ${argv.slice(0, 2).join(' ')}: local API is disabled -- this command must be run on the local API machine\n`);
+    assert.equal(
+      r.stderr,
+      `Error: lapis ${argv.slice(0, 2).join(' ')}: local API is disabled -- this command must be run on the local API machine\n`,
+    );
   }
 });
 

@@ -9,7 +9,10 @@ import { ROOT } from '../../src/cli/run.js';
 import { cliEnv, MAIN, runMain, spawnEnv } from './helpers.js';
 
 /** Starts `lapis serve` and resolves with its address once it logs `Lapis Local API listening on HOST:PORT`. */
-function startServe(t: TestContext, configPath: string): Promise<{ child: ChildProcessWithoutNullStreams; host: string; port: number; output(): string }> {
+function startServe(
+  t: TestContext,
+  configPath: string,
+): Promise<{ child: ChildProcessWithoutNullStreams; host: string; port: number; output(): string }> {
   const child = spawn(process.execPath, [MAIN, 'serve', '-c', configPath], { env: spawnEnv() });
   let out = '';
   let err = '';
@@ -125,5 +128,8 @@ test('serve when the admin port is taken fails in one line that says which setti
   const env = cliEnv(t, `api:\n  server:\n    listen_uri: 127.0.0.1:0\n  admin:\n    listen_uri: 127.0.0.1:${port}\n`);
   const r = await runMain(['serve', '-c', env.configPath]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `Error: lapis serve: admin API: listen EADDRINUSE: address already in use 127.0.0.1:${port} (set api.admin.listen_uri, or api.admin.enabled: false)\n`);
+  assert.equal(
+    r.stderr,
+    `Error: lapis serve: admin API: listen EADDRINUSE: address already in use 127.0.0.1:${port} (set api.admin.listen_uri, or api.admin.enabled: false)\n`,
+  );
 });

@@ -18,10 +18,17 @@ test('npm crowdsec-client: watcher register, login, push, search, delete; bounce
   assert.equal((await getMachine(srv.db, 'node-watcher'))?.isValidated, false);
   await validateMachine(srv.db, 'node-watcher');
 
-  const watcher = new WatcherClient({ url: srv.url, auth: { machineID: 'node-watcher', password: 'a-long-enough-password', autoRenew: false }, heartbeat: false });
+  const watcher = new WatcherClient({
+    url: srv.url,
+    auth: { machineID: 'node-watcher', password: 'a-long-enough-password', autoRenew: false },
+    heartbeat: false,
+  });
   await watcher.login();
   t.after(() => watcher.stop());
-  const ids = await watcher.Alerts.pushAlerts([cscliAlert('198.51.100.7', { duration: '4h' }), cscliAlert('203.0.113.0/24', { duration: '1h' })] as never);
+  const ids = await watcher.Alerts.pushAlerts([
+    cscliAlert('198.51.100.7', { duration: '4h' }),
+    cscliAlert('203.0.113.0/24', { duration: '1h' }),
+  ] as never);
   assert.deepEqual(ids, ['1', '2']);
   const found = await watcher.Alerts.search({ ip: '198.51.100.7' } as never);
   assert.equal(found?.length, 1);
@@ -32,7 +39,10 @@ test('npm crowdsec-client: watcher register, login, push, search, delete; bounce
   await bouncer.login();
   t.after(() => bouncer.stop());
   const live = await bouncer.Decisions.search({ ip: '203.0.113.9' } as never);
-  assert.deepEqual(live?.map((d) => d.value), ['203.0.113.0/24']);
+  assert.deepEqual(
+    live?.map((d) => d.value),
+    ['203.0.113.0/24'],
+  );
   // Lapis answers `null`, as upstream; the library turns it into an empty list
   assert.deepEqual(await bouncer.Decisions.search({ ip: '192.0.2.1' } as never), []);
 
@@ -42,11 +52,17 @@ test('npm crowdsec-client: watcher register, login, push, search, delete; bounce
   assert.deepEqual(deleted, { nbDeleted: '1' });
   const delta = await bouncer.Decisions.getRawStream({ startup: false });
   assert.equal(delta.new, null);
-  assert.deepEqual(delta.deleted?.map((d) => d.value), ['198.51.100.7']);
+  assert.deepEqual(
+    delta.deleted?.map((d) => d.value),
+    ['198.51.100.7'],
+  );
 
   await watcher.Alerts.deleteById('2');
   const afterAlertDelete = await bouncer.Decisions.getRawStream({ startup: false });
-  assert.deepEqual(afterAlertDelete.deleted?.map((d) => d.value), ['203.0.113.0/24']);
+  assert.deepEqual(
+    afterAlertDelete.deleted?.map((d) => d.value),
+    ['203.0.113.0/24'],
+  );
   await watcher.deleteWatcher();
   assert.equal(await getMachine(srv.db, 'node-watcher'), undefined);
 });

@@ -17,11 +17,14 @@ function load(t: TestContext, yaml: string, env: NodeJS.ProcessEnv = {}, local?:
 function failsWith(t: TestContext, yaml: string, message: string, env: NodeJS.ProcessEnv = {}, local?: string): void {
   const dir = tempDir(t);
   if (local !== undefined) writeFileSync(join(dir, 'config.yaml.local'), local);
-  assert.throws(() => testConfig(dir, yaml, env), (err: unknown) => {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    assert.equal(err.message, message.replaceAll('PATH', join(dir, 'config.yaml')));
-    return true;
-  });
+  assert.throws(
+    () => testConfig(dir, yaml, env),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+      assert.equal(err.message, message.replaceAll('PATH', join(dir, 'config.yaml')));
+      return true;
+    },
+  );
 }
 
 /** `api.server` keys as YAML. */
@@ -181,7 +184,9 @@ describe('an upstream config.yaml', () => {
     const c = load(
       t,
       `db_config:\n  password: 0123\n  user: 1.10\n  db_name: true\n  use_wal: on\n` +
-        server('enable: yes\nuse_forwarded_for_headers: Off\nauto_registration:\n  enabled: Y\n  token: 12345678901234567890123456789012\n  allowed_ranges: [10.0.0.0/8]'),
+        server(
+          'enable: yes\nuse_forwarded_for_headers: Off\nauto_registration:\n  enabled: Y\n  token: 12345678901234567890123456789012\n  allowed_ranges: [10.0.0.0/8]',
+        ),
     );
     assert.equal(c.db.password, '0123');
     assert.equal(c.db.user, '1.10');
@@ -194,7 +199,7 @@ describe('an upstream config.yaml', () => {
   });
 
   test('a key with nothing after it counts as absent', (t) => {
-    const c = load(t, `prometheus:\ndb_config:\n  password:\n` + server('trusted_ips:\nlisten_uri: 127.0.0.1:8081'));
+    const c = load(t, `prometheus:\ndb_config:\n  password:\n${server('trusted_ips:\nlisten_uri: 127.0.0.1:8081')}`);
     assert.deepEqual(c.server.trusted_ips, []);
     assert.equal(c.db.password, undefined);
     assert.equal(c.prometheus.listen_port, 6060);
@@ -225,7 +230,7 @@ describe('environment expansion', () => {
   test('${VAR} and $VAR expand in the file; undefined ones are left as they are', (t) => {
     const c = load(
       t,
-      `db_config:\n  password: \${NOPE}\n  user: $DB_USER\n  db_name: "\${EMPTY}"\n` + server('listen_uri: ${HOST}:${PORT}'),
+      `db_config:\n  password: \${NOPE}\n  user: $DB_USER\n  db_name: "\${EMPTY}"\n${server('listen_uri: ${HOST}:${PORT}')}`,
       { HOST: '127.0.0.2', PORT: '9090', DB_USER: 'crowdsec', EMPTY: '' },
     );
     assert.deepEqual(c.listen, { host: '127.0.0.2', port: 9090 });
@@ -279,7 +284,7 @@ describe('the .local overlay', () => {
       t,
       base,
       { PORT: '9000' },
-      `db_config:\n  flush:\n    max_age: 1d\n` + server('listen_uri: 0.0.0.0:${PORT}\ntrusted_ips: [10.0.0.0/8]'),
+      `db_config:\n  flush:\n    max_age: 1d\n${server('listen_uri: 0.0.0.0:${PORT}\ntrusted_ips: [10.0.0.0/8]')}`,
     );
     assert.deepEqual(c.listen, { host: '0.0.0.0', port: 9000 });
     assert.deepEqual(c.server.trusted_ips, ['10.0.0.0/8']);
@@ -305,7 +310,13 @@ describe('the .local overlay', () => {
   });
 
   test('merging a different kind of value is an error naming the key', (t) => {
-    failsWith(t, base, "config: PATH.local: api.server.trusted_ips: can't merge a mapping into a sequence", {}, server('trusted_ips:\n  a: 1'));
+    failsWith(
+      t,
+      base,
+      "config: PATH.local: api.server.trusted_ips: can't merge a mapping into a sequence",
+      {},
+      server('trusted_ips:\n  a: 1'),
+    );
     failsWith(t, base, "config: PATH.local: api: can't merge a scalar into a mapping", {}, 'api: 5\n');
     failsWith(t, base, "config: PATH.local: api.server.log_level: can't merge a sequence into a scalar", {}, server('log_level: [info]'));
   });
@@ -359,24 +370,56 @@ describe('rejected configurations', () => {
     ['IPv6 without brackets', server('listen_uri: "::1:8080"'), "config: api.server.listen_uri: too many colons in '::1:8080'"],
     ['an unclosed bracket', server('listen_uri: "[::1:8080"'), "config: api.server.listen_uri: missing ']' in '[::1:8080'"],
     // the admin API
-    ['an admin listen_uri without port', 'api:\n  admin:\n    listen_uri: 127.0.0.1\n', "config: api.admin.listen_uri: missing port in '127.0.0.1'"],
+    [
+      'an admin listen_uri without port',
+      'api:\n  admin:\n    listen_uri: 127.0.0.1\n',
+      "config: api.admin.listen_uri: missing port in '127.0.0.1'",
+    ],
     ['an unknown admin key', 'api:\n  admin:\n    port: 1\n', 'config: api.admin.port: unknown key'],
     ['a word for admin enabled', 'api:\n  admin:\n    enabled: sure\n', 'config: api.admin.enabled: expected boolean'],
     // IP lists
     ['a bad trusted IP', server('trusted_ips: [127.0.0.1, nope]'), "config: api.server.trusted_ips: invalid ip address 'nope'"],
-    ['a bad trusted range', server('trusted_ips: [10.0.0.0/33]'), "config: api.server.trusted_ips: invalid ip range '10.0.0.0/33': invalid CIDR address: 10.0.0.0/33"],
+    [
+      'a bad trusted range',
+      server('trusted_ips: [10.0.0.0/33]'),
+      "config: api.server.trusted_ips: invalid ip range '10.0.0.0/33': invalid CIDR address: 10.0.0.0/33",
+    ],
     ['a leading-zero trusted IP', server('trusted_ips: [010.0.0.1]'), "config: api.server.trusted_ips: invalid ip address '010.0.0.1'"],
-    ['a bad trusted proxy', server('trusted_proxies: [fe80::1%eth0]'), "config: api.server.trusted_proxies: invalid ip address 'fe80::1%eth0'"],
+    [
+      'a bad trusted proxy',
+      server('trusted_proxies: [fe80::1%eth0]'),
+      "config: api.server.trusted_proxies: invalid ip address 'fe80::1%eth0'",
+    ],
     // flush
     ['max_items 0', 'db_config:\n  flush:\n    max_items: 0\n', "config: db_config.flush.max_items: max_items can't be zero or negative"],
     ['max_items -1', 'db_config:\n  flush:\n    max_items: -1\n', "config: db_config.flush.max_items: max_items can't be zero or negative"],
     ['a bad max_age', 'db_config:\n  flush:\n    max_age: toto\n', 'config: db_config.flush.max_age: time: invalid duration "toto"'],
-    ['max_age in words', 'db_config:\n  flush:\n    max_age: 1 day\n', 'config: db_config.flush.max_age: invalid day value in duration "1 day"'],
+    [
+      'max_age in words',
+      'db_config:\n  flush:\n    max_age: 1 day\n',
+      'config: db_config.flush.max_age: invalid day value in duration "1 day"',
+    ],
     ['a unitless max_age', 'db_config:\n  flush:\n    max_age: 7\n', 'config: db_config.flush.max_age: time: missing unit in duration "7"'],
-    ['a bad metrics_max_age', 'db_config:\n  flush:\n    metrics_max_age: 7x\n', 'config: db_config.flush.metrics_max_age: time: unknown unit "x" in duration "7x"'],
-    ['a bad bouncer autodelete', 'db_config:\n  flush:\n    bouncers_autodelete:\n      cert: 1d-2h\n', 'config: db_config.flush.bouncers_autodelete.cert: misplaced negative sign in duration "1d-2h"'],
-    ['an empty agent autodelete', 'db_config:\n  flush:\n    agents_autodelete:\n      login_password: ""\n', 'config: db_config.flush.agents_autodelete.login_password: empty duration string'],
-    ['days in a Go duration', server('tls:\n  cache_expiration: 1d'), 'config: api.server.tls.cache_expiration: time: unknown unit "d" in duration "1d"'],
+    [
+      'a bad metrics_max_age',
+      'db_config:\n  flush:\n    metrics_max_age: 7x\n',
+      'config: db_config.flush.metrics_max_age: time: unknown unit "x" in duration "7x"',
+    ],
+    [
+      'a bad bouncer autodelete',
+      'db_config:\n  flush:\n    bouncers_autodelete:\n      cert: 1d-2h\n',
+      'config: db_config.flush.bouncers_autodelete.cert: misplaced negative sign in duration "1d-2h"',
+    ],
+    [
+      'an empty agent autodelete',
+      'db_config:\n  flush:\n    agents_autodelete:\n      login_password: ""\n',
+      'config: db_config.flush.agents_autodelete.login_password: empty duration string',
+    ],
+    [
+      'days in a Go duration',
+      server('tls:\n  cache_expiration: 1d'),
+      'config: api.server.tls.cache_expiration: time: unknown unit "d" in duration "1d"',
+    ],
     // database
     ['db type test', 'db_config:\n  type: test\n', "config: db_config.type: unknown database type 'test'"],
     ['db type oracle', 'db_config:\n  type: oracle\n', "config: db_config.type: unknown database type 'oracle'"],
@@ -414,9 +457,17 @@ describe('rejected configurations', () => {
       "config: api.server.auto_registration.allowed_ranges: invalid ip range '10.0.0.0/40': invalid CIDR address: 10.0.0.0/40",
     ],
     // YAML itself
-    ['a YAML syntax error', 'a: [\n', 'config: PATH: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1'],
+    [
+      'a YAML syntax error',
+      'a: [\n',
+      'config: PATH: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1',
+    ],
     ['a tab indent', '\tfoo: 1\n', 'config: PATH: Tabs are not allowed as indentation at line 1, column 1'],
-    ['a duplicate key', 'common:\n  log_level: info\ncommon:\n  log_level: debug\n', 'config: PATH: Map keys must be unique at line 3, column 1'],
+    [
+      'a duplicate key',
+      'common:\n  log_level: info\ncommon:\n  log_level: debug\n',
+      'config: PATH: Map keys must be unique at line 3, column 1',
+    ],
     ['an unknown alias', 'ref: *foo\n', 'config: PATH: Unresolved alias (the anchor must be set before the alias): foo'],
     ['a list at top level', '- 1\n- 2\n', 'config: PATH: expected a YAML mapping'],
     ['a scalar at top level', 'hello\n', 'config: PATH: expected a YAML mapping'],
@@ -450,12 +501,15 @@ describe('accepted values at the edges', () => {
   });
 
   test('api.server.log_level wins over common.log_level, which wins over info', (t) => {
-    assert.equal(load(t, 'common:\n  log_level: debug\n' + server('log_level: error')).logLevel, 'error');
+    assert.equal(load(t, `common:\n  log_level: debug\n${server('log_level: error')}`).logLevel, 'error');
     assert.equal(load(t, 'common:\n  log_level: debug\n').logLevel, 'debug');
   });
 
   test('flush values in range', (t) => {
-    const c = load(t, 'db_config:\n  flush:\n    max_items: 1\n    max_age: 1d12h\n    metrics_max_age: 90m\n' + server('tls:\n  cache_expiration: 1h30m'));
+    const c = load(
+      t,
+      `db_config:\n  flush:\n    max_items: 1\n    max_age: 1d12h\n    metrics_max_age: 90m\n${server('tls:\n  cache_expiration: 1h30m')}`,
+    );
     assert.equal(c.db.flush?.max_items, 1);
     assert.equal(c.db.flush?.max_age, '1d12h');
     assert.equal(c.server.tls?.cache_expiration, '1h30m');

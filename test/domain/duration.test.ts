@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  DurationError,
-  formatGoDuration,
-  parseDuration,
-  parseGoDuration,
-  remainingDuration,
-} from '../../src/domain/duration.js';
+import { DurationError, formatGoDuration, parseDuration, parseGoDuration, remainingDuration } from '../../src/domain/duration.js';
 
 const S = 1000;
 const M = 60 * S;

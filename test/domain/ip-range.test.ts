@@ -109,11 +109,14 @@ describe('parseIpOrRange: invalid input, with upstream messages', () => {
   }
 
   test('the exact text for 1.1.1.1/2/3', () => {
-    assert.throws(() => parseIpOrRange('1.1.1.1/2/3'), (err: unknown) => {
-      assert.ok(err instanceof IpParseError);
-      assert.equal(err.message, "invalid ip range '1.1.1.1/2/3': invalid CIDR address: 1.1.1.1/2/3");
-      return true;
-    });
+    assert.throws(
+      () => parseIpOrRange('1.1.1.1/2/3'),
+      (err: unknown) => {
+        assert.ok(err instanceof IpParseError);
+        assert.equal(err.message, "invalid ip range '1.1.1.1/2/3': invalid CIDR address: 1.1.1.1/2/3");
+        return true;
+      },
+    );
   });
 });
 
@@ -178,7 +181,23 @@ describe('boundHex', () => {
 
   const orderings: [4 | 16, string[]][] = [
     [4, ['0.0.0.0', '0.0.0.1', '0.0.0.9', '0.0.0.10', '0.0.1.0', '9.255.255.255', '10.0.0.0', '127.0.0.1', '160.0.0.0', '255.255.255.255']],
-    [16, ['::', '::1', '::a', '::10', '::ffff:ffff:ffff', '1::', '9::', 'a::', '2001:db8::', '2001:db8::1', 'fe80::1', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff']],
+    [
+      16,
+      [
+        '::',
+        '::1',
+        '::a',
+        '::10',
+        '::ffff:ffff:ffff',
+        '1::',
+        '9::',
+        'a::',
+        '2001:db8::',
+        '2001:db8::1',
+        'fe80::1',
+        'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+      ],
+    ],
   ];
   for (const [size, sorted] of orderings) {
     test(`IPv${size === 4 ? 4 : 6} strings sort like the numbers`, () => {

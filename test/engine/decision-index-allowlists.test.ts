@@ -14,7 +14,21 @@ function index(n: number): DecisionIndex {
   const idx = new DecisionIndex();
   for (let i = 1; i <= n; i++) {
     const value = formatAddress(4, BigInt((10 << 24) + i));
-    const d: Decision = { id: i, uuid: `u${i}`, alertId: 1, seq: 1, createdAt: now, until: now + 3600_000, scenario: 's', type: 'ban', scope: 'Ip', value, origin: 'cscli', simulated: false, range: parseIp(value) };
+    const d: Decision = {
+      id: i,
+      uuid: `u${i}`,
+      alertId: 1,
+      seq: 1,
+      createdAt: now,
+      until: now + 3600_000,
+      scenario: 's',
+      type: 'ban',
+      scope: 'Ip',
+      value,
+      origin: 'cscli',
+      simulated: false,
+      range: parseIp(value),
+    };
     idx.apply(d, now);
   }
   return idx;

@@ -8,7 +8,12 @@ export interface AdminReply {
   json(): Json;
 }
 
-export type AdminCall = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>) => Promise<AdminReply>;
+export type AdminCall = (
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers?: Record<string, string>,
+) => Promise<AdminReply>;
 
 /** Calls the admin API with an admin key; a string payload is sent as it is. */
 export function adminClient(ta: TestApp, key: string): AdminCall {
@@ -24,7 +29,13 @@ export function adminClient(ta: TestApp, key: string): AdminCall {
 }
 
 /** Creates a list and subscribes the given entities; returns its id. */
-export async function makeList(call: AdminCall, name: string, subscribe: { type: string; ids: string[] }[] = [], items: string[] = [], extra: Json = {}): Promise<string> {
+export async function makeList(
+  call: AdminCall,
+  name: string,
+  subscribe: { type: string; ids: string[] }[] = [],
+  items: string[] = [],
+  extra: Json = {},
+): Promise<string> {
   const id = (await call('POST', '/v1/allowlists', { name })).json().id as string;
   for (const s of subscribe) {
     const ids = s.type === 'org' ? [(await call('GET', `/v1/allowlists/${id}`)).json().organization_id as string] : s.ids;

@@ -17,7 +17,8 @@ export function testDialect(): TestDialect {
 const created: { dialect: TestDialect; name: string }[] = [];
 
 function run(dialect: TestDialect, statement: string): void {
-  if (dialect === 'postgres') execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', statement], { stdio: 'pipe' });
+  if (dialect === 'postgres')
+    execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', statement], { stdio: 'pipe' });
   else execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', statement], { stdio: 'pipe' });
 }
 

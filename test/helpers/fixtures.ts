@@ -36,14 +36,19 @@ export function gzipJson(v: unknown): Buffer {
 }
 
 /** An alert as `cscli decisions add` sends it (cscli.md §3), one decision. */
-export function cscliAlert(value: string, opts: { duration?: string; type?: string; scope?: string; origin?: string; scenario?: string; stopAt?: string; simulated?: boolean } = {}) {
+export function cscliAlert(
+  value: string,
+  opts: { duration?: string; type?: string; scope?: string; origin?: string; scenario?: string; stopAt?: string; simulated?: boolean } = {},
+) {
   const now = opts.stopAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const reason = opts.scenario ?? `manual '${opts.type ?? 'ban'}' from 'web-01'`;
   const scope = opts.scope ?? (value.includes('/') ? 'Range' : 'Ip');
   return {
     capacity: 0,
     created_at: now,
-    decisions: [{ duration: opts.duration ?? '4h', origin: opts.origin ?? 'cscli', scenario: reason, scope, type: opts.type ?? 'ban', value }],
+    decisions: [
+      { duration: opts.duration ?? '4h', origin: opts.origin ?? 'cscli', scenario: reason, scope, type: opts.type ?? 'ban', value },
+    ],
     events: [],
     events_count: 1,
     kind: 'cscli',
@@ -63,7 +68,12 @@ export function cscliAlert(value: string, opts: { duration?: string; type?: stri
 
 /** Pushes alerts as a machine; returns the ids. */
 export async function pushAlerts(t: TestApp, token: string, alerts: unknown[]): Promise<string[]> {
-  const res = await t.app.inject({ method: 'POST', url: '/v1/alerts', headers: { authorization: `Bearer ${token}` }, payload: alerts as object });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/alerts',
+    headers: { authorization: `Bearer ${token}` },
+    payload: alerts as object,
+  });
   if (res.statusCode !== 201) throw new Error(`push failed: ${res.statusCode} ${res.body}`);
   return res.json() as string[];
 }

@@ -82,7 +82,8 @@ function openssl(args: string[], cwd: string): void {
 
 export function makePki(dir: string, opts: { ocspUrl?: string } = {}): Pki {
   const p = (name: string) => join(dir, name);
-  const key = (name: string) => openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p(`${name}-key.pem`)], dir);
+  const key = (name: string) =>
+    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p(`${name}-key.pem`)], dir);
   const caDir = (name: string) => {
     mkdirSync(p(`${name}/newcerts`), { recursive: true });
     writeFileSync(p(`${name}/index.txt`), '');
@@ -95,7 +96,23 @@ export function makePki(dir: string, opts: { ocspUrl?: string } = {}): Pki {
     key(name);
     openssl(['req', '-new', '-key', p(`${name}-key.pem`), '-subj', subj, '-out', p(`${name}.csr`)], dir);
     const d = dates ? ['-startdate', dates[0], '-enddate', dates[1]] : [];
-    openssl(['ca', '-batch', '-notext', '-config', p(`${ca}/ca.cnf`), '-extensions', ext, '-in', p(`${name}.csr`), '-out', p(`${name}.pem`), ...d], dir);
+    openssl(
+      [
+        'ca',
+        '-batch',
+        '-notext',
+        '-config',
+        p(`${ca}/ca.cnf`),
+        '-extensions',
+        ext,
+        '-in',
+        p(`${name}.csr`),
+        '-out',
+        p(`${name}.pem`),
+        ...d,
+      ],
+      dir,
+    );
     if (ext === 'ca_ext') {
       caDir(name);
       execFileSync('cp', [p(`${name}.pem`), p(`${name}/ca.pem`)]);
@@ -107,8 +124,26 @@ export function makePki(dir: string, opts: { ocspUrl?: string } = {}): Pki {
   const selfSigned = (name: string, cn: string) => {
     caDir(name);
     key(name);
-    openssl(['req', '-x509', '-new', '-key', p(`${name}-key.pem`), '-out', p(`${name}.pem`), '-days', '3650', '-subj', `/CN=${cn}`,
-      '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        p(`${name}-key.pem`),
+        '-out',
+        p(`${name}.pem`),
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${cn}`,
+        '-addext',
+        'basicConstraints=critical,CA:true',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      dir,
+    );
     execFileSync('cp', [p(`${name}.pem`), p(`${name}/ca.pem`)]);
     execFileSync('cp', [p(`${name}-key.pem`), p(`${name}/ca-key.pem`)]);
   };
@@ -139,12 +174,37 @@ export function makePki(dir: string, opts: { ocspUrl?: string } = {}): Pki {
   sign('by_root', '/OU=bouncer-ou/CN=by-root', 'root', 'client');
   sign('rogue_leaf', '/OU=bouncer-ou/OU=agent-ou/CN=rogue', 'rogue', 'client');
   // a forgery: the intermediate's name and key identifier, a rogue key; sent after bouncer_rev it must not stand in for the real one
-  const skid = execFileSync('openssl', ['x509', '-in', p('inter.pem'), '-noout', '-ext', 'subjectKeyIdentifier'], { encoding: 'utf8' }).split('\n')[1]!.trim();
-  writeFileSync(p('fake_inter.cnf'), `[ v3 ]\nbasicConstraints = critical, CA:true\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = ${skid}\n`);
+  const skid = execFileSync('openssl', ['x509', '-in', p('inter.pem'), '-noout', '-ext', 'subjectKeyIdentifier'], { encoding: 'utf8' })
+    .split('\n')[1]!
+    .trim();
+  writeFileSync(
+    p('fake_inter.cnf'),
+    `[ v3 ]\nbasicConstraints = critical, CA:true\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = ${skid}\n`,
+  );
   key('fake_inter');
   openssl(['req', '-new', '-key', p('fake_inter-key.pem'), '-subj', '/CN=Lapis Test Intermediate', '-out', p('fake_inter.csr')], dir);
-  openssl(['x509', '-req', '-in', p('fake_inter.csr'), '-CA', p('rogue.pem'), '-CAkey', p('rogue-key.pem'), '-CAcreateserial', '-days', '30',
-    '-extfile', p('fake_inter.cnf'), '-extensions', 'v3', '-out', p('fake_inter.pem')], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      p('fake_inter.csr'),
+      '-CA',
+      p('rogue.pem'),
+      '-CAkey',
+      p('rogue-key.pem'),
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-extfile',
+      p('fake_inter.cnf'),
+      '-extensions',
+      'v3',
+      '-out',
+      p('fake_inter.pem'),
+    ],
+    dir,
+  );
   writeFileSync(p('bouncer_rev_forged-chain.pem'), readFileSync(p('bouncer_rev.pem'), 'utf8') + readFileSync(p('fake_inter.pem'), 'utf8'));
   writeFileSync(p('bouncer_rev_forged-key.pem'), readFileSync(p('bouncer_rev-key.pem')));
   if (opts.ocspUrl) {

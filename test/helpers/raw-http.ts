@@ -44,7 +44,7 @@ export function readAnswer(s: Socket, opts: { untilText?: RegExp; timeoutMs?: nu
 }
 
 /** A complete response: status line, headers and a body of the announced length. */
-export const COMPLETE_RESPONSE = /^HTTP\/1\.1 \d{3}[^]*?\r\n\r\n/;
+export const COMPLETE_RESPONSE = /^HTTP\/1\.1 \d{3}[\s\S]*?\r\n\r\n/;
 
 /** Splits a raw response into status, headers (lower-cased names) and body. */
 export function parseRaw(text: string): { status: number; headers: Record<string, string>; body: string } {

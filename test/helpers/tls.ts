@@ -23,11 +23,16 @@ export function tlsYaml(pki: Pki, extra: string[] = [], base: Record<string, str
     ...base,
   };
   const lines = Object.entries(keys).map(([k, v]) => `      ${k}: ${v === '' ? "''" : v}`);
-  return ['    tls:', ...lines, ...extra.map((l) => `      ${l}`)].join('\n') + '\n';
+  return `${['    tls:', ...lines, ...extra.map((l) => `      ${l}`)].join('\n')}\n`;
 }
 
 /** A real Lapis listener on HTTPS with the PKI's server certificate. */
-export function startTlsServer(t: TestContext | { after(fn: () => unknown): void }, pki: Pki, extra: string[] = [], base: Record<string, string> = {}) {
+export function startTlsServer(
+  t: TestContext | { after(fn: () => unknown): void },
+  pki: Pki,
+  extra: string[] = [],
+  base: Record<string, string> = {},
+) {
   return startTestServer(t, tlsYaml(pki, extra, base));
 }
 

@@ -36,7 +36,8 @@ async function twoNodes(t: Parameters<typeof tempDir>[0]): Promise<[Node, Node]>
 }
 
 type Stream = { new: { value: string }[] | null; deleted: { value: string }[] | null };
-const pull = async (n: TestApp, key: string, startup = false) => JSON.parse((await bouncerGet(n, key, `/v1/decisions/stream${startup ? '?startup=true' : ''}`)).body) as Stream;
+const pull = async (n: TestApp, key: string, startup = false) =>
+  JSON.parse((await bouncerGet(n, key, `/v1/decisions/stream${startup ? '?startup=true' : ''}`)).body) as Stream;
 const values = (l: { value: string }[] | null) => (l ?? []).map((d) => d.value).sort();
 
 test('an allowlist written on one node reaches bouncers pulling from the other, exactly once, whichever node they pull from', async (t) => {
@@ -59,7 +60,7 @@ test('an allowlist written on one node reaches bouncers pulling from the other, 
   assert.deepEqual(await pull(b, key), { new: null, deleted: null });
 
   // the item goes on A, the bouncer pulls from A: the decisions come back once
-  const item = (((await call('GET', `/v1/allowlists/${id}/items`)).json().items as { id: string }[])[0]!).id;
+  const item = ((await call('GET', `/v1/allowlists/${id}/items`)).json().items as { id: string }[])[0]!.id;
   assert.equal((await call('DELETE', `/v1/allowlists/${id}/items/${item}`)).status, 204);
   assert.deepEqual(values((await pull(a, key)).new), ['192.0.2.1', '192.0.2.2']);
   await sleep(400);
@@ -75,7 +76,12 @@ test('allowlist changes made while the only node was down reach its bouncers aft
   await pushAlerts(first, token, [cscliAlert('192.0.2.1'), cscliAlert('198.51.100.1')]);
   const list = await createAllowlist(first.db, 'fw01', '');
   await addSubscribers(first.db, list.id, 'remediation_component_integration', ['fw01']);
-  await addItems(first.db, list.id, { values: ['192.0.2.1'], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'test' } });
+  await addItems(first.db, list.id, {
+    values: ['192.0.2.1'],
+    description: '',
+    expiresAt: null,
+    actor: { source_type: 'user', identifier: 'test' },
+  });
   await first.allowlists.refresh();
   assert.deepEqual(values((await pull(first, key, true)).new), ['198.51.100.1']);
   await first.close();
@@ -83,7 +89,12 @@ test('allowlist changes made while the only node was down reach its bouncers aft
   // while it is down, the CLI swaps the item: 192.0.2.1 is shown again, 198.51.100.1 hidden
   await usingDb(config.db, async (db) => {
     await removeItemsByValue(db, list.id, [parseIpOrRange('192.0.2.1')]);
-    await addItems(db, list.id, { values: ['198.51.100.1'], description: '', expiresAt: null, actor: { source_type: 'user', identifier: 'test' } });
+    await addItems(db, list.id, {
+      values: ['198.51.100.1'],
+      description: '',
+      expiresAt: null,
+      actor: { source_type: 'user', identifier: 'test' },
+    });
   });
   const second = await startNode(t, config);
   const after = await pull(second, key);

@@ -11,7 +11,7 @@ import { tempDir, testConfig, withTestDb } from '../helpers/app.js';
 import { cscliAlert } from '../helpers/fixtures.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
-const SECRET = 'x'.repeat(40) + 'shared-between-the-two-nodes-of-this-test';
+const SECRET = `${'x'.repeat(40)}shared-between-the-two-nodes-of-this-test`;
 
 interface Node {
   url: string;
@@ -20,7 +20,10 @@ interface Node {
 
 /** Spawns a real `lapis serve` on a random port and waits for its "listening" log line. */
 async function startNode(t: { after(fn: () => unknown): void }, configPath: string): Promise<Node> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '-c', configPath], { env: { ...process.env, CS_LAPI_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'serve', '-c', configPath], {
+    env: { ...process.env, CS_LAPI_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => proc.kill('SIGKILL'));
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -59,7 +62,11 @@ test('two lapis serve processes on one database act as one server, and the survi
   const b = await startNode(t, configPath);
 
   // a token from A works on B: one JWT secret
-  const login = await fetch(`${a.url}/v1/watchers/login`, { method: 'POST', headers: { 'user-agent': 'test/1' }, body: JSON.stringify({ machine_id: 'agent', password: 'pw' }) });
+  const login = await fetch(`${a.url}/v1/watchers/login`, {
+    method: 'POST',
+    headers: { 'user-agent': 'test/1' },
+    body: JSON.stringify({ machine_id: 'agent', password: 'pw' }),
+  });
   const loginBody = (await login.json()) as { token: string };
   assert.equal(login.status, 200, JSON.stringify(loginBody));
   const { token } = loginBody;
@@ -90,7 +97,10 @@ test('two lapis serve processes on one database act as one server, and the survi
 
   // a write on A is visible through B's query mode within 1 s
   const started = Date.now();
-  assert.equal((await fetch(`${a.url}/v1/alerts`, { method: 'POST', headers: machine, body: JSON.stringify([cscliAlert('192.0.2.1')]) })).status, 201);
+  assert.equal(
+    (await fetch(`${a.url}/v1/alerts`, { method: 'POST', headers: machine, body: JSON.stringify([cscliAlert('192.0.2.1')]) })).status,
+    201,
+  );
   let visibleAfter = -1;
   while (Date.now() - started < 1000) {
     const r = await fetch(`${b.url}/v1/decisions?ip=192.0.2.1`, { headers: { 'x-api-key': 'fw-key' } });
@@ -117,10 +127,19 @@ test('two lapis serve processes on one database act as one server, and the survi
   // A dies; B keeps serving and catching up
   a.proc.kill('SIGKILL');
   await new Promise((r) => a.proc.once('exit', r));
-  assert.equal((await fetch(`${b.url}/v1/alerts`, { method: 'POST', headers: machine, body: JSON.stringify([cscliAlert('203.0.113.7')]) })).status, 201);
+  assert.equal(
+    (await fetch(`${b.url}/v1/alerts`, { method: 'POST', headers: machine, body: JSON.stringify([cscliAlert('203.0.113.7')]) })).status,
+    201,
+  );
   assert.equal((await fetch(`${b.url}/v1/decisions?ip=198.51.100.0`, { method: 'DELETE', headers: machine })).status, 200);
   const res = await fetch(`${b.url}/v1/decisions/stream`, { headers: { 'x-api-key': 'fw-key' } });
   const last = (await res.json()) as { new: WireDecision[] | null; deleted: WireDecision[] | null };
-  assert.deepEqual(last.new?.map((d) => d.value), ['203.0.113.7']);
-  assert.deepEqual(last.deleted?.map((d) => d.value), ['198.51.100.0']);
+  assert.deepEqual(
+    last.new?.map((d) => d.value),
+    ['203.0.113.7'],
+  );
+  assert.deepEqual(
+    last.deleted?.map((d) => d.value),
+    ['198.51.100.0'],
+  );
 });

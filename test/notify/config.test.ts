@@ -40,11 +40,14 @@ function failsWith(t: TestContext, yaml: string, message: string): void {
   const dir = tempDir(t, 'lapis-notify-');
   const file = join(dir, 'http.yaml');
   writeFileSync(file, yaml);
-  assert.throws(() => loadNotifiers(dir, { env: {} }), (err: unknown) => {
-    assert.ok(err instanceof NotificationConfigError, `expected a NotificationConfigError, got ${String(err)}`);
-    assert.equal(err.message, message.replaceAll('FILE', file));
-    return true;
-  });
+  assert.throws(
+    () => loadNotifiers(dir, { env: {} }),
+    (err: unknown) => {
+      assert.ok(err instanceof NotificationConfigError, `expected a NotificationConfigError, got ${String(err)}`);
+      assert.equal(err.message, message.replaceAll('FILE', file));
+      return true;
+    },
+  );
 }
 
 const DEFAULTS = ['type: http', 'name: hook', 'url: http://127.0.0.1:1/x', "format: '{{.|toJson}}'"];
@@ -96,12 +99,22 @@ describe('notification config: loading', () => {
     writeFileSync(join(dir, 'old.yaml.bak'), 'not yaml: [');
     mkdirSync(join(dir, 'sub.yaml'));
     const notifiers = loadNotifiers(dir, { env: {} });
-    assert.deepEqual(notifiers.map((n) => [n.name, n.method]), [['zero', 'POST'], ['one', 'POST'], ['two', 'PUT']]);
+    assert.deepEqual(
+      notifiers.map((n) => [n.name, n.method]),
+      [
+        ['zero', 'POST'],
+        ['one', 'POST'],
+        ['two', 'PUT'],
+      ],
+    );
   });
 
   test('a single file path', (t) => {
     const { dir } = loadDir(t, { 'h.yaml': base('') });
-    assert.deepEqual(loadNotifiers(join(dir, 'h.yaml'), { env: {} }).map((n) => n.name), ['hook']);
+    assert.deepEqual(
+      loadNotifiers(join(dir, 'h.yaml'), { env: {} }).map((n) => n.name),
+      ['hook'],
+    );
   });
 
   test('an empty directory has no notifiers', (t) => {
@@ -109,9 +122,14 @@ describe('notification config: loading', () => {
   });
 
   test('scalars as written, YAML 1.1 booleans, unix_socket without its trailing slash', (t) => {
-    const { notifiers } = loadDir(t, { 'a.yaml': base('headers:\n  X-Count: 0012\nskip_tls_verification: yes\nunix_socket: /run/hook.sock/\nmax_retry: 0\nlog_level: WARN') });
+    const { notifiers } = loadDir(t, {
+      'a.yaml': base('headers:\n  X-Count: 0012\nskip_tls_verification: yes\nunix_socket: /run/hook.sock/\nmax_retry: 0\nlog_level: WARN'),
+    });
     const n = notifiers[0]!;
-    assert.deepEqual([n.headers, n.skipTlsVerification, n.unixSocket, n.maxRetry, n.logLevel], [{ 'X-Count': '0012' }, true, '/run/hook.sock', 0, 'warn']);
+    assert.deepEqual(
+      [n.headers, n.skipTlsVerification, n.unixSocket, n.maxRetry, n.logLevel],
+      [{ 'X-Count': '0012' }, true, '/run/hook.sock', 0, 'warn'],
+    );
   });
 
   test('a CA file is read at load time', (t) => {
@@ -125,33 +143,81 @@ describe('notification config: loading', () => {
 describe('notification config: errors name the file, the notifier and the key', () => {
   const cases: Array<[string, string, string]> = [
     ['unknown key', base('webhook: https://x'), 'notifications: FILE: notifier "hook": webhook: unknown key'],
-    ['slack type', 'type: slack\nname: slack_default\nwebhook: https://hooks.slack.com/x\nformat: x\n', 'notifications: FILE: notifier "slack_default": type: "slack" notifiers are not supported by Lapis (only "http" is built in)'],
-    ['email type', 'type: email\nname: email_default\n', 'notifications: FILE: notifier "email_default": type: "email" notifiers are not supported by Lapis (only "http" is built in)'],
+    [
+      'slack type',
+      'type: slack\nname: slack_default\nwebhook: https://hooks.slack.com/x\nformat: x\n',
+      'notifications: FILE: notifier "slack_default": type: "slack" notifiers are not supported by Lapis (only "http" is built in)',
+    ],
+    [
+      'email type',
+      'type: email\nname: email_default\n',
+      'notifications: FILE: notifier "email_default": type: "email" notifiers are not supported by Lapis (only "http" is built in)',
+    ],
     ['missing type', 'name: hook\nurl: http://x/\n', 'notifications: FILE: notifier "hook": type: required'],
     ['missing name', 'type: http\nurl: http://x/\n', 'notifications: FILE: document 1: name: required'],
     ['missing name, second document', `${base('')}\n---\ntype: http\n`, 'notifications: FILE: document 2: name: required'],
     ['missing url', 'type: http\nname: hook\nformat: x\n', 'notifications: FILE: notifier "hook": url: required'],
     ['missing format', 'type: http\nname: hook\nurl: http://x/\n', 'notifications: FILE: notifier "hook": format: required'],
-    ['bad duration', base('group_wait: 30 seconds'), 'notifications: FILE: notifier "hook": group_wait: time: unknown unit " seconds" in duration "30 seconds"'],
+    [
+      'bad duration',
+      base('group_wait: 30 seconds'),
+      'notifications: FILE: notifier "hook": group_wait: time: unknown unit " seconds" in duration "30 seconds"',
+    ],
     ['duration without unit', base('timeout: "10"'), 'notifications: FILE: notifier "hook": timeout: time: missing unit in duration "10"'],
     ['duration as a number', base('timeout: 10'), 'notifications: FILE: notifier "hook": timeout: expected a duration such as "30s"'],
     ['negative duration', base('group_wait: -1s'), 'notifications: FILE: notifier "hook": group_wait: must not be negative'],
     ['threshold as a string', base('group_threshold: "10"'), 'notifications: FILE: notifier "hook": group_threshold: expected an integer'],
     ['negative retries', base('max_retry: -1'), 'notifications: FILE: notifier "hook": max_retry: must not be negative'],
-    ['bad boolean', base('skip_tls_verification: maybe'), 'notifications: FILE: notifier "hook": skip_tls_verification: expected true or false'],
-    ['bad template', base("format: '{{range .}}{{.Scenario}}'"), 'notifications: FILE: notifier "hook": format: template: hook:1: unexpected EOF'],
-    ['unknown template function', base("format: '{{.|toYaml}}'"), 'notifications: FILE: notifier "hook": format: template: hook:1: function "toYaml" not defined'],
+    [
+      'bad boolean',
+      base('skip_tls_verification: maybe'),
+      'notifications: FILE: notifier "hook": skip_tls_verification: expected true or false',
+    ],
+    [
+      'bad template',
+      base("format: '{{range .}}{{.Scenario}}'"),
+      'notifications: FILE: notifier "hook": format: template: hook:1: unexpected EOF',
+    ],
+    [
+      'unknown template function',
+      base("format: '{{.|toYaml}}'"),
+      'notifications: FILE: notifier "hook": format: template: hook:1: function "toYaml" not defined',
+    ],
     ['bad URL', base('url: "::nope"'), 'notifications: FILE: notifier "hook": url: not a valid URL'],
     ['URL scheme', base('url: ftp://x/'), 'notifications: FILE: notifier "hook": url: scheme must be http or https, not "ftp"'],
     ['bad method', base('method: "PO ST"'), 'notifications: FILE: notifier "hook": method: invalid HTTP method "PO ST"'],
-    ['headers not a mapping', base('headers: [a]'), 'notifications: FILE: notifier "hook": headers: expected a mapping of header names to values'],
-    ['bad header value, not echoed', base('headers:\n  Authorization: "token \\nsecret"'), 'notifications: FILE: notifier "hook": headers.Authorization: invalid header value'],
+    [
+      'headers not a mapping',
+      base('headers: [a]'),
+      'notifications: FILE: notifier "hook": headers: expected a mapping of header names to values',
+    ],
+    [
+      'bad header value, not echoed',
+      base('headers:\n  Authorization: "token \\nsecret"'),
+      'notifications: FILE: notifier "hook": headers.Authorization: invalid header value',
+    ],
     ['bad header name', base('headers:\n  "Bad Name": x'), 'notifications: FILE: notifier "hook": headers.Bad Name: invalid header name'],
-    ['bad log level', base('log_level: verbose'), 'notifications: FILE: notifier "hook": log_level: must be one of trace, debug, info, warn, error, off'],
-    ['cert without key', base('cert_path: /dev/null'), 'notifications: FILE: notifier "hook": cert_path: cert_path and key_path go together'],
-    ['unreadable CA', base('ca_cert_path: /nonexistent/ca.pem'), 'notifications: FILE: notifier "hook": ca_cert_path: cannot read /nonexistent/ca.pem: ENOENT'],
+    [
+      'bad log level',
+      base('log_level: verbose'),
+      'notifications: FILE: notifier "hook": log_level: must be one of trace, debug, info, warn, error, off',
+    ],
+    [
+      'cert without key',
+      base('cert_path: /dev/null'),
+      'notifications: FILE: notifier "hook": cert_path: cert_path and key_path go together',
+    ],
+    [
+      'unreadable CA',
+      base('ca_cert_path: /nonexistent/ca.pem'),
+      'notifications: FILE: notifier "hook": ca_cert_path: cannot read /nonexistent/ca.pem: ENOENT',
+    ],
     ['not a mapping', '- a\n- b\n', 'notifications: FILE: document 1: expected a YAML mapping'],
-    ['YAML syntax', 'type: http\nname: [hook\n', 'notifications: FILE: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1'],
+    [
+      'YAML syntax',
+      'type: http\nname: [hook\n',
+      'notifications: FILE: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1',
+    ],
     ['duplicate key', 'type: http\ntype: http\n', 'notifications: FILE: Map keys must be unique at line 2, column 1'],
     ['name defined twice', `${base('')}\n---\n${base('')}`, 'notifications: FILE: notifier "hook": name: already defined in FILE'],
   ];

@@ -16,9 +16,14 @@ describe('notify: what is delivered', () => {
   test('{{.|toJson}}: the alert list as Go marshals it, byte for byte', async (t) => {
     const rx = await startReceiver(t);
     const { d } = dispatcher(t, [httpNotifier(rx.url)]);
-    d.enqueue('http_default', [{ scenario: 'a/b', message: '<b> & "c"', events_count: 2, source: { ip: '192.0.2.1', scope: 'Ip' }, decisions: [] }]);
+    d.enqueue('http_default', [
+      { scenario: 'a/b', message: '<b> & "c"', events_count: 2, source: { ip: '192.0.2.1', scope: 'Ip' }, decisions: [] },
+    ]);
     const [req] = await rx.waitFor(1);
-    assert.equal(req!.body, '[{"scenario":"a/b","message":"\\u003cb\\u003e \\u0026 \\"c\\"","events_count":2,"source":{"ip":"192.0.2.1","scope":"Ip"},"decisions":[]}]');
+    assert.equal(
+      req!.body,
+      '[{"scenario":"a/b","message":"\\u003cb\\u003e \\u0026 \\"c\\"","events_count":2,"source":{"ip":"192.0.2.1","scope":"Ip"},"decisions":[]}]',
+    );
     await waitUntil(() => d.stats().sent === 1);
     assert.deepEqual(d.stats(), { sent: 1, failed: 0, retried: 0, dropped: 0, queued: 0 });
   });
@@ -54,7 +59,9 @@ describe('notify: what is delivered', () => {
 
   test('method and headers as configured; Content-Length set; no Content-Type added', async (t) => {
     const rx = await startReceiver(t);
-    const { d, logger } = dispatcher(t, [httpNotifier(rx.url, 'method: PUT\nheaders:\n  Authorization: Bearer hush-hush\n  X-Lapis-Test: "1"')]);
+    const { d, logger } = dispatcher(t, [
+      httpNotifier(rx.url, 'method: PUT\nheaders:\n  Authorization: Bearer hush-hush\n  X-Lapis-Test: "1"'),
+    ]);
     d.enqueue('http_default', [alert()]);
     const [req] = await rx.waitFor(1);
     assert.equal(req!.method, 'PUT');
@@ -93,7 +100,10 @@ describe('notify: grouping', () => {
     assert.equal(rx.requests.length, 2);
     assert.equal(d.stats().queued, 1);
     await d.close();
-    assert.deepEqual(rx.requests.map((r) => (JSON.parse(r.body) as unknown[]).length), [3, 3, 1]);
+    assert.deepEqual(
+      rx.requests.map((r) => (JSON.parse(r.body) as unknown[]).length),
+      [3, 3, 1],
+    );
     assert.deepEqual(d.stats(), { sent: 3, failed: 0, retried: 0, dropped: 0, queued: 0 });
   });
 
@@ -121,7 +131,10 @@ describe('notify: grouping', () => {
     const { d } = dispatcher(t, [httpNotifier(rx.url)]);
     d.enqueue('http_default', [alert(1), alert(2), alert(3)]);
     await rx.waitFor(3);
-    assert.deepEqual(rx.requests.map((r) => JSON.parse(r.body)), [[alert(1)], [alert(2)], [alert(3)]]);
+    assert.deepEqual(
+      rx.requests.map((r) => JSON.parse(r.body)),
+      [[alert(1)], [alert(2)], [alert(3)]],
+    );
   });
 });
 
@@ -134,10 +147,13 @@ describe('notify: retries', () => {
     await waitUntil(() => d.stats().sent === 1);
     assert.deepEqual(d.stats(), { sent: 1, failed: 0, retried: 2, dropped: 0, queued: 0 });
     assert.equal(new Set(rx.requests.map((r) => r.body)).size, 1);
-    assert.deepEqual(logger.entries.filter((e) => e.level === 'warn').map((e) => [e.msg, e.obj.status, e.obj.attempt]), [
-      ['notification failed, retrying', 500, 1],
-      ['notification failed, retrying', 500, 2],
-    ]);
+    assert.deepEqual(
+      logger.entries.filter((e) => e.level === 'warn').map((e) => [e.msg, e.obj.status, e.obj.attempt]),
+      [
+        ['notification failed, retrying', 500, 1],
+        ['notification failed, retrying', 500, 2],
+      ],
+    );
   });
 
   test('always 503: max_retry + 1 attempts, then failed', async (t) => {
@@ -228,7 +244,29 @@ describe('notify: transports', () => {
   async function tlsReceiver(t: TestContext, got: string[]): Promise<{ url: string; ca: string }> {
     const dir = tempDir(t, 'lapis-notify-tls-');
     const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
       req.resume();
       req.on('end', () => {
@@ -244,16 +282,25 @@ describe('notify: transports', () => {
     return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/tls`, ca: cert };
   }
 
-  test('https: a self-signed receiver fails verification, passes with skip_tls_verification or ca_cert_path', { skip: !hasOpenssl && 'no openssl' }, async (t) => {
+  test('https: a self-signed receiver fails verification, passes with skip_tls_verification or ca_cert_path', {
+    skip: !hasOpenssl && 'no openssl',
+  }, async (t) => {
     const got: string[] = [];
     const { url, ca } = await tlsReceiver(t, got);
     const yaml = (name: string, extra: string) => `type: http\nname: ${name}\nurl: ${url}?${name}\nformat: x\nmax_retry: 0\n${extra}`;
-    const configs = parseNotifiers([yaml('strict', ''), yaml('skip', 'skip_tls_verification: true'), yaml('ca', `ca_cert_path: ${ca}`)].join('\n---\n'), 'tls.yaml', { env: {} });
+    const configs = parseNotifiers(
+      [yaml('strict', ''), yaml('skip', 'skip_tls_verification: true'), yaml('ca', `ca_cert_path: ${ca}`)].join('\n---\n'),
+      'tls.yaml',
+      { env: {} },
+    );
     const { d, logger } = dispatcher(t, configs);
     for (const name of ['strict', 'skip', 'ca']) d.enqueue(name, [alert()]);
     await waitUntil(() => d.stats().sent + d.stats().failed === 3);
     assert.deepEqual([d.stats('strict').failed, d.stats('skip').sent, d.stats('ca').sent], [1, 1, 1]);
     assert.deepEqual(got.sort(), ['/tls?ca', '/tls?skip']);
-    assert.equal((logger.entries.find((e) => e.obj.notifier === 'strict')!.obj.err as NodeJS.ErrnoException).code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+    assert.equal(
+      (logger.entries.find((e) => e.obj.notifier === 'strict')!.obj.err as NodeJS.ErrnoException).code,
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+    );
   });
 });

@@ -52,7 +52,8 @@ export async function startReceiver(t: TestContext, reply: Reply = () => ({ stat
   return {
     url: `http://127.0.0.1:${port}/hook`,
     requests,
-    waitFor: (n, timeoutMs = 3000) => waitUntil(() => requests.length >= n, timeoutMs, `${n} requests (got ${requests.length})`).then(() => requests),
+    waitFor: (n, timeoutMs = 3000) =>
+      waitUntil(() => requests.length >= n, timeoutMs, `${n} requests (got ${requests.length})`).then(() => requests),
   };
 }
 

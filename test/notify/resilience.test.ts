@@ -54,7 +54,10 @@ describe('notify: a dead or slow endpoint', () => {
     assert.ok(performance.now() - burst < 200);
     assert.deepEqual(d.stats(), { sent: 0, failed: 0, retried: 0, dropped: 499, queued: 1000 });
     const warnings = logger.entries.filter((e) => e.level === 'warn');
-    assert.deepEqual(warnings.map((w) => [w.msg, w.obj.dropped, w.obj.capacity]), [['notification queue full, alerts dropped', 1, 1000]]);
+    assert.deepEqual(
+      warnings.map((w) => [w.msg, w.obj.dropped, w.obj.capacity]),
+      [['notification queue full, alerts dropped', 1, 1000]],
+    );
 
     // close() gives up on the hanging request after its deadline, and on what is still queued.
     const closing = performance.now();
@@ -67,7 +70,10 @@ describe('notify: a dead or slow endpoint', () => {
   test('a small queue: what does not fit in one enqueue() is dropped', async (t) => {
     const rx = await startReceiver(t, () => ({ status: 200, delayMs: 2000 }));
     const { d } = dispatcher(t, [httpNotifier(rx.url)], { queueCapacity: 10 });
-    d.enqueue('http_default', Array.from({ length: 25 }, (_, i) => alert(i)));
+    d.enqueue(
+      'http_default',
+      Array.from({ length: 25 }, (_, i) => alert(i)),
+    );
     assert.deepEqual([d.stats().queued, d.stats().dropped], [10, 15]);
   });
 });
@@ -105,7 +111,10 @@ describe('notify: nothing crashes', () => {
     const { d, logger } = dispatcher(t, []);
     d.enqueue('nope', [alert()]);
     d.enqueue('nope', [alert()]);
-    assert.deepEqual(logger.entries.map((e) => [e.level, e.msg, e.obj.notifier]), [['error', 'no such notifier: alerts not notified', 'nope']]);
+    assert.deepEqual(
+      logger.entries.map((e) => [e.level, e.msg, e.obj.notifier]),
+      [['error', 'no such notifier: alerts not notified', 'nope']],
+    );
     assert.equal(d.has('nope'), false);
   });
 
@@ -123,7 +132,10 @@ describe('notify: nothing crashes', () => {
     assert.equal(rx.requests.length, 0);
     const entry = logger.entries.find((e) => e.level === 'error')!;
     assert.equal(entry.msg, 'notification format failed');
-    assert.equal((entry.obj.err as Error).message, "template: http_default:1: executing at <.Scenario.Name>: can't evaluate field Name in type string");
+    assert.equal(
+      (entry.obj.err as Error).message,
+      "template: http_default:1: executing at <.Scenario.Name>: can't evaluate field Name in type string",
+    );
   });
 
   test('a throwing onCount hook does not stop delivery', async (t) => {
@@ -167,6 +179,8 @@ describe('notify: counters without a receiver', () => {
 
   test('two notifiers with one name are refused', () => {
     const n = httpNotifier('http://127.0.0.1:1/');
-    assert.throws(() => new NotificationDispatcher([n, n], { logger: captureLogger() }), { message: 'notifier "http_default" is configured twice' });
+    assert.throws(() => new NotificationDispatcher([n, n], { logger: captureLogger() }), {
+      message: 'notifier "http_default" is configured twice',
+    });
   });
 });

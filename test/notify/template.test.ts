@@ -15,7 +15,12 @@ const alerts = [
     ],
     meta: [{ key: 'service', value: 'ssh' }],
   },
-  { scenario: 'crowdsecurity/http-probing', events_count: 1, source: { ip: '198.51.100.7', value: '198.51.100.7', scope: 'Ip' }, decisions: [] },
+  {
+    scenario: 'crowdsecurity/http-probing',
+    events_count: 1,
+    source: { ip: '198.51.100.7', value: '198.51.100.7', scope: 'Ip' },
+    decisions: [],
+  },
 ];
 
 describe('template: rendering over the alert list', () => {
@@ -25,19 +30,43 @@ describe('template: rendering over the alert list', () => {
     ['toJson with spaces', '{{ . | toJson }}', goJson(alerts)],
     ['toJson as a function call', '{{toJson .}}', goJson(alerts)],
     ['len of the list', '{{len .}} alerts', '2 alerts'],
-    ['Go field names', '{{range .}}{{.Scenario}} {{.Source.IP}} {{.Source.Cn}} {{.EventsCount}} {{.MachineID}};{{end}}', 'crowdsecurity/ssh-bf 192.0.2.1 FR 6 web-1;crowdsecurity/http-probing 198.51.100.7  1 ;'],
-    ['JSON key names', '{{range .}}{{.scenario}} {{.source.as_name}} {{.events_count}};{{end}}', 'crowdsecurity/ssh-bf OVH SAS 6;crowdsecurity/http-probing  1;'],
+    [
+      'Go field names',
+      '{{range .}}{{.Scenario}} {{.Source.IP}} {{.Source.Cn}} {{.EventsCount}} {{.MachineID}};{{end}}',
+      'crowdsecurity/ssh-bf 192.0.2.1 FR 6 web-1;crowdsecurity/http-probing 198.51.100.7  1 ;',
+    ],
+    [
+      'JSON key names',
+      '{{range .}}{{.scenario}} {{.source.as_name}} {{.events_count}};{{end}}',
+      'crowdsecurity/ssh-bf OVH SAS 6;crowdsecurity/http-probing  1;',
+    ],
     ['Source.AsName maps to as_name', '{{range .}}{{.Source.AsName}}{{end}}', 'OVH SAS'],
-    ['nested range over decisions', '{{range .}}{{range .Decisions}}{{.Type}} {{.Value}} {{.Duration}} {{.Scope}} {{.Origin}}|{{end}}{{end}}', 'ban 192.0.2.1 4h Ip crowdsec|captcha 192.0.2.1 1h Ip cscli|'],
+    [
+      'nested range over decisions',
+      '{{range .}}{{range .Decisions}}{{.Type}} {{.Value}} {{.Duration}} {{.Scope}} {{.Origin}}|{{end}}{{end}}',
+      'ban 192.0.2.1 4h Ip crowdsec|captcha 192.0.2.1 1h Ip cscli|',
+    ],
     ['range else on an empty list', '{{range .}}[{{range .Decisions}}{{.Type}}{{else}}none{{end}}]{{end}}', '[bancaptcha][none]'],
-    ['range with index and element', '{{range $i, $a := .}}{{$i}}:{{$a.Scenario}} {{end}}', '0:crowdsecurity/ssh-bf 1:crowdsecurity/http-probing '],
-    ['a variable used in an inner range', '{{range .}}{{$alert := .}}{{range .Decisions}}{{.Value}}@{{$alert.Source.Cn}} {{end}}{{end}}', '192.0.2.1@FR 192.0.2.1@FR '],
+    [
+      'range with index and element',
+      '{{range $i, $a := .}}{{$i}}:{{$a.Scenario}} {{end}}',
+      '0:crowdsecurity/ssh-bf 1:crowdsecurity/http-probing ',
+    ],
+    [
+      'a variable used in an inner range',
+      '{{range .}}{{$alert := .}}{{range .Decisions}}{{.Value}}@{{$alert.Source.Cn}} {{end}}{{end}}',
+      '192.0.2.1@FR 192.0.2.1@FR ',
+    ],
     ['$ is the alert list', '{{range .}}{{len $}}{{end}}', '22'],
     ['if on truthiness, with else', '{{range .}}{{if .Source.Cn}}cn={{.Source.Cn}}{{else}}no cn{{end}} {{end}}', 'cn=FR no cn '],
     ['if on an empty list is false', '{{range .}}{{if .Decisions}}y{{else}}n{{end}}{{end}}', 'yn'],
     ['else if chains', '{{range .}}{{if eq .EventsCount 6}}six{{else if eq .EventsCount 1}}one{{else}}?{{end}} {{end}}', 'six one '],
     ['with sets dot', '{{range .}}{{with .Source}}{{.Scope}}:{{.Value}} {{end}}{{end}}', 'Ip:192.0.2.1 Ip:198.51.100.7 '],
-    ['not, and, or, ne', '{{range .}}{{if not .Source.Cn}}-{{end}}{{if and .Decisions .Source.Cn}}+{{end}}{{or .Source.Cn "??"}}{{if ne .EventsCount 6}}!{{end}} {{end}}', '+FR -??! '],
+    [
+      'not, and, or, ne',
+      '{{range .}}{{if not .Source.Cn}}-{{end}}{{if and .Decisions .Source.Cn}}+{{end}}{{or .Source.Cn "??"}}{{if ne .EventsCount 6}}!{{end}} {{end}}',
+      '+FR -??! ',
+    ],
     ['lower, upper, default', '{{range .}}{{.Source.Cn | default "xx" | lower}}{{upper .Source.Scope}} {{end}}', 'frIP xxIP '],
     ['len of a nested list and of a string (bytes)', '{{range .}}{{len .Decisions}}/{{len .Source.Scope}} {{end}}{{len "é"}}', '2/2 0/2 2'],
     ['trim markers', '{{range .}}\n  {{- .Source.IP -}}\n  ,\n{{- end}}', '192.0.2.1,198.51.100.7,'],
@@ -45,10 +74,18 @@ describe('template: rendering over the alert list', () => {
     ['a missing field prints nothing', '{{range .}}[{{.Nope}}{{.Source.Nope}}{{.Labels.Deeper}}]{{end}}', '[][]'],
     ['objects and lists print as JSON', '{{range .}}{{.Meta}}{{end}}', '[{"key":"service","value":"ssh"}]'],
     ['toJson of a field', '{{range .}}{{.Source | toJson}}{{end}}', `${goJson(alerts[0]!.source)}${goJson(alerts[1]!.source)}`],
-    ['toPrettyJson, two-space indent', '{{range .}}{{with .Meta}}{{toPrettyJson .}}{{end}}{{end}}', '[\n  {\n    "key": "service",\n    "value": "ssh"\n  }\n]'],
+    [
+      'toPrettyJson, two-space indent',
+      '{{range .}}{{with .Meta}}{{toPrettyJson .}}{{end}}{{end}}',
+      '[\n  {\n    "key": "service",\n    "value": "ssh"\n  }\n]',
+    ],
     ['literals', '{{"a\\"b"}} {{`raw {{x}}`}} {{1.5}} {{true}} {{nil}}', 'a"b raw {{x}} 1.5 true '],
     ['parenthesized pipelines', '{{if eq (len .) 2}}two{{end}}', 'two'],
-    ['range over an object: by sorted key', '{{range .}}{{range $k, $v := .Source}}{{$k}}={{$v}} {{end}}{{end}}', 'as_name=OVH SAS cn=FR ip=192.0.2.1 scope=Ip value=192.0.2.1 ip=198.51.100.7 scope=Ip value=198.51.100.7 '],
+    [
+      'range over an object: by sorted key',
+      '{{range .}}{{range $k, $v := .Source}}{{$k}}={{$v}} {{end}}{{end}}',
+      'as_name=OVH SAS cn=FR ip=192.0.2.1 scope=Ip value=192.0.2.1 ip=198.51.100.7 scope=Ip value=198.51.100.7 ',
+    ],
   ];
 
   for (const [what, source, want] of cases) {
@@ -94,11 +131,14 @@ describe('template: parse errors, as Go words them', () => {
   ];
   for (const [source, message] of cases) {
     test(JSON.stringify(source), () => {
-      assert.throws(() => parseTemplate('n', source), (err: unknown) => {
-        assert.ok(err instanceof TemplateError);
-        assert.equal(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseTemplate('n', source),
+        (err: unknown) => {
+          assert.ok(err instanceof TemplateError);
+          assert.equal(err.message, message);
+          return true;
+        },
+      );
     });
   }
 });

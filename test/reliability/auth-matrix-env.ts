@@ -63,7 +63,15 @@ export function send(
   }
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: to.host ?? '127.0.0.1', port: to.port, method: opts.method, path: opts.path, headers, agent: false, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
+      {
+        host: to.host ?? '127.0.0.1',
+        port: to.port,
+        method: opts.method,
+        path: opts.path,
+        headers,
+        agent: false,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -77,21 +85,35 @@ export function send(
 }
 
 export async function login(e: Pick<Env, 'host' | 'port'>, machineId: string, password = PASSWORD): Promise<string> {
-  const res = await send(e, { method: 'POST', path: '/v1/watchers/login', headers: { 'User-Agent': UA }, body: { machine_id: machineId, password } });
+  const res = await send(e, {
+    method: 'POST',
+    path: '/v1/watchers/login',
+    headers: { 'User-Agent': UA },
+    body: { machine_id: machineId, password },
+  });
   assert.equal(res.status, 200, `login ${machineId}: ${res.text}`);
   return (JSON.parse(res.text) as { token: string }).token;
 }
 
 /** Pushes one cscli-style alert (one live ban) as the agent; returns its id. */
 export async function pushAlert(e: Env, value = '198.51.100.7'): Promise<string> {
-  const res = await send(e, { method: 'POST', path: '/v1/alerts', headers: { Authorization: `Bearer ${e.agent.token}` }, body: [cscliAlert(value)] });
+  const res = await send(e, {
+    method: 'POST',
+    path: '/v1/alerts',
+    headers: { Authorization: `Bearer ${e.agent.token}` },
+    body: [cscliAlert(value)],
+  });
   assert.equal(res.status, 201, res.text);
   return (JSON.parse(res.text) as string[])[0]!;
 }
 
 /** A live decision for DELETE rows to (not) expire. */
 export async function ensureLiveDecision(e: Env): Promise<void> {
-  const live = await e.db.selectFrom('decisions').select('id').where('until', '>', Date.now() + 60_000).executeTakeFirst();
+  const live = await e.db
+    .selectFrom('decisions')
+    .select('id')
+    .where('until', '>', Date.now() + 60_000)
+    .executeTakeFirst();
   if (!live) await pushAlert(e);
 }
 
@@ -126,18 +148,35 @@ export async function fingerprint(db: Db): Promise<string> {
     .select(['machine_id', 'is_validated', 'ip_address', 'last_heartbeat', 'last_push', 'updated_at', 'version', 'os_name', 'scenarios'])
     .orderBy('id')
     .execute();
-  const bouncers = await db.selectFrom('bouncers').select(['name', 'ip_address', 'type', 'version', 'last_pull', 'updated_at', 'os_name']).orderBy('id').execute();
+  const bouncers = await db
+    .selectFrom('bouncers')
+    .select(['name', 'ip_address', 'type', 'version', 'last_pull', 'updated_at', 'os_name'])
+    .orderBy('id')
+    .execute();
   const alerts = await db.selectFrom('alerts').select(['id', 'machine_ref']).orderBy('id').execute();
   const decisions = await db.selectFrom('decisions').select(['id', 'until']).orderBy('id').execute();
-  const count = (t: 'metrics' | 'allowlists' | 'allowlist_items') => db.selectFrom(t).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  const count = (t: 'metrics' | 'allowlists' | 'allowlist_items') =>
+    db.selectFrom(t).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
   const adminKeys = await db.selectFrom('admin_keys').select(['name', 'last_used_at']).orderBy('id').execute();
-  return JSON.stringify({ machines, bouncers, alerts, decisions, metrics: await count('metrics'), lists: await count('allowlists'), items: await count('allowlist_items'), adminKeys });
+  return JSON.stringify({
+    machines,
+    bouncers,
+    alerts,
+    decisions,
+    metrics: await count('metrics'),
+    lists: await count('allowlists'),
+    items: await count('allowlist_items'),
+    adminKeys,
+  });
 }
 
 /** Starts a real server (as test/helpers/server.ts, on `listen`) with `yaml` under api.server, and its fixtures. */
 export async function startEnv(t: { after(fn: () => unknown): void }, yaml: string, listen = '127.0.0.1:0'): Promise<Env> {
   const dir = tempDir(t);
-  const srv = await startServer(testDbConfig(dir, `api:\n  server:\n    listen_uri: ${JSON.stringify(listen)}\n${yaml}`), pino({ level: 'silent' }));
+  const srv = await startServer(
+    testDbConfig(dir, `api:\n  server:\n    listen_uri: ${JSON.stringify(listen)}\n${yaml}`),
+    pino({ level: 'silent' }),
+  );
   t.after(() => srv.close());
   const dataDir = join(dir, 'data');
   const url = new URL(srv.url);

@@ -20,7 +20,9 @@ const BODIES = [
   `{"machine_id":"${'a'.repeat(3 * MiB)}","password":"x"}`,
 ];
 
-test(`${CLIENTS} clients sending 2–3 MiB bodies at once: RSS bounded, every request answered, nothing of them kept live`, { timeout: 180_000 }, async (t) => {
+test(`${CLIENTS} clients sending 2–3 MiB bodies at once: RSS bounded, every request answered, nothing of them kept live`, {
+  timeout: 180_000,
+}, async (t) => {
   const env = serverEnv(t, 'sqlite');
   const server = await LapisProcess.start(t, env.configPath, { memoryProbe: true });
   const base = readRss(server.pid);
@@ -34,7 +36,11 @@ test(`${CLIENTS} clients sending 2–3 MiB bodies at once: RSS bounded, every re
     Array.from({ length: CLIENTS }, async (_, c) => {
       for (let i = 0; i < PER_CLIENT; i++) {
         try {
-          const res = await fetch(`${server.url}/v1/watchers/login`, { method: 'POST', body: BODIES[(c + i) % BODIES.length], headers: { 'user-agent': 'fuzz/1' } });
+          const res = await fetch(`${server.url}/v1/watchers/login`, {
+            method: 'POST',
+            body: BODIES[(c + i) % BODIES.length],
+            headers: { 'user-agent': 'fuzz/1' },
+          });
           await res.arrayBuffer();
           count(String(res.status));
         } catch (err) {
@@ -46,10 +52,15 @@ test(`${CLIENTS} clients sending 2–3 MiB bodies at once: RSS bounded, every re
   clearInterval(sampler);
   const after = readRss(server.pid);
   const live = await server.memory(true);
-  t.diagnostic(`statuses ${JSON.stringify(Object.fromEntries(statuses))}; RSS base ${mib(base)}, peak ${mib(peak)}, after ${mib(after)}; live heap after GC ${live ? mib(live.heapUsed) : '?'}`);
+  t.diagnostic(
+    `statuses ${JSON.stringify(Object.fromEntries(statuses))}; RSS base ${mib(base)}, peak ${mib(peak)}, after ${mib(after)}; live heap after GC ${live ? mib(live.heapUsed) : '?'}`,
+  );
 
   for (const k of statuses.keys()) assert.ok(['401', '413', '429', '503'].includes(k), `unexpected answer: ${k}`);
-  assert.equal([...statuses.values()].reduce((a, b) => a + b, 0), CLIENTS * PER_CLIENT);
+  assert.equal(
+    [...statuses.values()].reduce((a, b) => a + b, 0),
+    CLIENTS * PER_CLIENT,
+  );
   assert.ok(peak - base < PEAK_ALLOWANCE, `RSS grew by ${mib(peak - base)} at its peak`);
   assert.ok(live && live.heapUsed < 64 * MiB, `live heap after the load: ${live ? mib(live.heapUsed) : 'no answer'}`);
   assert.equal((await fetch(`${server.url}/health`)).status, 200);

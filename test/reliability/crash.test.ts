@@ -15,7 +15,11 @@ import { LapisProcess } from './harness/server.js';
  * LAPIS_CRASH_ENGINES the engines (default: sqlite, and postgres when it answers on 127.0.0.1:5432; mysql on request).
  */
 const ROUNDS = Number(process.env.LAPIS_CRASH_ROUNDS ?? 2);
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 /** Unless named, the engines are sqlite and postgres, within LAPIS_TEST_DIALECTS when a run restricts it (CI's Node 24 pass: sqlite). */
 const ENGINES = (
   process.env.LAPIS_CRASH_ENGINES
@@ -25,7 +29,10 @@ const ENGINES = (
 const AGENTS = 4;
 for (const engine of ENGINES) {
   const skip = engineAnswers(engine) ? false : `${engine} does not answer on 127.0.0.1`;
-  test(`kill -9 mid-flight on ${engine}, ${ROUNDS} rounds: every acknowledged alert, decision deletion and allowlist item survives, nothing half-written`, { skip, timeout: 120_000 + ROUNDS * 30_000 }, async (t) => {
+  test(`kill -9 mid-flight on ${engine}, ${ROUNDS} rounds: every acknowledged alert, decision deletion and allowlist item survives, nothing half-written`, {
+    skip,
+    timeout: 120_000 + ROUNDS * 30_000,
+  }, async (t) => {
     const env = serverEnv(t, engine);
     const machines = Array.from({ length: AGENTS }, (_, i) => `crash-agent-${i + 1}`);
     const ids = await provision(env.config, { machines, bouncers: ['verifier'], adminKeys: ['crash-suite'] });
@@ -45,7 +52,9 @@ for (const engine of ENGINES) {
     };
     const afterRestart = async (round: number) => {
       const v = await verifyApi(agents[0]!, bouncer, ledger, storedAlerts);
-      t.diagnostic(`${engine} restart after round ${round}: API serves ${v.figures.alerts} alerts, ${v.figures.activeServed} active decisions`);
+      t.diagnostic(
+        `${engine} restart after round ${round}: API serves ${v.figures.alerts} alerts, ${v.figures.activeServed} active decisions`,
+      );
       assert.deepEqual(v.problems, [], `after the restart that followed round ${round}`);
     };
 

@@ -27,9 +27,17 @@ const RUNS = Number(process.env.LAPIS_FUZZ_RUNS ?? 40);
 
 async function seedAdmin(target: Target, state: FuzzState): Promise<void> {
   const admin = (method: string, path: string, body?: unknown) =>
-    send(target.admin, { listener: 'admin', method, path, headers: { 'x-api-key': CREDS.adminKey, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    send(target.admin, {
+      listener: 'admin',
+      method,
+      path,
+      headers: { 'x-api-key': CREDS.adminKey, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   for (let i = 0; i < 2; i++) {
-    const list = JSON.parse((await admin('POST', '/v1/allowlists', { name: `fuzz-list-${i}`, description: 'seeded' })).body) as { id: string };
+    const list = JSON.parse((await admin('POST', '/v1/allowlists', { name: `fuzz-list-${i}`, description: 'seeded' })).body) as {
+      id: string;
+    };
     state.listIds.push(list.id);
     await admin('POST', `/v1/allowlists/${list.id}/items`, { items: [`192.0.2.${i}`, `2001:db8:f::${i}/128`], description: 'seeded' });
     await admin('POST', `/v1/allowlists/${list.id}/subscribers`, { ids: [CREDS.machine], entity_type: 'engine' });
@@ -45,14 +53,17 @@ async function learn(target: Target, state: FuzzState, req: FuzzRequest, status:
   }
   if (req.method === 'DELETE' && req.path === '/v1/watchers/self' && status === 204) {
     await usingDb(target.config.db, async (db) => {
-      if (!(await getMachine(db, CREDS.machine))) await createMachine(db, { machineId: CREDS.machine, passwordHash: await hashPassword(CREDS.password), isValidated: true });
+      if (!(await getMachine(db, CREDS.machine)))
+        await createMachine(db, { machineId: CREDS.machine, passwordHash: await hashPassword(CREDS.password), isValidated: true });
     });
     // a deleted machine's token dies with it: a fresh login for the new one
     state.token = await login(target);
   }
 }
 
-test('fuzz: hostile requests to every route never get a 5xx; the server and the known decisions survive', { timeout: 60 * 60_000 }, async (t) => {
+test('fuzz: hostile requests to every route never get a 5xx; the server and the known decisions survive', {
+  timeout: 60 * 60_000,
+}, async (t) => {
   const target = await startTarget(t);
   t.after(closeAgent);
   const tally = new Tally();
@@ -68,21 +79,27 @@ test('fuzz: hostile requests to every route never get a 5xx; the server and the 
     await t.test(route.name, async () => {
       const property = fc.asyncProperty(requests(route, state), async (req) => {
         target.takeErrors();
-        let res;
+        let res: Awaited<ReturnType<typeof send>>;
         try {
           res = await send(req.listener === 'lapi' ? target.lapi : target.admin, req);
         } catch (err) {
           tally.record(undefined);
-          throw new Error(`no answer (${(err as Error).message}) to ${describe(req)}; server ${target.alive() ? 'alive' : 'dead'}; the request before: ${previous[req.listener]}\n${target.takeErrors().join('\n')}`);
+          throw new Error(
+            `no answer (${(err as Error).message}) to ${describe(req)}; server ${target.alive() ? 'alive' : 'dead'}; the request before: ${previous[req.listener]}\n${target.takeErrors().join('\n')}`,
+          );
         }
         tally.record(res.status);
         previous[req.listener] = `${describe(req)} → ${res.status}`;
-        if (res.status >= 500) throw new Error(`${res.status} ${res.body.slice(0, 300)} for ${describe(req)}\nserver log:\n${target.takeErrors().join('\n')}`);
+        if (res.status >= 500)
+          throw new Error(`${res.status} ${res.body.slice(0, 300)} for ${describe(req)}\nserver log:\n${target.takeErrors().join('\n')}`);
         await learn(target, state, req, res.status, res.body);
       });
       const run = await fc.check(property, { seed: SEED + i, numRuns: RUNS, endOnFailure: process.env.LAPIS_FUZZ_SHRINK !== '1' });
       // fast-check's own report prints the whole counterexample, which can be megabytes: the error says enough
-      if (run.failed) assert.fail(`seed ${run.seed}, path ${run.counterexamplePath}: ${String((run.errorInstance as Error)?.message ?? run.errorInstance).slice(0, 8000)}`);
+      if (run.failed)
+        assert.fail(
+          `seed ${run.seed}, path ${run.counterexamplePath}: ${String((run.errorInstance as Error)?.message ?? run.errorInstance).slice(0, 8000)}`,
+        );
       assert.ok(target.alive(), 'the server process is still running');
     });
   }
@@ -95,5 +112,7 @@ test('fuzz: hostile requests to every route never get a 5xx; the server and the 
   const rss = target.peakRssKb();
   assert.equal(await target.stop(), 0, 'lapis serve closes cleanly on SIGTERM');
   if (target.config.db.type === 'sqlite') assert.deepEqual(sqliteIntegrity(target.config.db.db_path), ['ok']);
-  tally.report('fuzz', { seed: SEED, runsPerRoute: RUNS, routes: all.length, engine: target.config.db.type, serverPeakRssKb: rss }, (s) => t.diagnostic(s));
+  tally.report('fuzz', { seed: SEED, runsPerRoute: RUNS, routes: all.length, engine: target.config.db.type, serverPeakRssKb: rss }, (s) =>
+    t.diagnostic(s),
+  );
 });

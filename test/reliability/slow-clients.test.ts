@@ -48,7 +48,9 @@ test('a thousand slowloris connections past the cap: /health and a bouncer answe
   const ta = { db: server.db } as Parameters<typeof addBouncer>[0];
   const key = await addBouncer(ta, 'fw');
   const sockets: Socket[] = [];
-  t.after(() => sockets.forEach((s) => s.destroy()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
   for (let i = 0; i < 1000; i++) {
     const s = await rawConnect(server.url).catch(() => undefined);
     if (!s) continue;
@@ -56,13 +58,19 @@ test('a thousand slowloris connections past the cap: /health and a bouncer answe
     s.write('GET /health HTTP/1.1\r\nHost: x\r\n');
     sockets.push(s);
   }
-  const open = await new Promise<number>((resolve, reject) => server.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  const open = await new Promise<number>((resolve, reject) =>
+    server.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+  );
   assert.ok(open <= 101, `${open} connections open`);
   for (let i = 0; i < 5; i++) {
     const health = await timed(() => fetch(`${server.url}/health`));
     assert.equal(health.value.status, 200);
     assert.ok(health.ms < 1000, `/health took ${health.ms} ms`);
-    const query = await timed(() => fetch(`${server.url}/v1/decisions?ip=192.0.2.1`, { headers: { 'x-api-key': key, 'user-agent': 'crowdsec-firewall-bouncer/v0.0.31' } }));
+    const query = await timed(() =>
+      fetch(`${server.url}/v1/decisions?ip=192.0.2.1`, {
+        headers: { 'x-api-key': key, 'user-agent': 'crowdsec-firewall-bouncer/v0.0.31' },
+      }),
+    );
     assert.equal(query.value.status, 200);
     assert.equal(await query.value.text(), 'null');
     assert.ok(query.ms < 1000, `a bouncer query took ${query.ms} ms`);
@@ -70,15 +78,26 @@ test('a thousand slowloris connections past the cap: /health and a bouncer answe
 });
 
 test('limits: bad values are refused with their key', async (t) => {
-  await assert.rejects(buildTestApp(t, { yaml: 'api:\n  server:\n    limits:\n      read_timeout: soon\n' }), /api\.server\.limits\.read_timeout/);
-  await assert.rejects(buildTestApp(t, { yaml: 'api:\n  server:\n    limits:\n      idle_timeout: 0s\n' }), /api\.server\.limits\.idle_timeout: must be a positive duration/);
-  await assert.rejects(buildTestApp(t, { yaml: 'api:\n  server:\n    limits:\n      max_connections: -1\n' }), /api\.server\.limits\.max_connections/);
+  await assert.rejects(
+    buildTestApp(t, { yaml: 'api:\n  server:\n    limits:\n      read_timeout: soon\n' }),
+    /api\.server\.limits\.read_timeout/,
+  );
+  await assert.rejects(
+    buildTestApp(t, { yaml: 'api:\n  server:\n    limits:\n      idle_timeout: 0s\n' }),
+    /api\.server\.limits\.idle_timeout: must be a positive duration/,
+  );
+  await assert.rejects(
+    buildTestApp(t, { yaml: 'api:\n  server:\n    limits:\n      max_connections: -1\n' }),
+    /api\.server\.limits\.max_connections/,
+  );
 });
 
 test('shutdown is not held by connections still sending their headers', async (t) => {
   const server = await startTestServer(t, LIMITS);
   const sockets: Socket[] = [];
-  t.after(() => sockets.forEach((s) => s.destroy()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
   for (let i = 0; i < 50; i++) {
     const s = await rawConnect(server.url);
     s.on('error', () => undefined);
@@ -91,7 +110,11 @@ test('shutdown is not held by connections still sending their headers', async (t
 
 test('a request node cannot parse gets a 400 {"message"} and its connection closed', async (t) => {
   const server = await startTestServer(t, LIMITS);
-  for (const head of ['GET /health?\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n', 'HEAD /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'NOT HTTP AT ALL\r\n\r\n']) {
+  for (const head of [
+    'GET /health?\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n',
+    'HEAD /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+    'NOT HTTP AT ALL\r\n\r\n',
+  ]) {
     const s = await rawConnect(server.url);
     t.after(() => s.destroy());
     const answer = readAnswer(s, { timeoutMs: 3000 });

@@ -23,15 +23,22 @@ const RSS_SLACK = 10 * 1048576;
 const FD_SLACK = 5;
 
 const series = (name: string, x: Tail | null, fmt: (n: number) => string) =>
-  x ? `${name}: first ${fmt(x.first)}, peak of first two thirds ${fmt(x.earlyPeak)}, last third ${fmt(x.lateMin)}..${fmt(x.lateMax)} (slope ${fmt(x.lateSlopePerMin)}/min), last ${fmt(x.last)}` : `${name}: no samples`;
+  x
+    ? `${name}: first ${fmt(x.first)}, peak of first two thirds ${fmt(x.earlyPeak)}, last third ${fmt(x.lateMin)}..${fmt(x.lateMax)} (slope ${fmt(x.lateSlopePerMin)}/min), last ${fmt(x.last)}`
+    : `${name}: no samples`;
 
-test(`soak for ${SECONDS} s on ${ENGINE}: flat memory and descriptors, stream views equal to a fresh startup`, { timeout: (SECONDS + 180) * 1000 }, async (t) => {
+test(`soak for ${SECONDS} s on ${ENGINE}: flat memory and descriptors, stream views equal to a fresh startup`, {
+  timeout: (SECONDS + 180) * 1000,
+}, async (t) => {
   const metricsPort = await freePort();
   const env = serverEnv(t, ENGINE, { prometheus: { enabled: true, listen_addr: '127.0.0.1', listen_port: metricsPort } });
   // the admin key as an operator makes one: `lapis apikeys add NAME -o raw`
   const keyRun = await runMain(['apikeys', 'add', 'soak', '-o', 'raw', '-c', env.configPath], { timeoutMs: 30_000 });
   assert.equal(keyRun.code, 0, keyRun.stderr);
-  const ids = await provision(env.config, { machines: ['soak-agent-1', 'soak-agent-2', 'soak-agent-3'], bouncers: ['stream-1', 'stream-2', 'stream-3', 'live-1', 'live-2'] });
+  const ids = await provision(env.config, {
+    machines: ['soak-agent-1', 'soak-agent-2', 'soak-agent-3'],
+    bouncers: ['stream-1', 'stream-2', 'stream-3', 'live-1', 'live-2'],
+  });
   const traffic = new Traffic();
   const agents = [...ids.machines].map(([m, pw]) => new Agent(m, pw));
   const bouncer = (name: string) => new Bouncer(name, ids.bouncers.get(name)!);
@@ -53,7 +60,12 @@ test(`soak for ${SECONDS} s on ${ENGINE}: flat memory and descriptors, stream vi
   const fig = emptyFigures();
   const sampler = new ProcessSampler(server, () => fig.decisionsCreated);
   sampler.start();
-  await runSoakLoad({ agents, live, streams, admin, bouncerList, orgList, toggled: 'stream-2', metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` }, traffic, SECONDS, fig);
+  await runSoakLoad(
+    { agents, live, streams, admin, bouncerList, orgList, toggled: 'stream-2', metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` },
+    traffic,
+    SECONDS,
+    fig,
+  );
   sampler.stop();
   assert.ok(server.running, `the server died:\n${server.output()}`);
 
@@ -65,8 +77,14 @@ test(`soak for ${SECONDS} s on ${ENGINE}: flat memory and descriptors, stream vi
     await s.pull();
     const snap = await s.snapshot();
     const d = diffViews(s.view, snap.view, from, snap.at);
-    views.push(`${s.bouncer.name}: ${s.view.size} keys after ${s.pulls} pulls (${s.received.new} new, ${s.received.deleted} deleted received), ${d.endingMeanwhile} ending meanwhile`);
-    for (const [what, list] of [['missing', d.missing], ['extra', d.extra], ['other decision', d.otherDecision]] as const) {
+    views.push(
+      `${s.bouncer.name}: ${s.view.size} keys after ${s.pulls} pulls (${s.received.new} new, ${s.received.deleted} deleted received), ${d.endingMeanwhile} ending meanwhile`,
+    );
+    for (const [what, list] of [
+      ['missing', d.missing],
+      ['extra', d.extra],
+      ['other decision', d.otherDecision],
+    ] as const) {
       if (list.length > 0) divergences.push(`${s.bouncer.name}: ${list.length} ${what}: ${list.slice(0, 5).join(', ')}`);
     }
   }

@@ -13,7 +13,9 @@ async function openTestDb(t: TestContext): Promise<Db> {
 }
 
 const allTags = async (db: Db) =>
-  (await db.selectFrom('entity_tags').select(['kind', 'name', 'tag']).orderBy('kind').orderBy('name').orderBy('tag').execute()).map((r) => `${r.kind}:${r.name}:${r.tag}`);
+  (await db.selectFrom('entity_tags').select(['kind', 'name', 'tag']).orderBy('kind').orderBy('name').orderBy('tag').execute()).map(
+    (r) => `${r.kind}:${r.name}:${r.tag}`,
+  );
 
 test('deleteMachine drops the machine’s tags with it and bumps the allowlists version; a bouncer of the same name keeps its own', async (t) => {
   const db = await openTestDb(t);

@@ -36,18 +36,45 @@ function peer(name: string): PeerCertificate {
 
 function settings(over: Partial<TlsSettings> = {}): TlsSettings {
   return {
-    certFile: '', keyFile: '', caFile: pki.path('root.pem'), mode: 'VerifyClientCertIfGiven',
-    agentsAllowedOu: ['agent-ou'], bouncersAllowedOu: ['bouncer-ou'], crlPath: '', cacheMs: 3_600_000, ...over,
+    certFile: '',
+    keyFile: '',
+    caFile: pki.path('root.pem'),
+    mode: 'VerifyClientCertIfGiven',
+    agentsAllowedOu: ['agent-ou'],
+    bouncersAllowedOu: ['bouncer-ou'],
+    crlPath: '',
+    cacheMs: 3_600_000,
+    ...over,
   };
 }
 
 /** `openssl ocsp` answering for the intermediate, signed by `signer`, on `port`; stopped when the file ends. */
 const responders: ChildProcess[] = [];
-after(() => responders.forEach((r) => r.kill()));
+after(() => {
+  for (const r of responders) r.kill();
+});
 async function responder(port: number, signer: 'inter' | 'ocsp_signer' = 'inter'): Promise<ChildProcess> {
   const signerCert = signer === 'inter' ? pki.path('inter.pem') : pki.path('ocsp_signer.pem');
-  const child = spawn('openssl', ['ocsp', '-index', pki.path('inter/index.txt'), '-port', String(port), '-rsigner', signerCert,
-    '-rkey', pki.path(`${signer}-key.pem`), '-CA', pki.path('inter.pem'), '-nmin', '5', '-ignore_err'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'openssl',
+    [
+      'ocsp',
+      '-index',
+      pki.path('inter/index.txt'),
+      '-port',
+      String(port),
+      '-rsigner',
+      signerCert,
+      '-rkey',
+      pki.path(`${signer}-key.pem`),
+      '-CA',
+      pki.path('inter.pem'),
+      '-nmin',
+      '5',
+      '-ignore_err',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   responders.push(child);
   // it serves one connection at a time: wait for its banner rather than probing the port
   let said = '';
@@ -64,7 +91,12 @@ async function responder(port: number, signer: 'inter' | 'ocsp_signer' = 'inter'
 test('CRL file: PEM blocks of several issuers, DER, empty; serials compared as numbers', { skip }, () => {
   const crls = parseCrlFile(pki.read('crl.pem'));
   assert.equal(crls.length, 2);
-  assert.deepEqual([...crls[0]!.revoked].sort(), [cert('bouncer_rev').serialNumber, cert('agent_rev').serialNumber, cert('ocsp_rev').serialNumber].map((s) => s.replace(/^0+/, '')).sort());
+  assert.deepEqual(
+    [...crls[0]!.revoked].sort(),
+    [cert('bouncer_rev').serialNumber, cert('agent_rev').serialNumber, cert('ocsp_rev').serialNumber]
+      .map((s) => s.replace(/^0+/, ''))
+      .sort(),
+  );
   assert.deepEqual([...crls[1]!.revoked], [cert('inter_rev').serialNumber.replace(/^0+/, '')]);
   const der = Buffer.from(readFileSync(pki.path('inter.crl'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
   assert.deepEqual(parseCrlFile(der)[0]!.revoked, crls[0]!.revoked);
@@ -126,7 +158,9 @@ test('OCSP: good and revoked answers; no answer refuses the certificate without 
   assert.deepEqual(await auth.validate(peer('bouncer'), 'bouncer'), { cn: 'fw01' });
 });
 
-test('OCSP responses: a delegated responder is accepted, a response about another certificate or badly signed is not', { skip }, async () => {
+test('OCSP responses: a delegated responder is accepted, a response about another certificate or badly signed is not', {
+  skip,
+}, async () => {
   const port = await freePort();
   await responder(port, 'ocsp_signer');
   const url = `http://127.0.0.1:${port}`;

@@ -42,7 +42,12 @@ const Base = {
   feature_flags: Type.Optional(Type.Array(Text, { maxItems: 100 })),
   utc_startup_timestamp: Int,
 };
-const RemediationComponent = Type.Object({ ...Base, type: Type.Optional(Text), name: Type.Optional(Type.String()), last_pull: Type.Optional(Int) });
+const RemediationComponent = Type.Object({
+  ...Base,
+  type: Type.Optional(Text),
+  name: Type.Optional(Type.String()),
+  last_pull: Type.Optional(Int),
+});
 const LogProcessor = Type.Object({
   ...Base,
   hub_items: Type.Record(Type.String(), Type.Array(HubItem, { maxItems: 5000 }), { maxProperties: 32 }),
@@ -69,7 +74,9 @@ function longKey(map: Record<string, unknown> | undefined, path: string): string
 /** Problems the schema cannot express (map key lengths, the stored size), in go-openapi's wording; [] when none. */
 export function storageProblems(c: Component, path: string): string[] {
   const out: string[] = [];
-  (c.metrics ?? []).forEach((w, i) => w.items.forEach((it, j) => out.push(longKey(it.labels, `${path}.metrics.${i}.items.${j}.labels`) ?? '')));
+  for (const [i, w] of (c.metrics ?? []).entries()) {
+    for (const [j, it] of w.items.entries()) out.push(longKey(it.labels, `${path}.metrics.${i}.items.${j}.labels`) ?? '');
+  }
   if ('hub_items' in c) out.push(longKey(c.hub_items, `${path}.hub_items`) ?? '', longKey(c.datasources, `${path}.datasources`) ?? '');
   const problems = out.filter((p) => p !== '');
   if (problems.length > 0) return problems;
@@ -99,6 +106,9 @@ export function reportOf(c: Component): UsageReport {
 export function hubStateOf(c: Static<typeof LogProcessor>): Record<string, HubItemState[]> {
   // fromEntries defines keys: a `__proto__` item type stays a key, never a prototype
   return Object.fromEntries(
-    Object.entries(c.hub_items).map(([type, items]) => [type, items.map((i) => ({ name: i.name ?? '', status: i.status ?? '', version: i.version ?? '' }))]),
+    Object.entries(c.hub_items).map(([type, items]) => [
+      type,
+      items.map((i) => ({ name: i.name ?? '', status: i.status ?? '', version: i.version ?? '' })),
+    ]),
   );
 }

@@ -46,7 +46,10 @@ function dropAllowlisted(req: FastifyRequest, deps: AppDeps, alerts: NewAlert[],
     const range = ipOrRangeOrNull(a.source.value);
     const reasons = range ? view.reasons(range, now) : [];
     if (reasons.length === 0) return true;
-    req.log.info({ machine: req.machineId, scenario: a.scenario, value: a.source.value, allowlisted_by: reasons }, 'alert dropped: its source is allowlisted');
+    req.log.info(
+      { machine: req.machineId, scenario: a.scenario, value: a.source.value, allowlisted_by: reasons },
+      'alert dropped: its source is allowlisted',
+    );
     deps.metrics?.allowlisted.inc({ what: 'alert', machine: req.machineId });
     return false;
   });
@@ -87,7 +90,8 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     await deps.feed.catchUp();
     if (deps.notifier) {
       alerts.forEach((a, i) => {
-        for (const name of notify[i] ?? []) deps.notifier!.enqueue(name, [alertWire(storedAlert(a, ids[i]!, uuids[i]!, req.machineId, now), now)]);
+        for (const name of notify[i] ?? [])
+          deps.notifier!.enqueue(name, [alertWire(storedAlert(a, ids[i]!, uuids[i]!, req.machineId, now), now)]);
       });
     }
     return reply.code(201).send(ids.map(String));

@@ -47,9 +47,15 @@ const Value = Type.String({ maxLength: 100 });
 const CreateList = Type.Object({ name: Name, description: Type.Optional(Description) }, closed);
 const PatchList = Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description) }, closed);
 const Expiration = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()]));
-const CreateItems = Type.Object({ items: Type.Array(Value, { minItems: 1, maxItems: 10_000 }), description: Type.Optional(Description), expiration: Expiration }, closed);
+const CreateItems = Type.Object(
+  { items: Type.Array(Value, { minItems: 1, maxItems: 10_000 }), description: Type.Optional(Description), expiration: Expiration },
+  closed,
+);
 const PatchItem = Type.Object({ description: Type.Optional(Description), expiration: Expiration }, closed);
-const Subscribe = Type.Object({ ids: Type.Array(Type.String({ maxLength: 255 }), { minItems: 1, maxItems: 1000 }), entity_type: Type.String({ maxLength: 64 }) }, closed);
+const Subscribe = Type.Object(
+  { ids: Type.Array(Type.String({ maxLength: 255 }), { minItems: 1, maxItems: 1000 }), entity_type: Type.String({ maxLength: 64 }) },
+  closed,
+);
 
 type Params = { id: string; item_id: string; entity_id: string };
 
@@ -71,7 +77,8 @@ function checkValues(values: string[]): void {
     try {
       parseItemValue(v);
     } catch (err) {
-      if (err instanceof IpParseError) throw new BadRequestError(`items: ${err.message}: expected an IPv4 or IPv6 address, or a CIDR range`);
+      if (err instanceof IpParseError)
+        throw new BadRequestError(`items: ${err.message}: expected an IPv4 or IPv6 address, or a CIDR range`);
       throw err;
     }
   }
@@ -110,7 +117,12 @@ export async function allowlistAdminRoutes(app: FastifyInstance, deps: AppDeps):
     const [lists, total] = await Promise.all([pageAllowlists(db, p.offset, p.size), countAllowlists(db)]);
     const ids = lists.map((l) => l.id);
     const [counts, subs] = await Promise.all([liveItemCounts(db, ids, Date.now()), subscribersOf(db, ids)]);
-    return pageOf('/v1/allowlists', lists.map((l) => adminList(l, org, counts.get(l.id) ?? 0, subs.get(l.id))), total, p);
+    return pageOf(
+      '/v1/allowlists',
+      lists.map((l) => adminList(l, org, counts.get(l.id) ?? 0, subs.get(l.id))),
+      total,
+      p,
+    );
   });
 
   app.get('/v1/allowlists/:id', async (req) => {
@@ -185,7 +197,8 @@ export async function allowlistAdminRoutes(app: FastifyInstance, deps: AppDeps):
   app.post('/v1/allowlists/:id/subscribers', async (req) => {
     const body = parseBody(Subscribe, req.body, 400);
     const type = body.entity_type as (typeof ACCEPTED_TYPES)[number];
-    if (!ACCEPTED_TYPES.includes(type)) throw new BadRequestError(`entity_type must be one of ${ACCEPTED_TYPES.join(', ')}, got '${body.entity_type}'`);
+    if (!ACCEPTED_TYPES.includes(type))
+      throw new BadRequestError(`entity_type must be one of ${ACCEPTED_TYPES.join(', ')}, got '${body.entity_type}'`);
     const list = await requireAllowlist(db, params(req).id);
     const r = await subscribe(db, list.id, type, body.ids, org);
     await settle();
@@ -195,7 +208,8 @@ export async function allowlistAdminRoutes(app: FastifyInstance, deps: AppDeps):
   app.delete('/v1/allowlists/:id/subscribers/:entity_id', async (req, reply) => {
     const { id, entity_id } = params(req);
     const type = (req.query as Record<string, string | undefined>).entity_type;
-    if (type !== undefined && !ACCEPTED_TYPES.includes(type as never)) throw new BadRequestError(`entity_type must be one of ${ACCEPTED_TYPES.join(', ')}, got '${type}'`);
+    if (type !== undefined && !ACCEPTED_TYPES.includes(type as never))
+      throw new BadRequestError(`entity_type must be one of ${ACCEPTED_TYPES.join(', ')}, got '${type}'`);
     await requireAllowlist(db, id);
     const n = await removeSubscriber(db, id, entity_id, type as never);
     if (n === 0) throw new NotFoundError(`'${entity_id}' is not subscribed to allowlist '${id}'`);

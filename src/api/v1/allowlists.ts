@@ -26,7 +26,8 @@ function target(value: string): IpRange {
 export async function allowlistRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const viewOf = (req: FastifyRequest) => deps.allowlists.viewFor({ kind: 'machine', name: req.machineId });
   const withContent = (req: FastifyRequest) => (req.query as Record<string, unknown>).with_content === 'true';
-  const contentOf = (listId: string, now: number) => deps.allowlists.current.items.filter((i) => i.allowlistId === listId && itemLive(i, now));
+  const contentOf = (listId: string, now: number) =>
+    deps.allowlists.current.items.filter((i) => i.allowlistId === listId && itemLive(i, now));
 
   app.get('/v1/allowlists', async (req) => {
     const state = deps.allowlists.current;

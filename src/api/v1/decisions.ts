@@ -52,7 +52,14 @@ export async function decisionRoutes(app: FastifyInstance, deps: AppDeps): Promi
       const view = deps.allowlists.viewFor(who, now);
       const out = fresh
         ? index.snapshot(filter, now, view)
-        : index.delta(filter, cursor.seq!, cursor.lastPull!, now, view, deps.allowlists.changedSince(who, cursor.allowlists, cursor.lastPull!, now));
+        : index.delta(
+            filter,
+            cursor.seq!,
+            cursor.lastPull!,
+            now,
+            view,
+            deps.allowlists.changedSince(who, cursor.allowlists, cursor.lastPull!, now),
+          );
       // the cursor moves only once the answer exists; a store error here is a 500 and the cursor stays
       await setStreamCursor(deps.db, req.bouncer.id, seq, now, allowlistsVersion);
       return reply.type('application/json').send(Readable.from(streamBodyChunks(out.new, out.deleted, now), { objectMode: false }));

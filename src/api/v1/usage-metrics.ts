@@ -35,7 +35,7 @@ export async function usageMetricsRoutes(app: FastifyInstance, deps: AppDeps): P
     const ua = String(req.headers['user-agent'] ?? '');
     const asBouncer = (typeof key === 'string' && key !== '') || (!req.headers.authorization && !ua.startsWith('crowdsec/'));
     let machineId: string | undefined;
-    let bouncer;
+    let bouncer: Awaited<ReturnType<typeof authenticate>>;
     if (asBouncer) {
       bouncer = await authenticate(req);
       if (!bouncer) return reply.code(403).send({ message: 'access forbidden' });
@@ -64,7 +64,11 @@ export async function usageMetricsRoutes(app: FastifyInstance, deps: AppDeps): P
       if (lp.length > 1) throw new BadRequestError('Payload has more than one log processor');
       const c = lp[0]!;
       refuse(storageProblems(c, 'log_processors.0'));
-      await recordUsageMetrics(deps.db, { kind: 'LP', machineId: machineId!, hubstate: hubStateOf(c), datasources: { ...c.datasources } }, reportOf(c));
+      await recordUsageMetrics(
+        deps.db,
+        { kind: 'LP', machineId: machineId!, hubstate: hubStateOf(c), datasources: { ...c.datasources } },
+        reportOf(c),
+      );
     }
     return reply.code(201).send();
   });

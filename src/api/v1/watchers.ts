@@ -5,7 +5,15 @@ import { checkPassword, hashPassword } from '../../auth/password.js';
 import { tlsMachine } from '../../auth/tls-identity.js';
 import { tlsAuthFor, type PeerCertificate, type TlsAuth } from '../../auth/tls.js';
 import { parseIpOrRange, parseIp, rangeContains } from '../../domain/ip-range.js';
-import { BadRequestError, ForbiddenError, JwtAuthError, LapisError, TooManyRequestsError, UnauthorizedError, ValidationError } from '../../errors.js';
+import {
+  BadRequestError,
+  ForbiddenError,
+  JwtAuthError,
+  LapisError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../errors.js';
 import { LoginThrottle } from '../../auth/login-throttle.js';
 import { createMachine, getMachine, recordLogin } from '../../store/machines.js';
 import { EMPTY_BODY, SMALL_BODY_BYTES } from '../body.js';
@@ -43,7 +51,9 @@ export async function publicWatcherRoutes(app: FastifyInstance, deps: AppDeps): 
     const body = parseBody(RegisterBody, req.body);
     const token = body.registration_token ?? '';
     if (token !== '' && (token.length < 32 || token.length > 255)) {
-      throw new ValidationError(`validation failure list:\nregistration_token in body should be ${token.length < 32 ? 'at least 32' : 'at most 255'} chars long`);
+      throw new ValidationError(
+        `validation failure list:\nregistration_token in body should be ${token.length < 32 ? 'at least 32' : 'at most 255'} chars long`,
+      );
     }
     const validated = autoRegistration(deps, token, req.clientIp);
     const passwordHash = await hashPassword(body.password);
@@ -53,11 +63,16 @@ export async function publicWatcherRoutes(app: FastifyInstance, deps: AppDeps): 
   });
 
   const tls = tlsAuthFor(deps, deps.config, app.log);
-  const throttle = new LoginThrottle({ failuresAllowed: deps.config.limits.loginFailuresAllowed, backoffMaxMs: deps.config.limits.loginBackoffMaxMs });
+  const throttle = new LoginThrottle({
+    failuresAllowed: deps.config.limits.loginFailuresAllowed,
+    backoffMaxMs: deps.config.limits.loginBackoffMaxMs,
+  });
   app.post('/v1/watchers/login', { ...small, errorHandler: loginErrors(deps, tls) }, async (req, reply) => {
     // a client certificate decides alone: the password in the body is not read (lapi-behaviour §10)
     const peer = tls?.peer(req.raw.socket);
-    const { machineId, scenarios } = peer ? await certificateLogin(deps, tls!, peer, req, req.body) : await passwordLogin(deps, throttle, req.clientIp, req.body);
+    const { machineId, scenarios } = peer
+      ? await certificateLogin(deps, tls!, peer, req, req.body)
+      : await passwordLogin(deps, throttle, req.clientIp, req.body);
     const ua = String(req.headers['user-agent'] ?? '');
     const { version } = parseUserAgent(ua);
     await recordLogin(deps.db, machineId, { scenarios, ipAddress: req.clientIp, version: version === 'N/A' ? undefined : version });
@@ -84,7 +99,7 @@ interface LoginInput {
  */
 async function passwordLogin(deps: AppDeps, throttle: LoginThrottle, source: string, raw: unknown): Promise<LoginInput> {
   throttle.checkSource(source);
-  let body;
+  let body: ReturnType<typeof parseBody<typeof LoginBody>>;
   try {
     body = parseBody(LoginBody, raw);
   } catch (err) {
@@ -114,7 +129,14 @@ async function passwordLogin(deps: AppDeps, throttle: LoginThrottle, source: str
  * `CN@client-ip` is found or created; then the body must be JSON, of which only `scenarios` is read.
  * `bodyError` is the body parser's complaint, when it had one.
  */
-async function certificateLogin(deps: AppDeps, tls: TlsAuth, peer: PeerCertificate, req: FastifyRequest, body: unknown, bodyError?: string): Promise<LoginInput> {
+async function certificateLogin(
+  deps: AppDeps,
+  tls: TlsAuth,
+  peer: PeerCertificate,
+  req: FastifyRequest,
+  body: unknown,
+  bodyError?: string,
+): Promise<LoginInput> {
   const verdict = await tls.validate(peer, 'agent');
   if ('error' in verdict) {
     req.log.warn({ ip: req.clientIp, reason: verdict.error, tlsError: peer.tlsError }, 'TLS agent login failed');
@@ -130,7 +152,8 @@ async function certificateLogin(deps: AppDeps, tls: TlsAuth, peer: PeerCertifica
 function scenariosProblem(body: unknown): string | undefined {
   if (body === undefined || body === EMPTY_BODY) return 'EOF';
   if (body === null) return undefined;
-  if (typeof body !== 'object' || Array.isArray(body)) return `json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into the login request`;
+  if (typeof body !== 'object' || Array.isArray(body))
+    return `json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into the login request`;
   const list = scenariosOf(body);
   if (list === undefined && scenariosValue(body) != null) return 'scenarios in body must be of type array';
   return undefined;
@@ -161,7 +184,8 @@ function loginErrors(deps: AppDeps, tls: TlsAuth | undefined) {
       }
     }
     if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
-    if (err instanceof TooManyRequestsError) return reply.code(429).header('retry-after', String(err.retryAfterS)).send({ message: err.message });
+    if (err instanceof TooManyRequestsError)
+      return reply.code(429).header('retry-after', String(err.retryAfterS)).send({ message: err.message });
     if (err instanceof LapisError && err.statusCode === 400) return sendJwtError(reply, 401, `missing: ${err.message}`);
     if (err instanceof LapisError) return reply.code(err.statusCode).send({ message: err.message });
     req.log.error({ err }, 'login failed');
@@ -180,4 +204,3 @@ function autoRegistration(deps: AppDeps, token: string, ip: string): boolean {
   }
   return true;
 }
-

@@ -17,7 +17,13 @@ export async function alertsDelete(db: Db, flags: FlagValues, now = Date.now()):
     return deleteAlerts(db, [Number(id)], now);
   }
   const q: Record<string, string> = {};
-  for (const [flag, param] of [['scope', 'scope'], ['value', 'value'], ['scenario', 'scenario'], ['ip', 'ip'], ['range', 'range']] as const) {
+  for (const [flag, param] of [
+    ['scope', 'scope'],
+    ['value', 'value'],
+    ['scenario', 'scenario'],
+    ['ip', 'ip'],
+    ['range', 'range'],
+  ] as const) {
     const v = stringFlag(flags, flag);
     if (v !== undefined) q[param] = v;
   }
@@ -35,7 +41,13 @@ export const deleteCommand: LeafCommand = {
   name: 'delete',
   aliases: ['remove'],
   summary: 'Delete alerts',
-  examples: ['lapis alerts delete --ip 1.2.3.4', 'lapis alerts delete --range 1.2.3.0/24', 'lapis alerts delete -s crowdsecurity/ssh-bf', 'lapis alerts delete --id 42', 'lapis alerts delete --all'],
+  examples: [
+    'lapis alerts delete --ip 1.2.3.4',
+    'lapis alerts delete --range 1.2.3.0/24',
+    'lapis alerts delete -s crowdsecurity/ssh-bf',
+    'lapis alerts delete --id 42',
+    'lapis alerts delete --all',
+  ],
   flags: {
     scope: { type: 'string', description: 'the scope (ie. ip,range)' },
     value: { type: 'string', short: 'v', description: 'the value to match for in the specified scope' },

@@ -19,7 +19,8 @@ export const flushCommand: LeafCommand = {
   args: { min: 0, max: 0 },
   async run(ctx, _args, flags) {
     const itemsText = stringFlag(flags, 'max-items') ?? '5000';
-    if (!/^\d+$/.test(itemsText) || Number(itemsText) <= 0) throw new CliError(`invalid argument "${itemsText}" for "--max-items" flag: must be a positive integer`);
+    if (!/^\d+$/.test(itemsText) || Number(itemsText) <= 0)
+      throw new CliError(`invalid argument "${itemsText}" for "--max-items" flag: must be a positive integer`);
     const maxAgeMs = durationFlag(flags, 'max-age', undefined, 7 * 86_400_000);
     ctx.out.info('Flushing alerts. !! This may take a long time !!');
     const n = await withDb(ctx, (db) => alertsFlush(db, Number(itemsText), maxAgeMs));

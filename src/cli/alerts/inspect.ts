@@ -22,17 +22,36 @@ export async function alertsInspect(db: Db, ids: string[]): Promise<Alert[]> {
 function printHuman(out: Printer, a: Alert, details: boolean, now: number): void {
   out.line('################################################################################################');
   const rows: [string, string][] = [
-    ['ID', String(a.id)], ['Date', rfc3339(a.createdAt)], ['Machine', a.machineId ?? 'N/A'], ['Simulation', String(a.simulated)],
-    ['Remediation', String(a.remediation)], ['Kind', a.kind], ['Reason', a.scenario], ['Events Count', String(a.eventsCount)],
-    ['Scope:Value', `${a.source.scope}:${a.source.value}`], ['Country', a.source.country], ['AS', [a.source.asNumber, a.source.asName].filter(Boolean).join(' ')],
-    ['Begin', rfc3339(a.startedAt)], ['End', rfc3339(a.stoppedAt)], ['UUID', a.uuid],
+    ['ID', String(a.id)],
+    ['Date', rfc3339(a.createdAt)],
+    ['Machine', a.machineId ?? 'N/A'],
+    ['Simulation', String(a.simulated)],
+    ['Remediation', String(a.remediation)],
+    ['Kind', a.kind],
+    ['Reason', a.scenario],
+    ['Events Count', String(a.eventsCount)],
+    ['Scope:Value', `${a.source.scope}:${a.source.value}`],
+    ['Country', a.source.country],
+    ['AS', [a.source.asNumber, a.source.asName].filter(Boolean).join(' ')],
+    ['Begin', rfc3339(a.startedAt)],
+    ['End', rfc3339(a.stoppedAt)],
+    ['UUID', a.uuid],
   ];
   for (const [k, v] of rows) out.line(` - ${k.padEnd(13)}: ${v}`);
   const active = (a.decisions ?? []).filter((d) => d.until > now);
   out.line('');
-  out.table(['ID', 'scope:value', 'action', 'expiration', 'created_at'], active.map((d) => [String(d.id), `${d.scope}:${d.value}`, d.type, remainingDuration(d.until, now), rfc3339(d.createdAt)]), 'Active Decisions');
+  out.table(
+    ['ID', 'scope:value', 'action', 'expiration', 'created_at'],
+    active.map((d) => [String(d.id), `${d.scope}:${d.value}`, d.type, remainingDuration(d.until, now), rfc3339(d.createdAt)]),
+    'Active Decisions',
+  );
   if (details) {
-    for (const e of a.events) out.table(['key', 'value'], e.meta.map((m) => [m.key, m.value]), `Event ${rfc3339(e.timestamp)}`);
+    for (const e of a.events)
+      out.table(
+        ['key', 'value'],
+        e.meta.map((m) => [m.key, m.value]),
+        `Event ${rfc3339(e.timestamp)}`,
+      );
   }
 }
 

@@ -1,7 +1,7 @@
 import { alertWire, rfc3339 } from '../../api/wire.js';
 import type { Alert } from '../../domain/alert.js';
 import type { Db } from '../../store/db.js';
-import { type FlagValues, type LeafCommand } from '../args.js';
+import type { FlagValues, LeafCommand } from '../args.js';
 import { withDb } from '../context.js';
 import type { Printer } from '../output.js';
 import { alertQuery, listFlags, searchWithFlags } from '../decisions/list.js';
@@ -17,10 +17,13 @@ function decisionsSummary(a: Alert): string {
     const k = `${d.simulated ? '(simul)' : ''}${d.type}`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
-  return [...counts].sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, n]) => `${k}:${n}`).join(' ');
+  return [...counts]
+    .sort(([x], [y]) => (x < y ? -1 : 1))
+    .map(([k, n]) => `${k}:${n}`)
+    .join(' ');
 }
 
-function valueOf(a: Alert): string {
+function alertValue(a: Alert): string {
   const scopes = new Set((a.decisions ?? []).map((d) => d.scope));
   if ((a.decisions ?? []).length > 1) return `${a.source.scope} (${a.decisions!.length} ${[...scopes].join(',')}s)`;
   return `${a.source.scope}:${a.source.value}`;
@@ -34,13 +37,32 @@ export function printAlerts(out: Printer, alerts: Alert[], now = Date.now()): vo
     case 'raw':
       return out.csv(
         ['id', 'scope', 'value', 'reason', 'country', 'as', 'decisions', 'created_at', 'kind'],
-        alerts.map((a) => [String(a.id), a.source.scope, a.source.value, a.scenario, a.source.country, as(a), decisionsSummary(a), rfc3339(a.createdAt), a.kind]),
+        alerts.map((a) => [
+          String(a.id),
+          a.source.scope,
+          a.source.value,
+          a.scenario,
+          a.source.country,
+          as(a),
+          decisionsSummary(a),
+          rfc3339(a.createdAt),
+          a.kind,
+        ]),
       );
     case 'human':
       if (alerts.length === 0) return out.line('No active alerts');
       return out.table(
         ['ID', 'value', 'reason', 'country', 'as', 'decisions', 'created_at', 'kind'],
-        alerts.map((a) => [String(a.id), valueOf(a), a.scenario, a.source.country, as(a), decisionsSummary(a), rfc3339(a.startedAt), a.kind]),
+        alerts.map((a) => [
+          String(a.id),
+          alertValue(a),
+          a.scenario,
+          a.source.country,
+          as(a),
+          decisionsSummary(a),
+          rfc3339(a.startedAt),
+          a.kind,
+        ]),
       );
   }
 }
@@ -48,8 +70,17 @@ export function printAlerts(out: Printer, alerts: Alert[], now = Date.now()): vo
 export const listCommand: LeafCommand = {
   name: 'list',
   summary: 'List alerts',
-  examples: ['lapis alerts list', 'lapis alerts list --ip 1.2.3.4', 'lapis alerts list --range 1.2.3.0/24', 'lapis alerts list -s crowdsecurity/ssh-bf'],
-  flags: { ...listFlags, kind: { type: 'string', description: 'restrict to alerts of this kind (ie. crowdsec, cscli)' }, limit: { type: 'string', short: 'l', description: 'limit size of alerts list table (0 to view all alerts)', defaultText: '50' } },
+  examples: [
+    'lapis alerts list',
+    'lapis alerts list --ip 1.2.3.4',
+    'lapis alerts list --range 1.2.3.0/24',
+    'lapis alerts list -s crowdsecurity/ssh-bf',
+  ],
+  flags: {
+    ...listFlags,
+    kind: { type: 'string', description: 'restrict to alerts of this kind (ie. crowdsec, cscli)' },
+    limit: { type: 'string', short: 'l', description: 'limit size of alerts list table (0 to view all alerts)', defaultText: '50' },
+  },
   args: { min: 0, max: 0 },
   async run(ctx, _args, flags) {
     const now = Date.now();

@@ -26,7 +26,13 @@ export interface AllowlistsAddResult {
  * `lapis allowlists add`: adds the valid values (invalid ones are reported, not fatal, as cscli), then
  * ends the active decisions they cover when the list applies everywhere. Throws CliError `allowlist 'NAME' not found`.
  */
-export async function allowlistsAdd(db: Db, name: string, values: readonly string[], o: AllowlistsAddOptions = {}, now = Date.now()): Promise<AllowlistsAddResult> {
+export async function allowlistsAdd(
+  db: Db,
+  name: string,
+  values: readonly string[],
+  o: AllowlistsAddOptions = {},
+  now = Date.now(),
+): Promise<AllowlistsAddResult> {
   const list = await requireListByName(db, name);
   const invalid: string[] = [];
   const valid: string[] = [];
@@ -61,7 +67,12 @@ export const addCommand: LeafCommand = {
     'Add IPs or CIDR ranges to an allowlist. When the list applies everywhere (the organization subscribes to it), the active decisions the new values cover are deleted.',
   examples: ['lapis allowlists add my_allowlist 1.2.3.4 2.3.4.0/24 -e 7d -d "my comment"'],
   flags: {
-    expiration: { type: 'string', short: 'e', valueName: 'duration', description: 'expiration duration (days allowed: 7d, 1d12h); default: never' },
+    expiration: {
+      type: 'string',
+      short: 'e',
+      valueName: 'duration',
+      description: 'expiration duration (days allowed: 7d, 1d12h); default: never',
+    },
     comment: { type: 'string', short: 'd', description: 'comment for the values' },
   },
   args: { min: 2, max: Infinity },

@@ -21,9 +21,11 @@ export async function allowlistsCheck(db: Db, values: readonly string[], now = D
 }
 
 export function printCheck(out: Printer, results: readonly CheckResult[]): void {
-  if (out.format === 'json') return out.json(results.map((r) => ({ value: r.value, allowlisted: r.reasons.length > 0, reasons: r.reasons })));
+  if (out.format === 'json')
+    return out.json(results.map((r) => ({ value: r.value, allowlisted: r.reasons.length > 0, reasons: r.reasons })));
   // unlike cscli, a value that is not allowlisted does not stop the loop
-  for (const r of results) out.line(r.reasons.length > 0 ? `${r.value} is allowlisted by item ${r.reasons.join(', ')}` : `${r.value} is not allowlisted`);
+  for (const r of results)
+    out.line(r.reasons.length > 0 ? `${r.value} is allowlisted by item ${r.reasons.join(', ')}` : `${r.value} is not allowlisted`);
 }
 
 export const checkCommand: LeafCommand = {

@@ -56,7 +56,9 @@ const TYPE_ALIASES: Record<string, SubscriberType> = {
 export function subscriberType(raw: string): SubscriberType {
   const t = TYPE_ALIASES[raw];
   if (!t) {
-    throw new CliError(`invalid type '${raw}': must be one of org, engine (or machine), remediation_component_integration (or bouncer), tag`);
+    throw new CliError(
+      `invalid type '${raw}': must be one of org, engine (or machine), remediation_component_integration (or bouncer), tag`,
+    );
   }
   return t;
 }

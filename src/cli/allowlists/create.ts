@@ -12,7 +12,14 @@ import { CliError, withDb } from '../context.js';
  * subscribes to it, so that it applies everywhere (a list nobody subscribes to applies nowhere).
  * Throws CliError `allowlist 'NAME' already exists`.
  */
-export async function allowlistsCreate(db: Db, name: string, description: string, subscribeOrg: boolean, configuredOrg?: string, now = Date.now()): Promise<Allowlist> {
+export async function allowlistsCreate(
+  db: Db,
+  name: string,
+  description: string,
+  subscribeOrg: boolean,
+  configuredOrg?: string,
+  now = Date.now(),
+): Promise<Allowlist> {
   let list: Allowlist;
   try {
     list = await createAllowlist(db, name, description, now);
@@ -33,16 +40,24 @@ export const createCommand: LeafCommand = {
   summary: 'Create a new allowlist',
   description:
     "Create a new allowlist.\nBy default the instance's organization subscribes to it, so that it applies to every machine and bouncer; with --no-subscribe it applies nowhere until something subscribes to it (lapis allowlists subscribe).",
-  examples: ["lapis allowlists create my_allowlist -d 'my allowlist description'", "lapis allowlists create edge_only -d 'edge bouncers only' --no-subscribe"],
+  examples: [
+    "lapis allowlists create my_allowlist -d 'my allowlist description'",
+    "lapis allowlists create edge_only -d 'edge bouncers only' --no-subscribe",
+  ],
   flags: {
     description: { type: 'string', short: 'd', description: 'description of the allowlist (required)' },
-    'no-subscribe': { type: 'boolean', description: "do not subscribe the instance's organization (the list applies nowhere until subscribed)" },
+    'no-subscribe': {
+      type: 'boolean',
+      description: "do not subscribe the instance's organization (the list applies nowhere until subscribed)",
+    },
   },
   args: { min: 1, max: 1 },
   async run(ctx, [name], flags) {
     const description = stringFlag(flags, 'description');
     if (description === undefined) throw new CliError('required flag(s) "description" not set');
-    await withDb(ctx, (db, config) => allowlistsCreate(db, name!, description, !boolFlag(flags, 'no-subscribe'), config.admin.organizationId));
+    await withDb(ctx, (db, config) =>
+      allowlistsCreate(db, name!, description, !boolFlag(flags, 'no-subscribe'), config.admin.organizationId),
+    );
     ctx.out.line(`allowlist '${name}' created successfully`);
   },
 };

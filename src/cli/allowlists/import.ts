@@ -54,7 +54,12 @@ export async function allowlistsImport(db: Db, name: string, csv: string, now = 
   });
   const out: ImportResult = { added: 0, skipped: [], expired: 0 };
   for (const g of groups.values()) {
-    const r = await addItemsAndApply(db, list.id, { values: g.values, description: g.comment, expiresAt: g.expiresAt, actor: CLI_ACTOR }, now);
+    const r = await addItemsAndApply(
+      db,
+      list.id,
+      { values: g.values, description: g.comment, expiresAt: g.expiresAt, actor: CLI_ACTOR },
+      now,
+    );
     out.added += r.added.length;
     out.skipped.push(...r.skipped);
     out.expired += r.expired;
@@ -66,7 +71,8 @@ export const importCommand: LeafCommand = {
   name: 'import',
   usage: 'NAME',
   summary: 'Import values to an allowlist from a CSV file',
-  description: 'Import values to an allowlist from a CSV file with a header: value (required), expiration (a duration such as 7d; empty: never), comment.',
+  description:
+    'Import values to an allowlist from a CSV file with a header: value (required), expiration (a duration such as 7d; empty: never), comment.',
   examples: ['lapis allowlists import my_allowlist -i values.csv', 'cat values.csv | lapis allowlists import my_allowlist -i -'],
   flags: {
     input: { type: 'string', short: 'i', description: 'Input file (- for stdin)' },

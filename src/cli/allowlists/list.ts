@@ -32,7 +32,15 @@ export function printAllowlists(out: Printer, lists: readonly ListedAllowlist[])
     case 'human':
       return out.table(
         ['Name', 'Description', 'Created at', 'Updated at', 'Managed by Console', 'Size', 'Subscribers'],
-        lists.map(({ list, items, subscribers }) => [list.name, list.description, rfc3339(list.createdAt), updatedAt(list), 'no', String(items.length), subscribersText(subscribers)]),
+        lists.map(({ list, items, subscribers }) => [
+          list.name,
+          list.description,
+          rfc3339(list.createdAt),
+          updatedAt(list),
+          'no',
+          String(items.length),
+          subscribersText(subscribers),
+        ]),
       );
     case 'json':
       // as upstream: the answer of GET /v1/allowlists?with_content=true
@@ -40,7 +48,14 @@ export function printAllowlists(out: Printer, lists: readonly ListedAllowlist[])
     case 'raw':
       return out.csv(
         ['name', 'description', 'created_at', 'updated_at', 'console_managed', 'size'],
-        lists.map(({ list, items }) => [list.name, list.description, rfc3339(list.createdAt), updatedAt(list), 'false', String(items.length)]),
+        lists.map(({ list, items }) => [
+          list.name,
+          list.description,
+          rfc3339(list.createdAt),
+          updatedAt(list),
+          'false',
+          String(items.length),
+        ]),
       );
   }
 }

@@ -7,7 +7,12 @@ import { CliError, withDb } from '../context.js';
 import { requireListByName, subscriberType } from './common.js';
 
 /** The ids named, or for `org` with none, this instance's organization; other types need at least one. */
-export async function subscriptionIds(db: Db, type: SubscriberType, ids: readonly string[], configuredOrg: string | undefined): Promise<string[]> {
+export async function subscriptionIds(
+  db: Db,
+  type: SubscriberType,
+  ids: readonly string[],
+  configuredOrg: string | undefined,
+): Promise<string[]> {
   if (ids.length > 0) return [...ids];
   if (type === 'org') return [await organizationId(db, configuredOrg)];
   throw new CliError(`requires at least 2 arg(s), only received 1`);
@@ -19,7 +24,14 @@ export async function subscriptionIds(db: Db, type: SubscriberType, ids: readonl
  * cannot be subscribed come back in `errors`. When the organization subscribes, the active decisions
  * the list covers end. Throws CliError `allowlist 'NAME' not found`.
  */
-export async function allowlistsSubscribe(db: Db, name: string, type: SubscriberType, ids: readonly string[], configuredOrg?: string, now = Date.now()): Promise<SubscribeResult> {
+export async function allowlistsSubscribe(
+  db: Db,
+  name: string,
+  type: SubscriberType,
+  ids: readonly string[],
+  configuredOrg?: string,
+  now = Date.now(),
+): Promise<SubscribeResult> {
   const wanted = await subscriptionIds(db, type, ids, configuredOrg);
   const list = await requireListByName(db, name);
   return subscribe(db, list.id, type, wanted, await organizationId(db, configuredOrg), now);
@@ -39,7 +51,11 @@ export const subscribeCommand: LeafCommand = {
     '  remediation_component_integration   bouncers, by name (alias: bouncer)',
     '  tag                                 the machines and bouncers carrying the tag (lapis machines tag, lapis bouncers tag)',
   ].join('\n'),
-  examples: ['lapis allowlists subscribe my_allowlist -t org', 'lapis allowlists subscribe my_allowlist web-01 -t machine', 'lapis allowlists subscribe my_allowlist edge -t tag'],
+  examples: [
+    'lapis allowlists subscribe my_allowlist -t org',
+    'lapis allowlists subscribe my_allowlist web-01 -t machine',
+    'lapis allowlists subscribe my_allowlist edge -t tag',
+  ],
   flags: {
     type: { type: 'string', short: 't', description: `${TYPE_FLAG_HELP} (required)` },
   },

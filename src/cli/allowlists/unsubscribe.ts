@@ -11,7 +11,13 @@ import { subscriptionIds, TYPE_FLAG_HELP } from './subscribe.js';
  * first: one that is not subscribed is CliError `X is not subscribed to allowlist NAME`, and nothing changes.
  * Decisions the list ended stay ended. Returns the ids unsubscribed.
  */
-export async function allowlistsUnsubscribe(db: Db, name: string, ids: readonly string[], type?: SubscriberType, configuredOrg?: string): Promise<string[]> {
+export async function allowlistsUnsubscribe(
+  db: Db,
+  name: string,
+  ids: readonly string[],
+  type?: SubscriberType,
+  configuredOrg?: string,
+): Promise<string[]> {
   const wanted = type ? await subscriptionIds(db, type, ids, configuredOrg) : [...ids];
   if (wanted.length === 0) throw new CliError('requires at least 2 arg(s), only received 1');
   const list = await requireListByName(db, name);
@@ -27,7 +33,8 @@ export const unsubscribeCommand: LeafCommand = {
   name: 'unsubscribe',
   usage: 'NAME [ID...]',
   summary: 'Stop an allowlist applying to the organization, machines, bouncers or tags',
-  description: "Unsubscribe entities from an allowlist. With -t org and no ID, this instance's organization. Decisions already deleted by the list are not restored.",
+  description:
+    "Unsubscribe entities from an allowlist. With -t org and no ID, this instance's organization. Decisions already deleted by the list are not restored.",
   examples: ['lapis allowlists unsubscribe my_allowlist -t org', 'lapis allowlists unsubscribe my_allowlist web-01'],
   flags: {
     type: { type: 'string', short: 't', description: `${TYPE_FLAG_HELP} (default: any)` },

@@ -17,7 +17,13 @@ export function printAdminKeys(out: Printer, keys: readonly AdminKey[]): void {
         keys.map((k) => [k.name, rfc3339(k.createdAt), k.lastUsedAt === null ? 'never' : rfc3339(k.lastUsedAt)]),
       );
     case 'json':
-      return out.json(keys.map((k) => ({ name: k.name, created_at: rfc3339Nano(k.createdAt), last_used_at: k.lastUsedAt === null ? null : rfc3339Nano(k.lastUsedAt) })));
+      return out.json(
+        keys.map((k) => ({
+          name: k.name,
+          created_at: rfc3339Nano(k.createdAt),
+          last_used_at: k.lastUsedAt === null ? null : rfc3339Nano(k.lastUsedAt),
+        })),
+      );
     case 'raw':
       return out.csv(
         ['name', 'created_at', 'last_used_at'],

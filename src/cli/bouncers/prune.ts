@@ -15,11 +15,18 @@ export async function bouncersPruneCandidates(db: Db, durationMs: number, now = 
 }
 
 /** Deletes the given bouncers (and their tags) in batches; `progress` gets the running count. Returns how many went. */
-export async function bouncersPruneDelete(db: Db, bouncers: readonly Bouncer[], progress: (done: number) => void = () => {}): Promise<number> {
+export async function bouncersPruneDelete(
+  db: Db,
+  bouncers: readonly Bouncer[],
+  progress: (done: number) => void = () => {},
+): Promise<number> {
   let deleted = 0;
   for (let i = 0; i < bouncers.length; i += BATCH) {
     const batch = bouncers.slice(i, i + BATCH);
-    deleted += await deleteBouncersById(db, batch.map((b) => b.id));
+    deleted += await deleteBouncersById(
+      db,
+      batch.map((b) => b.id),
+    );
     progress(deleted);
   }
   return deleted;

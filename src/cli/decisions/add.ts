@@ -36,10 +36,20 @@ export async function decisionsAdd(db: Db, o: AddOptions, now = Date.now()): Pro
   if (durationMs <= 0) throw new CliError(`the duration must be positive, got '${o.duration}'`);
   if (t.range && !o.bypassAllowlist) {
     const reasons = (await allowlistChecker(db, now))(t.range);
-    if (reasons.length > 0) throw new CliError(`${t.value} is allowlisted by item ${reasons.join(', ')}, use --bypass-allowlist to add the decision anyway`);
+    if (reasons.length > 0)
+      throw new CliError(`${t.value} is allowlisted by item ${reasons.join(', ')}, use --bypass-allowlist to add the decision anyway`);
   }
   const reason = o.reason ?? `manual '${type}' from 'lapis'`;
-  const decision = { type, scope: t.scope, value: t.value, origin: 'cscli', scenario: reason, until: Math.round(now + durationMs), simulated: false, range: t.range };
+  const decision = {
+    type,
+    scope: t.scope,
+    value: t.value,
+    origin: 'cscli',
+    scenario: reason,
+    until: Math.round(now + durationMs),
+    simulated: false,
+    range: t.range,
+  };
   const { ids } = await insertAlerts(db, [manualAlert(reason, reason, t, [decision], now)], null, now);
   return ids[0]!;
 }
@@ -47,7 +57,12 @@ export async function decisionsAdd(db: Db, o: AddOptions, now = Date.now()): Pro
 export const addCommand: LeafCommand = {
   name: 'add',
   summary: 'Add decision to LAPI',
-  examples: ['lapis decisions add --ip 1.2.3.4', 'lapis decisions add --range 1.2.3.0/24', 'lapis decisions add --ip 1.2.3.4 --duration 24h --type captcha', 'lapis decisions add --scope username --value foobar'],
+  examples: [
+    'lapis decisions add --ip 1.2.3.4',
+    'lapis decisions add --range 1.2.3.0/24',
+    'lapis decisions add --ip 1.2.3.4 --duration 24h --type captcha',
+    'lapis decisions add --scope username --value foobar',
+  ],
   flags: {
     ip: { type: 'string', short: 'i', description: 'Source ip (shorthand for --scope ip --value <IP>)' },
     range: { type: 'string', short: 'r', description: 'Range source ip (shorthand for --scope range --value <RANGE>)' },

@@ -4,7 +4,12 @@ import { isIpScope, normalizeScope } from '../../domain/scope.js';
 import { CliError } from '../context.js';
 
 /** What `-i`, `-r` or `--scope`/`--value` designate, validated as cscli does. */
-export function target(ip: string | undefined, range: string | undefined, scope: string | undefined, value: string | undefined): { scope: string; value: string; range: IpRange | null } {
+export function target(
+  ip: string | undefined,
+  range: string | undefined,
+  scope: string | undefined,
+  value: string | undefined,
+): { scope: string; value: string; range: IpRange | null } {
   if (ip !== undefined) {
     try {
       return { scope: 'Ip', value: ip, range: parseIp(ip) };
@@ -21,7 +26,8 @@ export function target(ip: string | undefined, range: string | undefined, scope:
       throw err;
     }
   }
-  if (value === undefined || value === '') throw new CliError('missing arguments, a value is required (--ip, --range or --scope and --value)');
+  if (value === undefined || value === '')
+    throw new CliError('missing arguments, a value is required (--ip, --range or --scope and --value)');
   const s = normalizeScope(scope ?? 'Ip');
   return { scope: s, value, range: isIpScope(s) ? ipRangeOf(value) : null };
 }
@@ -37,7 +43,14 @@ export function ipRangeOf(value: string, where = ''): IpRange {
 }
 
 /** An alert shaped like the ones cscli writes for manual decisions (cscli.md §3). */
-export function manualAlert(scenario: string, message: string, source: { scope: string; value: string }, decisions: NewDecision[], now: number, eventsCount = 1): NewAlert {
+export function manualAlert(
+  scenario: string,
+  message: string,
+  source: { scope: string; value: string },
+  decisions: NewDecision[],
+  now: number,
+  eventsCount = 1,
+): NewAlert {
   return {
     scenario,
     scenarioHash: '',
@@ -51,7 +64,17 @@ export function manualAlert(scenario: string, message: string, source: { scope: 
     simulated: false,
     remediation: true,
     kind: 'cscli',
-    source: { scope: source.scope, value: source.value, ip: source.scope === 'Ip' ? source.value : '', range: source.scope === 'Range' ? source.value : '', asNumber: '', asName: '', country: '', latitude: 0, longitude: 0 },
+    source: {
+      scope: source.scope,
+      value: source.value,
+      ip: source.scope === 'Ip' ? source.value : '',
+      range: source.scope === 'Range' ? source.value : '',
+      asNumber: '',
+      asName: '',
+      country: '',
+      latitude: 0,
+      longitude: 0,
+    },
     events: [],
     meta: [],
     labels: null,

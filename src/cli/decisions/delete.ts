@@ -40,7 +40,13 @@ export const deleteCommand: LeafCommand = {
   name: 'delete',
   aliases: ['remove'],
   summary: 'Delete decisions',
-  examples: ['lapis decisions delete -r 1.2.3.0/24', 'lapis decisions delete -i 1.2.3.4', 'lapis decisions delete --id 42', 'lapis decisions delete --type captcha', 'lapis decisions delete --all'],
+  examples: [
+    'lapis decisions delete -r 1.2.3.0/24',
+    'lapis decisions delete -i 1.2.3.4',
+    'lapis decisions delete --id 42',
+    'lapis decisions delete --type captcha',
+    'lapis decisions delete --all',
+  ],
   flags: {
     ip: { type: 'string', short: 'i', description: 'Source ip (shorthand for --scope ip --value <IP>)' },
     range: { type: 'string', short: 'r', description: 'Range source ip (shorthand for --scope range --value <RANGE>)' },

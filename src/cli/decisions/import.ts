@@ -23,7 +23,9 @@ export function readInput(input: string): string {
   try {
     return readFileSync(input === '-' ? 0 : input, 'utf8');
   } catch (err) {
-    throw new CliError(`open ${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    throw new CliError(
+      `open ${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+    );
   }
 }
 
@@ -43,7 +45,11 @@ export function parseImport(text: string, format: string): Row[] {
     case 'csv':
       return parseCsvRecords(text) as Row[];
     case 'values':
-      return text.split(/\r?\n/).map((v) => v.trim()).filter((v) => v !== '').map((value) => ({ value }));
+      return text
+        .split(/\r?\n/)
+        .map((v) => v.trim())
+        .filter((v) => v !== '')
+        .map((value) => ({ value }));
     default:
       throw new CliError(`invalid format '${format}', expected one of 'json', 'csv', 'values'`);
   }
@@ -68,7 +74,13 @@ export interface ImportDefaults {
  * duplicate values, skips the Ip/Range values an allowlist with at least one subscriber covers (unless
  * `bypassAllowlist`), then stores one alert per batch. Returns the number imported.
  */
-export async function decisionsImport(db: Db, rows: Row[], d: ImportDefaults, progress?: (done: number, total: number) => void, now = Date.now()): Promise<number> {
+export async function decisionsImport(
+  db: Db,
+  rows: Row[],
+  d: ImportDefaults,
+  progress?: (done: number, total: number) => void,
+  now = Date.now(),
+): Promise<number> {
   const seen = new Set<string>();
   const decisions: NewDecision[] = [];
   for (const [i, r] of rows.entries()) {
@@ -87,20 +99,39 @@ export async function decisionsImport(db: Db, rows: Row[], d: ImportDefaults, pr
     }
     if (ms <= 0) throw new CliError(`item ${i + 1}: the duration must be positive`);
     const range = isIpScope(scope) ? ipRangeOf(r.value, `item ${i + 1}: `) : null;
-    decisions.push({ type, scope, value: r.value, origin: 'cscli-import', scenario: r.reason || d.reason, until: Math.round(now + ms), simulated: false, range });
+    decisions.push({
+      type,
+      scope,
+      value: r.value,
+      origin: 'cscli-import',
+      scenario: r.reason || d.reason,
+      until: Math.round(now + ms),
+      simulated: false,
+      range,
+    });
   }
   if (decisions.length === 0) throw new CliError('no decisions found');
   const kept = d.bypassAllowlist ? decisions : await withoutAllowlisted(db, decisions, d.allowlisted, now);
   for (let i = 0; i < kept.length; i += d.batch) {
     const batch = kept.slice(i, i + d.batch);
     const scenario = `import ${d.input}: ${batch.length} IPs`;
-    await insertAlerts(db, [{ ...manualAlert(scenario, '', { scope: '', value: '' }, batch, now, batch.length), leakspeed: '' }], null, now);
+    await insertAlerts(
+      db,
+      [{ ...manualAlert(scenario, '', { scope: '', value: '' }, batch, now, batch.length), leakspeed: '' }],
+      null,
+      now,
+    );
     progress?.(i + batch.length, kept.length);
   }
   return kept.length;
 }
 
-async function withoutAllowlisted(db: Db, decisions: NewDecision[], report: ImportDefaults['allowlisted'], now: number): Promise<NewDecision[]> {
+async function withoutAllowlisted(
+  db: Db,
+  decisions: NewDecision[],
+  report: ImportDefaults['allowlisted'],
+  now: number,
+): Promise<NewDecision[]> {
   const reasonsOf = await allowlistChecker(db, now);
   return decisions.filter((dec) => {
     const reasons = dec.range ? reasonsOf(dec.range) : [];
@@ -112,7 +143,11 @@ async function withoutAllowlisted(db: Db, decisions: NewDecision[], report: Impo
 export const importCommand: LeafCommand = {
   name: 'import',
   summary: 'Import decisions from a file or pipe',
-  examples: ['lapis decisions import -i decisions.csv', 'lapis decisions import -i decisions.json', 'cat ips.txt | lapis decisions import -i - --format values --duration 12h'],
+  examples: [
+    'lapis decisions import -i decisions.csv',
+    'lapis decisions import -i decisions.json',
+    'cat ips.txt | lapis decisions import -i - --format values --duration 12h',
+  ],
   flags: {
     input: { type: 'string', short: 'i', description: 'Input file (- for stdin)' },
     duration: { type: 'string', short: 'd', description: 'Decision duration: 1h,4h,30m', defaultText: '4h' },
@@ -138,19 +173,26 @@ export const importCommand: LeafCommand = {
     // one alert (one transaction) per batch; its decisions go in 1,000 per INSERT (store/decisions.ts)
     const batch = Number(batchText) || 1000;
     const tty = process.stderr.isTTY === true;
-    const progress = tty ? (done: number, total: number) => process.stderr.write(`\rimported ${done}/${total}${done === total ? '\n' : ''}`) : undefined;
+    const progress = tty
+      ? (done: number, total: number) => process.stderr.write(`\rimported ${done}/${total}${done === total ? '\n' : ''}`)
+      : undefined;
     const n = await withDb(ctx, (db) =>
-      decisionsImport(db, rows, {
-        duration: stringFlag(flags, 'duration') ?? '4h',
-        scope: stringFlag(flags, 'scope') ?? 'Ip',
-        reason: stringFlag(flags, 'reason') ?? 'manual',
-        type: stringFlag(flags, 'type') ?? 'ban',
-        batch,
-        input: input === '-' ? 'stdin' : input,
-        bypassAllowlist: boolFlag(flags, 'bypass-allowlist'),
-        // as cscli: Go prints the reasons as a list, `[a b]`
-        allowlisted: (value, reasons) => ctx.out.line(`Value ${value} is allowlisted by [${reasons.join(' ')}]`),
-      }, progress),
+      decisionsImport(
+        db,
+        rows,
+        {
+          duration: stringFlag(flags, 'duration') ?? '4h',
+          scope: stringFlag(flags, 'scope') ?? 'Ip',
+          reason: stringFlag(flags, 'reason') ?? 'manual',
+          type: stringFlag(flags, 'type') ?? 'ban',
+          batch,
+          input: input === '-' ? 'stdin' : input,
+          bypassAllowlist: boolFlag(flags, 'bypass-allowlist'),
+          // as cscli: Go prints the reasons as a list, `[a b]`
+          allowlisted: (value, reasons) => ctx.out.line(`Value ${value} is allowlisted by [${reasons.join(' ')}]`),
+        },
+        progress,
+      ),
     );
     ctx.out.out(`Imported ${n} decisions`);
   },

@@ -14,8 +14,17 @@ import type { Printer } from '../output.js';
 export function alertQuery(flags: FlagValues, extra: Record<string, string>): Record<string, string> {
   const q: Record<string, string> = { ...extra };
   const map: [string, string][] = [
-    ['since', 'since'], ['until', 'until'], ['type', 'decision_type'], ['scope', 'scope'], ['origin', 'origin'],
-    ['value', 'value'], ['scenario', 'scenario'], ['ip', 'ip'], ['range', 'range'], ['limit', 'limit'], ['kind', 'kind'],
+    ['since', 'since'],
+    ['until', 'until'],
+    ['type', 'decision_type'],
+    ['scope', 'scope'],
+    ['origin', 'origin'],
+    ['value', 'value'],
+    ['scenario', 'scenario'],
+    ['ip', 'ip'],
+    ['range', 'range'],
+    ['limit', 'limit'],
+    ['kind', 'kind'],
   ];
   for (const [flag, param] of map) {
     const v = stringFlag(flags, flag);
@@ -58,8 +67,16 @@ const HEADER = ['ID', 'Source', 'Scope:Value', 'Reason', 'Action', 'Country', 'A
 
 function row(a: Alert, d: Decision, now: number): string[] {
   return [
-    String(d.id), d.origin, `${d.scope}:${d.value}`, d.scenario, `${d.simulated ? '(simul)' : ''}${d.type}`, a.source.country,
-    [a.source.asNumber, a.source.asName].filter(Boolean).join(' '), String(a.eventsCount), remainingDuration(d.until, now), String(a.id),
+    String(d.id),
+    d.origin,
+    `${d.scope}:${d.value}`,
+    d.scenario,
+    `${d.simulated ? '(simul)' : ''}${d.type}`,
+    a.source.country,
+    [a.source.asNumber, a.source.asName].filter(Boolean).join(' '),
+    String(a.eventsCount),
+    remainingDuration(d.until, now),
+    String(a.id),
   ];
 }
 
@@ -69,7 +86,10 @@ export function printDecisions(out: Printer, alerts: Alert[], now = Date.now()):
     case 'json':
       return out.json(alerts.map((a) => alertWire(a, now)));
     case 'raw':
-      return out.csv(['id', 'source', 'ip', 'reason', 'action', 'country', 'as', 'events_count', 'expiration', 'simulated', 'alert_id'], rows.map((r) => [...r.slice(0, 9), r[4]!.startsWith('(simul)') ? 'true' : 'false', r[9]!]));
+      return out.csv(
+        ['id', 'source', 'ip', 'reason', 'action', 'country', 'as', 'events_count', 'expiration', 'simulated', 'alert_id'],
+        rows.map((r) => [...r.slice(0, 9), r[4]!.startsWith('(simul)') ? 'true' : 'false', r[9]!]),
+      );
     case 'human':
       if (rows.length === 0) return out.line('No active decisions');
       return out.table(HEADER, rows);
@@ -94,7 +114,12 @@ export const listFlags = {
 export const listCommand: LeafCommand = {
   name: 'list',
   summary: 'List decisions from LAPI',
-  examples: ['lapis decisions list -i 1.2.3.4', 'lapis decisions list -r 1.2.3.0/24', 'lapis decisions list -s crowdsecurity/ssh-bf', 'lapis decisions list --origin lists'],
+  examples: [
+    'lapis decisions list -i 1.2.3.4',
+    'lapis decisions list -r 1.2.3.0/24',
+    'lapis decisions list -s crowdsecurity/ssh-bf',
+    'lapis decisions list --origin lists',
+  ],
   flags: { ...listFlags, 'no-simu': { type: 'boolean', description: 'exclude decisions in simulation mode' } },
   args: { min: 0, max: 0 },
   async run(ctx, _args, flags) {

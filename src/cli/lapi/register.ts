@@ -3,7 +3,15 @@ import { generatePassword } from '../../auth/password.js';
 import type { Config } from '../../config/schema.js';
 import { stringFlag, type LeafCommand } from '../args.js';
 import { CliError } from '../context.js';
-import { clientTls, credentialsYaml, generateMachineId, prepareApiUrl, readCredentials, writeCredentials, type ApiCredentials } from '../credentials.js';
+import {
+  clientTls,
+  credentialsYaml,
+  generateMachineId,
+  prepareApiUrl,
+  readCredentials,
+  writeCredentials,
+  type ApiCredentials,
+} from '../credentials.js';
 import { apiError, isSuccess, postJson, statusLine, type ClientTls } from './http.js';
 
 export interface LapiRegisterOptions {
@@ -25,7 +33,11 @@ export interface LapiRegisterResult {
  * writes its credentials (url, login, password; other keys already in the file are kept). `info` gets
  * cscli's log lines in order. Throws CliError with cscli's messages.
  */
-export async function lapiRegister(config: Config, opts: LapiRegisterOptions, info: (msg: string) => void = () => {}): Promise<LapiRegisterResult> {
+export async function lapiRegister(
+  config: Config,
+  opts: LapiRegisterOptions,
+  info: (msg: string) => void = () => {},
+): Promise<LapiRegisterResult> {
   const machineId = opts.machine || generateMachineId();
   const password = generatePassword();
   const file = opts.file || config.client.credentials_path;
@@ -80,7 +92,12 @@ export const registerCommand: LeafCommand = {
   async run(ctx, _args, flags) {
     await lapiRegister(
       ctx.config(),
-      { url: stringFlag(flags, 'url'), machine: stringFlag(flags, 'machine'), file: stringFlag(flags, 'file'), token: stringFlag(flags, 'token') },
+      {
+        url: stringFlag(flags, 'url'),
+        machine: stringFlag(flags, 'machine'),
+        file: stringFlag(flags, 'file'),
+        token: stringFlag(flags, 'token'),
+      },
       (m) => ctx.out.info(m),
     );
   },

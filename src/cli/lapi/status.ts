@@ -29,7 +29,8 @@ export async function lapiStatus(config: Config, io: LapiStatusIo, path = config
   io.print(`Loaded credentials from ${path}`);
   if (creds.login) io.print(`Trying to authenticate with username "${creds.login}" on ${url}`);
   if (creds.cert_path) io.print(`Trying to authenticate with certificate "${creds.cert_path}" on ${url}`);
-  if (!/^https?:\/\//.test(url)) throw new CliError(`failed to authenticate to Local API (LAPI): unsupported URL '${url}' (only http:// and https:// are supported)`);
+  if (!/^https?:\/\//.test(url))
+    throw new CliError(`failed to authenticate to Local API (LAPI): unsupported URL '${url}' (only http:// and https:// are supported)`);
   // with a certificate, the server ignores the (empty) login and password and reads only the scenarios
   const body = { machine_id: creds.login ?? '', password: creds.password ?? '', scenarios: [] };
   const reply = await postJson(`${url}v1/watchers/login`, body, tls).catch((err: unknown) => {

@@ -101,7 +101,11 @@ export const addCommand: LeafCommand = {
   ],
   flags: {
     password: { type: 'string', short: 'p', description: 'machine password to login to the API' },
-    file: { type: 'string', short: 'f', description: 'output file destination (defaults to api.client.credentials_path; "-" for standard output)' },
+    file: {
+      type: 'string',
+      short: 'f',
+      description: 'output file destination (defaults to api.client.credentials_path; "-" for standard output)',
+    },
     url: { type: 'string', short: 'u', description: 'URL of the local API (defaults to http://<api.server.listen_uri>)' },
     auto: { type: 'boolean', short: 'a', description: 'automatically generate password (and username if not provided)' },
     force: { type: 'boolean', description: 'will force add the machine if it already exists' },

@@ -64,5 +64,8 @@ export function machineCsvRow(m: Machine): string[] {
 }
 
 export function printMachineTable(out: Printer, machines: readonly Machine[], now: number): void {
-  out.table(MACHINE_HEADER, machines.map((m) => machineRow(m, now)));
+  out.table(
+    MACHINE_HEADER,
+    machines.map((m) => machineRow(m, now)),
+  );
 }

@@ -49,13 +49,21 @@ export function printHubState(out: Printer, hub: Record<string, HubItemState[]>)
     case 'human': {
       const nonEmpty = types.filter((t) => (hub[t] ?? []).length > 0);
       if (nonEmpty.length === 0) return out.line('No hub items found for this machine');
-      for (const t of nonEmpty) out.table(['Name', 'Status', 'Version'], hub[t]!.map((i) => [i.name, i.status, i.version]), t);
+      for (const t of nonEmpty)
+        out.table(
+          ['Name', 'Status', 'Version'],
+          hub[t]!.map((i) => [i.name, i.status, i.version]),
+          t,
+        );
       return;
     }
     case 'json':
       return out.json(hub);
     case 'raw':
-      return out.csv(['type', 'name', 'status', 'version'], types.flatMap((t) => (hub[t] ?? []).map((i) => [t, i.name, i.status, i.version])));
+      return out.csv(
+        ['type', 'name', 'status', 'version'],
+        types.flatMap((t) => (hub[t] ?? []).map((i) => [t, i.name, i.status, i.version])),
+      );
   }
 }
 

@@ -15,7 +15,11 @@ export async function machinesPruneCandidates(db: Db, durationMs: number, notVal
 }
 
 /** Deletes the given machines (and their tags) in batches; `progress` gets the running count. Returns how many went. */
-export async function machinesPruneDelete(db: Db, machines: readonly Machine[], progress: (done: number) => void = () => {}): Promise<number> {
+export async function machinesPruneDelete(
+  db: Db,
+  machines: readonly Machine[],
+  progress: (done: number) => void = () => {},
+): Promise<number> {
   let deleted = 0;
   for (let i = 0; i < machines.length; i += BATCH) {
     const batch = machines.slice(i, i + BATCH);
@@ -66,7 +70,13 @@ export const pruneCommand: LeafCommand = {
   description: 'prune multiple machines that are not validated or have not connected to the local API in a given duration.',
   examples: ['lapis machines prune', 'lapis machines prune --duration 1h', 'lapis machines prune --not-validated-only --force'],
   flags: {
-    duration: { type: 'string', short: 'd', valueName: 'duration', description: 'duration of time since validated machine last heartbeat', defaultText: '10m' },
+    duration: {
+      type: 'string',
+      short: 'd',
+      valueName: 'duration',
+      description: 'duration of time since validated machine last heartbeat',
+      defaultText: '10m',
+    },
     'not-validated-only': { type: 'boolean', description: 'only prune machines that are not validated' },
     force: { type: 'boolean', description: 'force prune without asking for confirmation' },
   },

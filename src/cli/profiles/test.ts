@@ -27,7 +27,7 @@ export async function profilesTest(db: Db, profilesPath: string | undefined, ale
   } catch (err) {
     throw new CliError(`the alert file is not JSON: ${(err as Error).message}`);
   }
-  let alerts;
+  let alerts: ReturnType<typeof parseAlerts>;
   try {
     alerts = parseAlerts(Array.isArray(body) ? body : [body], now);
   } catch (err) {
@@ -41,7 +41,14 @@ export async function profilesTest(db: Db, profilesPath: string | undefined, ale
     source: `${a.source.scope}:${a.source.value}`,
     matchedBy: outcome.matchedBy[i] ?? null,
     notifications: outcome.notify[i] ?? [],
-    decisions: a.decisions.map((d) => ({ type: d.type, scope: d.scope, value: d.value, duration: remainingDuration(d.until, a.stoppedAt), origin: d.origin, simulated: d.simulated })),
+    decisions: a.decisions.map((d) => ({
+      type: d.type,
+      scope: d.scope,
+      value: d.value,
+      duration: remainingDuration(d.until, a.stoppedAt),
+      origin: d.origin,
+      simulated: d.simulated,
+    })),
   }));
 }
 
@@ -58,13 +65,16 @@ export const testCommand: LeafCommand = {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CliError(`open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+      throw new CliError(
+        `open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+      );
     }
     const trials = await withDb(ctx, (db, config) => profilesTest(db, config.server.profiles_path, text));
     if (ctx.out.format === 'json') return ctx.out.json(trials);
     for (const t of trials) {
       ctx.out.line(`${t.scenario} on ${t.source}: ${t.matchedBy ? `profile '${t.matchedBy}'` : 'no profile gives decisions'}`);
-      for (const d of t.decisions) ctx.out.line(`  ${d.type} ${d.scope}:${d.value} for ${d.duration} (origin ${d.origin}${d.simulated ? ', simulated' : ''})`);
+      for (const d of t.decisions)
+        ctx.out.line(`  ${d.type} ${d.scope}:${d.value} for ${d.duration} (origin ${d.origin}${d.simulated ? ', simulated' : ''})`);
       if (t.notifications.length > 0) ctx.out.line(`  notifications: ${t.notifications.join(', ')}`);
     }
   },

@@ -9,7 +9,15 @@ import { formatValue } from './go-format.js';
 import type { Fail } from './operators.js';
 import { asNum, isPlainObject, toHost, typeName } from './values.js';
 
-const BLOCKED = new Set(['constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+const BLOCKED = new Set([
+  'constructor',
+  '__proto__',
+  'prototype',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
 const BUILTIN_PROTOTYPES = new Set<unknown>([Object.prototype, Function.prototype, Array.prototype, null]);
 
 /** `obj.key` / `obj[key]`. */

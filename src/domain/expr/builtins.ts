@@ -113,7 +113,8 @@ export const BUILTINS: Record<string, Builtin> = Object.assign(Object.create(nul
     const [v] = args;
     if (typeof v === 'string') {
       const n = Number(v);
-      if (v.trim() === '' || v.trim() !== v || Number.isNaN(n)) return fail(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
+      if (v.trim() === '' || v.trim() !== v || Number.isNaN(n))
+        return fail(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
       return float(n);
     }
     const n = asNum(v);

@@ -96,7 +96,11 @@ function call(node: NodeOf<'call'>, scope: Scope, fail: Fail): unknown {
   if (callee.kind === 'ident') {
     name = callee.name;
     const builtin = BUILTINS[name];
-    if (builtin) return builtin(node.args.map((a) => evaluate(a, scope)), fail);
+    if (builtin)
+      return builtin(
+        node.args.map((a) => evaluate(a, scope)),
+        fail,
+      );
     fn = evaluate(callee, scope);
   } else if (callee.kind === 'member') {
     self = object(callee, scope);

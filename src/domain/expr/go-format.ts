@@ -5,7 +5,15 @@
 import { asNum, isNil } from './values.js';
 
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-const QUOTE_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+const QUOTE_ESCAPES: Record<string, string> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+};
 
 /** strconv.Quote (or QuoteRune with `quote = "'"`): Go escapes for anything not printable. */
 export function goQuote(s: string, quote = '"'): string {
@@ -168,4 +176,3 @@ export function entriesOf(v: unknown): [unknown, unknown][] | undefined {
     return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
   });
 }
-

@@ -3,11 +3,31 @@ import { float } from './values.js';
 
 /** expr-lang's operator table (parser/operator): higher binds tighter. */
 export const BINARY: Record<string, { prec: number; right?: true }> = {
-  '|': { prec: 0 }, or: { prec: 10 }, '||': { prec: 10 }, and: { prec: 15 }, '&&': { prec: 15 },
-  '==': { prec: 20 }, '!=': { prec: 20 }, '<': { prec: 20 }, '>': { prec: 20 }, '>=': { prec: 20 }, '<=': { prec: 20 },
-  in: { prec: 20 }, matches: { prec: 20 }, contains: { prec: 20 }, startsWith: { prec: 20 }, endsWith: { prec: 20 },
-  '..': { prec: 25 }, '+': { prec: 30 }, '-': { prec: 30 }, '*': { prec: 60 }, '/': { prec: 60 }, '%': { prec: 60 },
-  '**': { prec: 100, right: true }, '^': { prec: 100, right: true }, '??': { prec: 500 },
+  '|': { prec: 0 },
+  or: { prec: 10 },
+  '||': { prec: 10 },
+  and: { prec: 15 },
+  '&&': { prec: 15 },
+  '==': { prec: 20 },
+  '!=': { prec: 20 },
+  '<': { prec: 20 },
+  '>': { prec: 20 },
+  '>=': { prec: 20 },
+  '<=': { prec: 20 },
+  in: { prec: 20 },
+  matches: { prec: 20 },
+  contains: { prec: 20 },
+  startsWith: { prec: 20 },
+  endsWith: { prec: 20 },
+  '..': { prec: 25 },
+  '+': { prec: 30 },
+  '-': { prec: 30 },
+  '*': { prec: 60 },
+  '/': { prec: 60 },
+  '%': { prec: 60 },
+  '**': { prec: 100, right: true },
+  '^': { prec: 100, right: true },
+  '??': { prec: 500 },
 };
 export const UNARY: Record<string, number> = { not: 50, '!': 50, '-': 90, '+': 90 };
 export const NEGATABLE = new Set(['in', 'matches', 'contains', 'startsWith', 'endsWith']);

@@ -24,7 +24,18 @@ const IDENT_START = /[\p{L}_$]/u;
 const IDENT_PART = /[\p{L}\p{Nd}_$]/u;
 const SPACE = /\s/;
 /** Go's escapes; `\'` and `\"` work in either quote style (expr-lang accepts only the enclosing one). */
-const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"' };
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+};
 
 /** Splits `src` into tokens ending with an EOF token; throws ExprSyntaxError on a lexical error. */
 export function tokenize(src: string): Token[] {
@@ -73,7 +84,12 @@ export function tokenize(src: string): Token[] {
   return tokens;
 }
 
-function readOperator(src: string, i: number, push: (k: TokenKind, v: string, p: number) => void, fail: (m: string, at: number) => never): number {
+function readOperator(
+  src: string,
+  i: number,
+  push: (k: TokenKind, v: string, p: number) => void,
+  fail: (m: string, at: number) => never,
+): number {
   const c = src[i]!;
   const next = src[i + 1] ?? '';
   let op = c;
@@ -138,11 +154,16 @@ function readQuoted(src: string, i: number, fail: (m: string, at: number) => nev
       out += fromCodePoint(parseInt(m[1]!, 16), i, fail);
       i += 2 + m[0].length;
     } else {
-      const spec = e === 'x' ? { n: 2, re: /^[0-9a-fA-F]+$/, base: 16, skip: 2 }
-        : e === 'u' ? { n: 4, re: /^[0-9a-fA-F]+$/, base: 16, skip: 2 }
-        : e === 'U' ? { n: 8, re: /^[0-9a-fA-F]+$/, base: 16, skip: 2 }
-        : /[0-7]/.test(e) ? { n: 3, re: /^[0-7]+$/, base: 8, skip: 1 }
-        : undefined;
+      const spec =
+        e === 'x'
+          ? { n: 2, re: /^[0-9a-fA-F]+$/, base: 16, skip: 2 }
+          : e === 'u'
+            ? { n: 4, re: /^[0-9a-fA-F]+$/, base: 16, skip: 2 }
+            : e === 'U'
+              ? { n: 8, re: /^[0-9a-fA-F]+$/, base: 16, skip: 2 }
+              : /[0-7]/.test(e)
+                ? { n: 3, re: /^[0-7]+$/, base: 8, skip: 1 }
+                : undefined;
       const digits = spec ? src.slice(i + spec.skip, i + spec.skip + spec.n) : '';
       if (!spec || digits.length < spec.n || !spec.re.test(digits)) return fail('invalid char escape', i + 1);
       out += fromCodePoint(parseInt(digits, spec.base), i, fail);

@@ -146,7 +146,8 @@ class Parser {
     }
     if (this.depth > 0 && tok.kind === 'Operator' && (tok.value === '#' || tok.value === '.')) {
       if (tok.value === '#') this.next();
-      if (tok.value === '#' && this.is('Identifier') && this.cur.pos === tok.pos + 1) this.fail(`unsupported pointer #${this.cur.value}`, tok);
+      if (tok.value === '#' && this.is('Identifier') && this.cur.pos === tok.pos + 1)
+        this.fail(`unsupported pointer #${this.cur.value}`, tok);
       return this.postfix({ kind: 'pointer', pos: tok.pos });
     }
     return this.secondary();
@@ -248,7 +249,9 @@ class Parser {
       } else if (this.is('Bracket', '(')) {
         key = this.expression(0);
       } else {
-        return this.fail(`a map key must be a quoted string, a number, a identifier, or an expression enclosed in parentheses (unexpected token ${tokenString(this.cur)})`);
+        return this.fail(
+          `a map key must be a quoted string, a number, a identifier, or an expression enclosed in parentheses (unexpected token ${tokenString(this.cur)})`,
+        );
       }
       this.expect('Operator', ':');
       entries.push({ key, value: this.expression(0) });
@@ -270,7 +273,13 @@ class Parser {
       if (tok.value !== '[' && !(optional && this.is('Bracket', '['))) {
         const prop = this.next();
         if (prop.kind !== 'Identifier' && !(prop.kind === 'Operator' && IDENTIFIER.test(prop.value))) this.fail('expected name', prop);
-        const member: Node = { kind: 'member', object, property: { kind: 'literal', value: prop.value, pos: prop.pos }, optional, pos: prop.pos };
+        const member: Node = {
+          kind: 'member',
+          object,
+          property: { kind: 'literal', value: prop.value, pos: prop.pos },
+          optional,
+          pos: prop.pos,
+        };
         result = this.is('Bracket', '(') ? { kind: 'call', callee: member, args: this.args([]), pos: prop.pos } : member;
       } else {
         if (tok.value !== '[') this.next();

@@ -82,7 +82,10 @@ export function sprintf(format: string, args: readonly unknown[]): string {
     else out += formatArg(args[argi++], spec);
   }
   if (argi < args.length) {
-    out += `%!(EXTRA ${args.slice(argi).map((a) => (isNil(a) ? '<nil>' : `${typeName(a)}=${formatValue(a)}`)).join(', ')})`;
+    out += `%!(EXTRA ${args
+      .slice(argi)
+      .map((a) => (isNil(a) ? '<nil>' : `${typeName(a)}=${formatValue(a)}`))
+      .join(', ')})`;
   }
   return out;
 }
@@ -94,7 +97,7 @@ function formatArg(v: unknown, spec: Spec): string {
   if (Array.isArray(v)) return `[${v.map((e) => formatArg(e, spec)).join(' ')}]`;
   const n = asNum(v);
   if (n && !n.float && 'bcdoOqxXUv'.includes(verb)) return formatInt(n.n, spec);
-  if (n && n.float && 'eEfFgGv'.includes(verb)) return formatFloatArg(n.n, spec);
+  if (n?.float && 'eEfFgGv'.includes(verb)) return formatFloatArg(n.n, spec);
   if (typeof v === 'string' && 'sqvxX'.includes(verb)) return formatString(v, spec);
   if (typeof v === 'boolean' && 'tv'.includes(verb)) return pad(String(v), spec);
   if (!n && typeof v === 'object' && verb !== 'v') {
@@ -141,7 +144,7 @@ function formatFloatArg(x: number, spec: Spec): string {
     if (num === 'NaN' && (spec.plus || spec.space)) num = `${spec.plus ? '+' : ' '}NaN`;
     return pad(num, { ...spec, zero: false });
   }
-  let sign = num.startsWith('-') ? '-' : spec.plus ? '+' : spec.space ? ' ' : '';
+  const sign = num.startsWith('-') ? '-' : spec.plus ? '+' : spec.space ? ' ' : '';
   if (num.startsWith('-')) num = num.slice(1);
   if (spec.zero && !spec.minus && spec.width !== undefined && spec.width > sign.length + num.length) {
     return sign + '0'.repeat(spec.width - sign.length - num.length) + num;

@@ -5,7 +5,13 @@ import { compile, ExprRuntimeError } from '../../../src/domain/expr/index.js';
 const run = (src: string, env: Record<string, unknown> = {}): unknown => compile(src).run(env);
 
 describe('built-in functions', () => {
-  const env = { m: new Map([['a', 1], ['b', 2]]), s: '  padded  ' };
+  const env = {
+    m: new Map([
+      ['a', 1],
+      ['b', 2],
+    ]),
+    s: '  padded  ',
+  };
   const cases: [string, unknown][] = [
     ['len("abc")', 3],
     ['len("é")', 2], // UTF-8 bytes, as Go

@@ -12,22 +12,25 @@ function table(cases: [string, unknown][], env: Record<string, unknown> = {}): v
 }
 
 describe('equality: numeric across int/float, never a type error', () => {
-  table([
-    ['1 == 1.0', true],
-    ['1 != 1.0', false],
-    ['2 == 2.5', false],
-    ['"a" == "a"', true],
-    ['"a" != "b"', true],
-    ['"1" == 1', false],
-    ['nil == nil', true],
-    ['nil == false', false],
-    ['x == nil', true],
-    ['true != false', true],
-    ['[1, 2] == [1, 2.0]', true],
-    ['[1, 2] == [2, 1]', false],
-    ['{"a": 1} == {"a": 1}', true],
-    ['{"a": 1} == {"a": 2}', false],
-  ], { x: null });
+  table(
+    [
+      ['1 == 1.0', true],
+      ['1 != 1.0', false],
+      ['2 == 2.5', false],
+      ['"a" == "a"', true],
+      ['"a" != "b"', true],
+      ['"1" == 1', false],
+      ['nil == nil', true],
+      ['nil == false', false],
+      ['x == nil', true],
+      ['true != false', true],
+      ['[1, 2] == [1, 2.0]', true],
+      ['[1, 2] == [2, 1]', false],
+      ['{"a": 1} == {"a": 1}', true],
+      ['{"a": 1} == {"a": 2}', false],
+    ],
+    { x: null },
+  );
 });
 
 describe('ordering: two numbers or two strings', () => {
@@ -85,43 +88,49 @@ describe('arithmetic: ints stay ints, / and ** give floats', () => {
 });
 
 describe('membership and string operators', () => {
-  table([
-    ['2 in [1, 2]', true],
-    ['2.0 in [1, 2]', true],
-    ['3 in [1, 2]', false],
-    ['"b" in {"b": 1}', true],
-    ['"c" in {"b": 1}', false],
-    ['"x" not in ["y"]', true],
-    ['"y" not in ["y"]', false],
-    ['1 in nil', false],
-    ['3 in 1..5', true],
-    ['"k" in m', true],
-    ['"z" in m', false],
-    ['"hello" contains "ell"', true],
-    ['"hello" contains "xyz"', false],
-    ['"hello" startsWith "he"', true],
-    ['"hello" endsWith "lo"', true],
-    ['"hello" not contains "z"', true],
-    ['"hello" not startsWith "x"', true],
-    ['"hello" not endsWith "o"', false],
-  ], { m: new Map([['k', 1]]) });
+  table(
+    [
+      ['2 in [1, 2]', true],
+      ['2.0 in [1, 2]', true],
+      ['3 in [1, 2]', false],
+      ['"b" in {"b": 1}', true],
+      ['"c" in {"b": 1}', false],
+      ['"x" not in ["y"]', true],
+      ['"y" not in ["y"]', false],
+      ['1 in nil', false],
+      ['3 in 1..5', true],
+      ['"k" in m', true],
+      ['"z" in m', false],
+      ['"hello" contains "ell"', true],
+      ['"hello" contains "xyz"', false],
+      ['"hello" startsWith "he"', true],
+      ['"hello" endsWith "lo"', true],
+      ['"hello" not contains "z"', true],
+      ['"hello" not startsWith "x"', true],
+      ['"hello" not endsWith "o"', false],
+    ],
+    { m: new Map([['k', 1]]) },
+  );
 });
 
 describe('matches: RE2 syntax, literal patterns compiled once, dynamic ones at run time', () => {
-  table([
-    ['"crowdsecurity/ssh-bf" matches "^crowdsecurity/"', true],
-    ['"ABC" matches "(?i)abc"', true],
-    ['"ABC" matches "abc"', false],
-    ['"a\\nb" matches "a.b"', false],
-    ['"a\\rb" matches "a.b"', true],
-    ['"a\\nb" matches "(?s)a.b"', true],
-    ['"ab" matches "\\\\Aab\\\\z"', true],
-    ['"abc" not matches "^b"', true],
-    ['"v1" matches "[[:digit:]]"', true],
-    ['"x" matches "(?P<name>x)"', true],
-    ['"1.2.3.4" matches p', true],
-    ['"1x2.3.4" matches p', false],
-  ], { p: '^1\\.2\\.' });
+  table(
+    [
+      ['"crowdsecurity/ssh-bf" matches "^crowdsecurity/"', true],
+      ['"ABC" matches "(?i)abc"', true],
+      ['"ABC" matches "abc"', false],
+      ['"a\\nb" matches "a.b"', false],
+      ['"a\\rb" matches "a.b"', true],
+      ['"a\\nb" matches "(?s)a.b"', true],
+      ['"ab" matches "\\\\Aab\\\\z"', true],
+      ['"abc" not matches "^b"', true],
+      ['"v1" matches "[[:digit:]]"', true],
+      ['"x" matches "(?P<name>x)"', true],
+      ['"1.2.3.4" matches p', true],
+      ['"1x2.3.4" matches p', false],
+    ],
+    { p: '^1\\.2\\.' },
+  );
 });
 
 describe('logical operators short-circuit; the ternary evaluates one branch', () => {
@@ -149,28 +158,31 @@ describe('logical operators short-circuit; the ternary evaluates one branch', ()
 });
 
 describe('indexing, slicing, optional chaining', () => {
-  table([
-    ['[1, 2, 3][0]', 1],
-    ['[1, 2, 3][-1]', 3],
-    ['[1, 2, 3][1.9]', 2],
-    ['{"a": {"b": 5}}.a.b', 5],
-    ['{"a": 1}["a"]', 1],
-    ['{"a": 1}.missing', null],
-    ['"abc"[0]', 97],
-    ['[1, 2, 3, 4][1:3]', [2, 3]],
-    ['[1, 2, 3][:2]', [1, 2]],
-    ['[1, 2, 3][-2:]', [2, 3]],
-    ['[1, 2, 3][2:1]', []],
-    ['"hello"[1:3]', 'el'],
-    ['x?.a', null],
-    ['x?.a.b.c', null],
-    ['x?.a()', null],
-    ['x?.[0]', null],
-    ['y?.a', 1],
-    ['(x?.a ?? "d")', 'd'],
-    ['m["k"]', 1],
-    ['m["z"]', null],
-  ], { x: null, y: { a: 1 }, m: new Map([['k', 1]]) });
+  table(
+    [
+      ['[1, 2, 3][0]', 1],
+      ['[1, 2, 3][-1]', 3],
+      ['[1, 2, 3][1.9]', 2],
+      ['{"a": {"b": 5}}.a.b', 5],
+      ['{"a": 1}["a"]', 1],
+      ['{"a": 1}.missing', null],
+      ['"abc"[0]', 97],
+      ['[1, 2, 3, 4][1:3]', [2, 3]],
+      ['[1, 2, 3][:2]', [1, 2]],
+      ['[1, 2, 3][-2:]', [2, 3]],
+      ['[1, 2, 3][2:1]', []],
+      ['"hello"[1:3]', 'el'],
+      ['x?.a', null],
+      ['x?.a.b.c', null],
+      ['x?.a()', null],
+      ['x?.[0]', null],
+      ['y?.a', 1],
+      ['(x?.a ?? "d")', 'd'],
+      ['m["k"]', 1],
+      ['m["z"]', null],
+    ],
+    { x: null, y: { a: 1 }, m: new Map([['k', 1]]) },
+  );
 });
 
 describe('predicates over # (current element)', () => {

@@ -93,11 +93,21 @@ describe('duration_expr escalation', () => {
     const calls: unknown[][] = [];
     const env = {
       Alert: new AlertStub('Ip', '1.2.3.4'),
-      GetDecisionsSinceCount: (...args: unknown[]) => (calls.push(args), 3),
-      GetActiveDecisionsCount: (...args: unknown[]) => (calls.push(args), 0),
-      GetActiveDecisionsTimeLeft: (...args: unknown[]) => (calls.push(args), '3h59m'),
+      GetDecisionsSinceCount: (...args: unknown[]) => {
+        calls.push(args);
+        return 3;
+      },
+      GetActiveDecisionsCount: (...args: unknown[]) => {
+        calls.push(args);
+        return 0;
+      },
+      GetActiveDecisionsTimeLeft: (...args: unknown[]) => {
+        calls.push(args);
+        return '3h59m';
+      },
     };
-    const src = 'GetDecisionsSinceCount(Alert.GetValue(), "1h") > 2 && GetActiveDecisionsCount(Alert.GetValue()) == 0 ? GetActiveDecisionsTimeLeft(Alert.GetValue()) : "none"';
+    const src =
+      'GetDecisionsSinceCount(Alert.GetValue(), "1h") > 2 && GetActiveDecisionsCount(Alert.GetValue()) == 0 ? GetActiveDecisionsTimeLeft(Alert.GetValue()) : "none"';
     assert.equal(compile(src).run(env), '3h59m');
     assert.deepEqual(calls, [['1.2.3.4', '1h'], ['1.2.3.4'], ['1.2.3.4']]);
   });
@@ -133,7 +143,12 @@ describe('method calls and fields on an Alert-like object', () => {
   }
 
   test('methods of a plain object are called with `this` bound', () => {
-    const plain = { Source: { Scope: 'Range' }, GetScope(this: { Source: { Scope: string } }) { return this.Source.Scope; } };
+    const plain = {
+      Source: { Scope: 'Range' },
+      GetScope(this: { Source: { Scope: string } }) {
+        return this.Source.Scope;
+      },
+    };
     assert.equal(compile('Alert.GetScope()').run({ Alert: plain }), 'Range');
   });
 

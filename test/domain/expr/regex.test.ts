@@ -59,7 +59,10 @@ describe('what RE2 refuses is refused', () => {
   }
 
   test('an error from the JS engine keeps the RE2 prefix', () => {
-    assert.throws(() => compileGoRegexp('(ab'), (err: unknown) => err instanceof Error && err.message.startsWith('error parsing regexp: '));
+    assert.throws(
+      () => compileGoRegexp('(ab'),
+      (err: unknown) => err instanceof Error && err.message.startsWith('error parsing regexp: '),
+    );
   });
 });
 

@@ -110,7 +110,12 @@ describe('syntax errors carry line:column', () => {
     ['a not b', 'unexpected token Identifier("b")', 1, 7],
     ['[1, 2', 'unexpected token EOF', 1, 6],
     ['{"a" 1}', 'unexpected token Number("1")', 1, 6],
-    ['{[1]: 2}', 'a map key must be a quoted string, a number, a identifier, or an expression enclosed in parentheses (unexpected token Bracket("["))', 1, 2],
+    [
+      '{[1]: 2}',
+      'a map key must be a quoted string, a number, a identifier, or an expression enclosed in parentheses (unexpected token Bracket("["))',
+      1,
+      2,
+    ],
     ['a.', 'expected name', 1, 3],
     ['a.+', 'expected name', 1, 3],
     ['nil.a', 'unexpected token Operator(".")', 1, 4],
@@ -166,7 +171,7 @@ describe('syntax errors carry line:column', () => {
   });
 
   test('deep nesting is refused, not a crash', () => {
-    assert.throws(() => compile('('.repeat(100_000) + '1' + ')'.repeat(100_000)), {
+    assert.throws(() => compile(`${'('.repeat(100_000)}1${')'.repeat(100_000)}`), {
       name: 'ExprSyntaxError',
       reason: 'expression is too deeply nested',
     });
@@ -196,7 +201,10 @@ describe('compile with the env names', () => {
   ];
   for (const [src, reason, column] of bad) {
     test(`refuses ${src}`, () => {
-      assert.throws(() => compile(src, { names }), (err: unknown) => err instanceof ExprSyntaxError && err.reason === reason && err.column === column);
+      assert.throws(
+        () => compile(src, { names }),
+        (err: unknown) => err instanceof ExprSyntaxError && err.reason === reason && err.column === column,
+      );
     });
   }
 

@@ -30,7 +30,9 @@ export class Tally {
   /** One line for the test log; appended as JSON to LAPIS_FUZZ_SUMMARY when set (npm run fuzz adds them up). */
   report(file: string, extra: Record<string, unknown>, diagnostic: (s: string) => void): void {
     const ms = Date.now() - this.started;
-    const classes = Object.entries(this.byClass).map(([k, n]) => `${k} ${n}`).join(', ');
+    const classes = Object.entries(this.byClass)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
     diagnostic(`${file}: ${this.requests} requests (${classes}) in ${(ms / 1000).toFixed(1)} s ${JSON.stringify(extra)}`);
     const out = process.env.LAPIS_FUZZ_SUMMARY;
     if (out) appendFileSync(out, `${JSON.stringify({ file, requests: this.requests, byClass: this.byClass, ms, ...extra })}\n`);

@@ -60,7 +60,12 @@ export async function login(target: Target): Promise<string> {
 
 /** What the verifier bouncer sees of the known set. */
 export async function readKnown(target: Target, tag: string): Promise<string[]> {
-  const req: FuzzRequest = { listener: 'lapi', method: 'GET', path: `/v1/decisions?scenarios_containing=${tag}`, headers: { 'x-api-key': CREDS.verifierKey } };
+  const req: FuzzRequest = {
+    listener: 'lapi',
+    method: 'GET',
+    path: `/v1/decisions?scenarios_containing=${tag}`,
+    headers: { 'x-api-key': CREDS.verifierKey },
+  };
   const r = await send(target.lapi, req);
   if (r.status !== 200) throw new Error(`verifier: ${r.status} ${r.body}`);
   const list = (JSON.parse(r.body) ?? []) as { id: number; origin: string; scope: string; value: string; type: string; scenario: string }[];

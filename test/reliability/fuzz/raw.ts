@@ -63,7 +63,9 @@ export function parseAnswers(buf: Buffer, head: boolean): { statuses: number[]; 
     const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]!);
     if (!m) break;
     const status = Number(m[1]);
-    const headers = new Map(lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const headers = new Map(
+      lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+    );
     at = headEnd + 4;
     let body: Buffer = Buffer.alloc(0);
     const bodyless = head || status < 200 || status === 204 || status === 304;

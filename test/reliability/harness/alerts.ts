@@ -18,7 +18,13 @@ export interface PlannedAlert {
 export function alertBody(p: PlannedAlert, origin = 'cscli'): ReturnType<typeof cscliAlert> {
   const first = p.decisions[0]!;
   const alert = cscliAlert(p.source, { scope: first.scope, origin, scenario: 'lapis/reliability' });
-  alert.decisions = p.decisions.map((d) => ({ ...alert.decisions[0]!, value: d.value, scope: d.scope, type: d.type, duration: d.duration }));
+  alert.decisions = p.decisions.map((d) => ({
+    ...alert.decisions[0]!,
+    value: d.value,
+    scope: d.scope,
+    type: d.type,
+    duration: d.duration,
+  }));
   return alert;
 }
 

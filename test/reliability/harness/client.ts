@@ -125,7 +125,8 @@ export class Agent {
   async call(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<Reply> {
     if (!this.token) await this.once(() => this.login());
     else if (this.expiresAt - Date.now() < REFRESH_BEFORE_MS) await this.once(() => this.refresh());
-    const send = () => http(`${this.base}${path}`, { method, body, timeoutMs, headers: { authorization: `Bearer ${this.token}`, 'user-agent': AGENT_UA } });
+    const send = () =>
+      http(`${this.base}${path}`, { method, body, timeoutMs, headers: { authorization: `Bearer ${this.token}`, 'user-agent': AGENT_UA } });
     const r = await send();
     if (r.status !== 401) return r;
     const stale = this.token;
@@ -146,7 +147,10 @@ export class Bouncer {
   ) {}
 
   get(path: string, timeoutMs?: number): Promise<Reply> {
-    return http(`${this.base}${path}`, { timeoutMs, headers: { 'x-api-key': this.key, 'user-agent': 'crowdsec-firewall-bouncer/v0.0.31' } });
+    return http(`${this.base}${path}`, {
+      timeoutMs,
+      headers: { 'x-api-key': this.key, 'user-agent': 'crowdsec-firewall-bouncer/v0.0.31' },
+    });
   }
 }
 

@@ -110,18 +110,26 @@ export async function verifyStore(config: Config, ledger: CrashLedger): Promise<
     const source = stored.get(id);
     if (source === undefined) c.add('acknowledged alert lost', `id ${id} (${planned.source})`);
     else if (source !== planned.source) c.add('acknowledged alert changed', `id ${id}: source ${source}, sent ${planned.source}`);
-    else if (!sameValues(byAlert.get(id) ?? [], planned.decisions.map((d) => d.value))) c.add('acknowledged alert lost decisions', `id ${id}: ${byAlert.get(id)?.join(',')}`);
+    else if (
+      !sameValues(
+        byAlert.get(id) ?? [],
+        planned.decisions.map((d) => d.value),
+      )
+    )
+      c.add('acknowledged alert lost decisions', `id ${id}: ${byAlert.get(id)?.join(',')}`);
     else present++;
   }
   let unacked = 0;
   for (const [id, source] of stored) {
     const planned = ledger.sent.get(source);
     if (!planned) c.add('alert never sent', `id ${id} ${source}`);
-    else if ((byAlert.get(id)?.length ?? 0) !== planned.decisions.length) c.add('alert stored without all its decisions', `id ${id} ${source}: ${byAlert.get(id)?.length ?? 0}/${planned.decisions.length}`);
+    else if ((byAlert.get(id)?.length ?? 0) !== planned.decisions.length)
+      c.add('alert stored without all its decisions', `id ${id} ${source}: ${byAlert.get(id)?.length ?? 0}/${planned.decisions.length}`);
     if (!ledger.acked.has(id)) unacked++;
   }
   for (const v of ledger.mustBeActive()) if (!activeByValue.has(v)) c.add('acknowledged decision not active', v);
-  for (const v of ledger.mustBeEnded()) if (activeByValue.has(v)) c.add('decision still active after an acknowledged delete or allowlist item', v);
+  for (const v of ledger.mustBeEnded())
+    if (activeByValue.has(v)) c.add('decision still active after an acknowledged delete or allowlist item', v);
   const itemValues = new Set(items.map((i) => i.value));
   for (const v of ledger.allowAcked) if (!itemValues.has(v)) c.add('acknowledged allowlist item lost', v);
   // an item whose request was cut, stored but with its decisions not ended: half of one operation
@@ -129,7 +137,16 @@ export async function verifyStore(config: Config, ledger: CrashLedger): Promise<
   for (const v of ledger.allowSent) if (!ledger.allowAcked.has(v) && itemValues.has(v) && activeByValue.has(v)) halfApplied++;
   return {
     problems: c.problems,
-    figures: { alerts: stored.size, acked: ledger.acked.size, present, storedUnacked: unacked, decisions: decisions.length, active: activeByValue.size, items: itemValues.size, itemsHalfApplied: halfApplied },
+    figures: {
+      alerts: stored.size,
+      acked: ledger.acked.size,
+      present,
+      storedUnacked: unacked,
+      decisions: decisions.length,
+      active: activeByValue.size,
+      items: itemValues.size,
+      itemsHalfApplied: halfApplied,
+    },
   };
 }
 
@@ -149,7 +166,13 @@ export async function verifyApi(agent: Agent, bouncer: Bouncer, ledger: CrashLed
   for (const [id, planned] of ledger.acked) {
     const a = alerts.get(id);
     if (!a) c.add('acknowledged alert missing from GET /v1/alerts', `id ${id}`);
-    else if (!sameValues((a.decisions ?? []).map((d) => d.value), planned.decisions.map((d) => d.value))) c.add('alert decisions differ', `id ${id}`);
+    else if (
+      !sameValues(
+        (a.decisions ?? []).map((d) => d.value),
+        planned.decisions.map((d) => d.value),
+      )
+    )
+      c.add('alert decisions differ', `id ${id}`);
   }
   const q = await bouncer.get('/v1/decisions', 60_000);
   if (q.status !== 200) return { problems: [...c.problems, `GET /v1/decisions: ${q.status}`], figures: {} };

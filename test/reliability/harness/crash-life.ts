@@ -54,8 +54,24 @@ export interface LifeOptions {
  * decisions, one adds acknowledged addresses to an `org` allowlist; after `killAfterMs`, at a moment with
  * requests in flight, the server gets `kill -9`. Returns when every loop has seen the kill.
  */
-export async function crashLife(server: LapisProcess, agents: Agent[], admin: Admin, ledger: CrashLedger, values: ValueSource, opts: LifeOptions): Promise<LifeStats> {
-  const stats: LifeStats = { alertPosts: 0, alertPostsAcked: 0, alertsAcked: 0, deletesAcked: 0, itemsAcked: 0, cut: 0, inFlightAtKill: 0, unexpected: [] };
+export async function crashLife(
+  server: LapisProcess,
+  agents: Agent[],
+  admin: Admin,
+  ledger: CrashLedger,
+  values: ValueSource,
+  opts: LifeOptions,
+): Promise<LifeStats> {
+  const stats: LifeStats = {
+    alertPosts: 0,
+    alertPostsAcked: 0,
+    alertsAcked: 0,
+    deletesAcked: 0,
+    itemsAcked: 0,
+    cut: 0,
+    inFlightAtKill: 0,
+    unexpected: [],
+  };
   let alive = true;
   let inFlight = 0;
   const unexpected = (what: string) => stats.unexpected.length < 20 && stats.unexpected.push(what);
@@ -78,7 +94,13 @@ export async function crashLife(server: LapisProcess, agents: Agent[], admin: Ad
       const alerts = values.batch();
       ledger.send(alerts);
       stats.alertPosts++;
-      const r = await send('POST /v1/alerts', () => agent.call('POST', '/v1/alerts', alerts.map((a) => alertBody(a))));
+      const r = await send('POST /v1/alerts', () =>
+        agent.call(
+          'POST',
+          '/v1/alerts',
+          alerts.map((a) => alertBody(a)),
+        ),
+      );
       if (!r) continue;
       // a 201 that arrives after the kill was still sent before it: it counts
       if (r.status !== 201) {
@@ -118,7 +140,9 @@ export async function crashLife(server: LapisProcess, agents: Agent[], admin: Ad
         continue;
       }
       ledger.allowSent.add(v);
-      const r = await send('POST allowlist item', () => admin.call('POST', `/v1/allowlists/${opts.listId}/items`, { items: [v], description: 'crash suite' }));
+      const r = await send('POST allowlist item', () =>
+        admin.call('POST', `/v1/allowlists/${opts.listId}/items`, { items: [v], description: 'crash suite' }),
+      );
       if (r?.status === 201) {
         ledger.allowAcked.add(v);
         stats.itemsAcked++;

@@ -21,7 +21,8 @@ type After = { after(fn: () => unknown): void };
 export function engineAnswers(engine: TestDialect): boolean {
   if (engine === 'sqlite') return true;
   try {
-    if (engine === 'postgres') execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', 'select 1'], { stdio: 'pipe', timeout: 5000 });
+    if (engine === 'postgres')
+      execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', 'select 1'], { stdio: 'pipe', timeout: 5000 });
     else execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', 'select 1'], { stdio: 'pipe', timeout: 5000 });
     return true;
   } catch {
@@ -80,7 +81,10 @@ export interface Identities {
 }
 
 /** Creates validated machines, bouncers and admin keys straight in the store (as `lapis … add` does), before the server starts. */
-export async function provision(config: Config, names: { machines?: string[]; bouncers?: string[]; adminKeys?: string[] }): Promise<Identities> {
+export async function provision(
+  config: Config,
+  names: { machines?: string[]; bouncers?: string[]; adminKeys?: string[] },
+): Promise<Identities> {
   const out: Identities = { machines: new Map(), bouncers: new Map(), adminKeys: new Map() };
   await usingDb(config.db, async (db) => {
     for (const m of names.machines ?? []) {

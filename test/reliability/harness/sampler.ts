@@ -53,7 +53,12 @@ export class ProcessSampler {
     if (this.busy || !this.server.running) return;
     this.busy = true;
     try {
-      const s: Sample = { t: Date.now() - this.started, rss: readRss(this.server.pid), fds: countFds(this.server.pid), count: this.count() };
+      const s: Sample = {
+        t: Date.now() - this.started,
+        rss: readRss(this.server.pid),
+        fds: countFds(this.server.pid),
+        count: this.count(),
+      };
       const gc = this.samples.length % this.opts.gcEvery === this.opts.gcEvery - 1;
       const mem = await this.server.memory(gc);
       if (gc) s.liveHeap = mem?.heapUsed;

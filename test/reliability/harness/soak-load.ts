@@ -72,64 +72,128 @@ export async function runSoakLoad(x: SoakTargets, traffic: Traffic, seconds: num
   // about 2 posts a second per agent, ~9 decisions a second in all: every decision stays in memory for 24 h after
   // it ends (the stream grace period), ~600 B each, so the rate is kept where that growth stays well under the slack
   const agent = (a: Agent) =>
-    loop(over, () => 300 + Math.random() * 400, async (turn) => {
-      const alerts = Array.from({ length: Math.random() < 0.2 ? 2 : 1 }, () => {
-        const decisions = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, decision);
-        return alertBody({ source: decisions[0]!.value, decisions }, Math.random() < 0.5 ? 'crowdsec' : 'cscli');
-      });
-      const r = await traffic.track('POST /v1/alerts', () => a.call('POST', '/v1/alerts', alerts), (s) => s === 201);
-      if (r.status === 201) fig.decisionsCreated += alerts.reduce((n, al) => n + al.decisions.length, 0);
-      if (turn % 5 === 0) await traffic.track('DELETE /v1/decisions', () => a.call('DELETE', `/v1/decisions?scopes=Ip&value=${pool.ip()}`), ok200);
-      if (turn % 7 === 0) await traffic.track('GET /v1/alerts', () => a.call('GET', '/v1/alerts?limit=20&since=1m'), ok200);
-      if (turn % 13 === 0) await traffic.track('GET /v1/heartbeat', () => a.call('GET', '/v1/heartbeat'), ok200);
-    });
+    loop(
+      over,
+      () => 300 + Math.random() * 400,
+      async (turn) => {
+        const alerts = Array.from({ length: Math.random() < 0.2 ? 2 : 1 }, () => {
+          const decisions = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, decision);
+          return alertBody({ source: decisions[0]!.value, decisions }, Math.random() < 0.5 ? 'crowdsec' : 'cscli');
+        });
+        const r = await traffic.track(
+          'POST /v1/alerts',
+          () => a.call('POST', '/v1/alerts', alerts),
+          (s) => s === 201,
+        );
+        if (r.status === 201) fig.decisionsCreated += alerts.reduce((n, al) => n + al.decisions.length, 0);
+        if (turn % 5 === 0)
+          await traffic.track('DELETE /v1/decisions', () => a.call('DELETE', `/v1/decisions?scopes=Ip&value=${pool.ip()}`), ok200);
+        if (turn % 7 === 0) await traffic.track('GET /v1/alerts', () => a.call('GET', '/v1/alerts?limit=20&since=1m'), ok200);
+        if (turn % 13 === 0) await traffic.track('GET /v1/heartbeat', () => a.call('GET', '/v1/heartbeat'), ok200);
+      },
+    );
 
   const live = (b: Bouncer) =>
-    loop(over, () => 10 + Math.random() * 20, async (turn) => {
-      const path = turn % 40 === 0 ? '/v1/decisions' : turn % 9 === 0 ? `/v1/decisions?range=10.77.${turn % 16}.0/24&contains=false` : `/v1/decisions?ip=${pool.ip()}`;
-      await traffic.track(turn % 40 === 0 ? 'live all' : 'live ip/range', () => b.get(path), ok200);
-    });
+    loop(
+      over,
+      () => 10 + Math.random() * 20,
+      async (turn) => {
+        const path =
+          turn % 40 === 0
+            ? '/v1/decisions'
+            : turn % 9 === 0
+              ? `/v1/decisions?range=10.77.${turn % 16}.0/24&contains=false`
+              : `/v1/decisions?ip=${pool.ip()}`;
+        await traffic.track(turn % 40 === 0 ? 'live all' : 'live ip/range', () => b.get(path), ok200);
+      },
+    );
 
-  const stream = (v: StreamView) => loop(over, () => 250 + Math.random() * 500, () => v.pull());
+  const stream = (v: StreamView) =>
+    loop(
+      over,
+      () => 250 + Math.random() * 500,
+      () => v.pull(),
+    );
 
   const items = async (list: string) => {
     const r = await traffic.track('admin list items', () => x.admin.call('GET', `/v1/allowlists/${list}/items?size=100`), ok200);
     return parse<{ items: { id: string }[] }>(r).items;
   };
   let subscribed = false;
-  const churn = loop(over, () => 500 + Math.random() * 500, async (turn) => {
-    fig.allowlistChanges++;
-    if (turn % 10 === 0) {
-      // subscription churn: the toggled bouncer starts or stops being covered by every item of the list at once
-      const r = subscribed
-        ? await traffic.track('admin unsubscribe', () => x.admin.call('DELETE', `/v1/allowlists/${x.bouncerList}/subscribers/${x.toggled}?entity_type=remediation_component_integration`), (s) => s === 204)
-        : await traffic.track('admin subscribe', () => x.admin.call('POST', `/v1/allowlists/${x.bouncerList}/subscribers`, { ids: [x.toggled], entity_type: 'remediation_component_integration' }), ok200);
-      if (r.status < 300) subscribed = !subscribed;
-      return;
-    }
-    const list = turn % 4 === 0 ? x.orgList : x.bouncerList;
-    const present = await items(list);
-    if (present.length > (list === x.orgList ? 8 : 20) || (present.length > 0 && Math.random() < 0.4)) {
-      const id = pick(present).id;
-      await traffic.track('admin remove item', () => x.admin.call('DELETE', `/v1/allowlists/${list}/items/${id}`), (s) => s === 204);
-      return;
-    }
-    const value = Math.random() < 0.6 ? pool.ip() : Math.random() < 0.7 ? `10.77.${Math.floor(Math.random() * 16)}.${16 * Math.floor(Math.random() * 16)}/28` : `${pool.ip6()}/126`;
-    // items that expire on their own, but never near the end: the final comparison must not race an expiry
-    const expiring = list === x.bouncerList && Math.random() < 0.3 && Date.now() < end - 20_000;
-    const body = { items: [value], description: 'soak', ...(expiring ? { expiration: new Date(Date.now() + 3000 + Math.random() * 7000).toISOString() } : {}) };
-    await traffic.track('admin add item', () => x.admin.call('POST', `/v1/allowlists/${list}/items`, body), (s) => s === 201);
-  });
+  const churn = loop(
+    over,
+    () => 500 + Math.random() * 500,
+    async (turn) => {
+      fig.allowlistChanges++;
+      if (turn % 10 === 0) {
+        // subscription churn: the toggled bouncer starts or stops being covered by every item of the list at once
+        const r = subscribed
+          ? await traffic.track(
+              'admin unsubscribe',
+              () =>
+                x.admin.call(
+                  'DELETE',
+                  `/v1/allowlists/${x.bouncerList}/subscribers/${x.toggled}?entity_type=remediation_component_integration`,
+                ),
+              (s) => s === 204,
+            )
+          : await traffic.track(
+              'admin subscribe',
+              () =>
+                x.admin.call('POST', `/v1/allowlists/${x.bouncerList}/subscribers`, {
+                  ids: [x.toggled],
+                  entity_type: 'remediation_component_integration',
+                }),
+              ok200,
+            );
+        if (r.status < 300) subscribed = !subscribed;
+        return;
+      }
+      const list = turn % 4 === 0 ? x.orgList : x.bouncerList;
+      const present = await items(list);
+      if (present.length > (list === x.orgList ? 8 : 20) || (present.length > 0 && Math.random() < 0.4)) {
+        const id = pick(present).id;
+        await traffic.track(
+          'admin remove item',
+          () => x.admin.call('DELETE', `/v1/allowlists/${list}/items/${id}`),
+          (s) => s === 204,
+        );
+        return;
+      }
+      const value =
+        Math.random() < 0.6
+          ? pool.ip()
+          : Math.random() < 0.7
+            ? `10.77.${Math.floor(Math.random() * 16)}.${16 * Math.floor(Math.random() * 16)}/28`
+            : `${pool.ip6()}/126`;
+      // items that expire on their own, but never near the end: the final comparison must not race an expiry
+      const expiring = list === x.bouncerList && Math.random() < 0.3 && Date.now() < end - 20_000;
+      const body = {
+        items: [value],
+        description: 'soak',
+        ...(expiring ? { expiration: new Date(Date.now() + 3000 + Math.random() * 7000).toISOString() } : {}),
+      };
+      await traffic.track(
+        'admin add item',
+        () => x.admin.call('POST', `/v1/allowlists/${list}/items`, body),
+        (s) => s === 201,
+      );
+    },
+  );
 
-  const scrape = loop(over, () => 5000, async () => {
-    const r = await traffic.track('metrics scrape', () => http(x.metricsUrl), ok200);
-    let active = 0;
-    for (const m of r.text.matchAll(/^cs_active_decisions\{[^}]*\} (\d+)$/gm)) active += Number(m[1]);
-    fig.activeDecisionsLast = active;
-    fig.activeDecisionsMax = Math.max(fig.activeDecisionsMax, active);
-    const heap = /^nodejs_heap_size_used_bytes (\d+)/m.exec(r.text);
-    if (heap) fig.heapMetric = Number(heap[1]);
-  });
+  const scrape = loop(
+    over,
+    () => 5000,
+    async () => {
+      const r = await traffic.track('metrics scrape', () => http(x.metricsUrl), ok200);
+      let active = 0;
+      for (const m of r.text.matchAll(/^cs_active_decisions\{[^}]*\} (\d+)$/gm)) active += Number(m[1]);
+      fig.activeDecisionsLast = active;
+      fig.activeDecisionsMax = Math.max(fig.activeDecisionsMax, active);
+      const heap = /^nodejs_heap_size_used_bytes (\d+)/m.exec(r.text);
+      if (heap) fig.heapMetric = Number(heap[1]);
+    },
+  );
 
   await Promise.all([...x.agents.map(agent), ...x.live.map(live), ...x.streams.map(stream), churn, scrape]);
 }

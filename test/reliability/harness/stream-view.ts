@@ -46,7 +46,9 @@ export class StreamView {
 
   private async get(startup: boolean): Promise<{ body: StreamBody; at: number }> {
     const at = Date.now();
-    const r = await this.traffic.track(startup ? 'stream startup' : 'stream delta', () => this.bouncer.get(`/v1/decisions/stream${startup ? '?startup=true' : ''}`));
+    const r = await this.traffic.track(startup ? 'stream startup' : 'stream delta', () =>
+      this.bouncer.get(`/v1/decisions/stream${startup ? '?startup=true' : ''}`),
+    );
     if (r.status !== 200) throw new Error(`${this.bouncer.name}: stream ${r.status} ${r.text.slice(0, 200)}`);
     return { body: parse<StreamBody>(r), at };
   }
