@@ -236,7 +236,12 @@ export function formatGoDuration(ms: number): string {
   return neg ? `-${out}` : out;
 }
 
-/** `until − now` rounded to the nearest second (halves away from zero, as Go's Round), as current upstream sends it. */
+/**
+ * `until − now` rounded to the nearest second (halves away from zero, as Go's Round), as upstream sends every
+ * decision's `duration` since v1.6.3 (crowdsec#3015, in both the bouncer and the alert formatters). Older
+ * releases sent it unrounded (`3h59m57.641708614s`); going back to that breaks @crowdsec/nodejs-bouncer, whose
+ * parser reads no `ms` unit, on a decision deleted less than a second before a pull (test/clients).
+ */
 export function remainingDuration(untilMs: number, nowMs: number): string {
   const diff = untilMs - nowMs;
   const secs = Math.round(Math.abs(diff) / 1000);

@@ -155,9 +155,8 @@ function helpers(history: Map<string, DecisionHistoryItem[]>, now: number) {
       return of(value).filter((d) => d.createdAt >= from).length;
     },
     GetActiveDecisionsCount: (value: unknown) => of(value).filter((d) => d.until > now).length,
-    GetActiveDecisionsTimeLeft: (value: unknown) => {
-      const left = Math.max(0, ...of(value).map((d) => d.until - now));
-      return formatGoDuration(Math.round(left / 1000) * 1000);
-    },
+    // upstream returns the remaining time unrounded (its wire durations are rounded, this helper's is not):
+    // to the millisecond here, Lapis's clock resolution, `0s` without an active decision
+    GetActiveDecisionsTimeLeft: (value: unknown) => formatGoDuration(Math.max(0, ...of(value).map((d) => d.until - now))),
   };
 }

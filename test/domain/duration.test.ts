@@ -139,6 +139,11 @@ describe("formatGoDuration (Go's Duration.String())", () => {
     [-0.5, '-500µs'],
     [S + 0.000001, '1.000000001s'],
     [M + S + 1, '1m1.001s'],
+    // the examples of Go's documentation and of issue 12
+    [4 * H - 400, '3h59m59.6s'],
+    [M + 500, '1m0.5s'],
+    [999, '999ms'],
+    [-(M + 2500), '-1m2.5s'],
     [60 * H, '60h0m0s'],
     [200_000 * H + 1, '200000h0m0.001s'], // past 2^53 ns: exact digits, no float noise
     [Number.NaN, '0s'],
@@ -181,6 +186,9 @@ describe('remainingDuration (until − now, rounded to the second, halves away f
     [4 * H - 1600, '3h59m58s'],
     [168 * H - 600, '167h59m59s'],
     [-(2 * M + 3 * S), '-2m3s'],
+    // a ban created 0.4 s ago, and one deleted 12 ms before the pull: whole seconds, as upstream since v1.6.3
+    [4 * H - 400, '4h0m0s'],
+    [-12, '0s'],
   ];
   for (const [diff, text] of cases) {
     test(`${diff} ms left is ${text}`, () => {
