@@ -180,8 +180,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await cmd.run(ctx, positionals, values);
     return 0;
   } catch (err) {
-    if (!isUserError(err) && io.env.LAPIS_DEBUG) io.stderr.write(`${(err as Error)?.stack}\n`);
-    io.stderr.write(`Error: ${where}: ${messageOf(err)}\n`);
-    return 1;
+    return reportFailure(err, where, io);
   }
+}
+
+/**
+ * Prints a failed command as one line `Error: <command path>: <message>` and returns its exit code, 1.
+ * Under LAPIS_DEBUG the stack goes first, unless the user caused the failure (isUserError).
+ */
+export function reportFailure(err: unknown, where: string, io: CliIo): number {
+  if (!isUserError(err) && io.env.LAPIS_DEBUG) io.stderr.write(`${(err as Error)?.stack}\n`);
+  io.stderr.write(`Error: ${where}: ${messageOf(err)}\n`);
+  return 1;
 }

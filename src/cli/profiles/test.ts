@@ -31,7 +31,7 @@ export async function profilesTest(db: Db, profilesPath: string | undefined, ale
   try {
     alerts = parseAlerts(Array.isArray(body) ? body : [body], now);
   } catch (err) {
-    // the API's refusal (a 400 or 422 listing problems, a bad duration or IP) in one line, as the CLI prints
+    // `invalid alert: ` before the API's refusal (a problem list, a bad duration or IP), its lines joined by '; '
     if (err instanceof LapisError || err instanceof InvalidValueError)
       throw new CliError(`invalid alert: ${err.message.replace(/\n/g, '; ')}`);
     throw err;
