@@ -7,7 +7,7 @@
  */
 
 export interface InvalidValueOptions {
-  /** The input's name (`ip`, `alerts.0.decisions.1.duration`, `row 3`), when the thrower knows it. */
+  /** The input's name (`ip`, `0.decisions.1.duration`, `row 3`), when the thrower knows it. */
   field?: string | undefined;
   cause?: unknown;
 }
