@@ -1,7 +1,45 @@
 /**
- * Typed errors shared by the store, the API and the CLI. Each has a fixed HTTP status and a stable
- * `code`; callers branch on `code`, never on the message. The message is what a client or a CLI user reads.
+ * Typed errors shared by the store, the API and the CLI, in two families:
+ * - `InvalidValueError`: an input (a query parameter, a body field, a flag, a config key, a file) that does not
+ *   parse. It knows nothing of HTTP: the API answers it 400, the CLI prints it as one line (exit 1).
+ * - `LapisError`: a refusal with a fixed HTTP status and a stable `code` (not found, conflict, auth…).
+ * Callers branch on the class or the `code`, never on the message. The message is what a client or a CLI user reads.
  */
+
+export interface InvalidValueOptions {
+  /** The input's name (`ip`, `0.decisions.1.duration`, `row 3`), when the thrower knows it. */
+  field?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A value from outside that does not parse or is out of bounds. Subclasses keep this constructor, so that
+ * `withField` can prefix any of them without changing its class.
+ */
+export class InvalidValueError extends Error {
+  override name = 'InvalidValueError';
+  readonly field: string | undefined;
+  constructor(message: string, options: InvalidValueOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.field = options.field;
+  }
+}
+
+/**
+ * Runs `fn`; an InvalidValueError it throws comes out with `field: ` before its message, as Go's
+ * `fmt.Errorf("%s: %w", field, err)` would wrap it: same class, the original as `cause`, `field` set
+ * unless the thrower already named a more precise one. Any other error passes through.
+ */
+export function withField<T>(field: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof InvalidValueError)) throw err;
+    const Same = err.constructor as new (message: string, options: InvalidValueOptions) => InvalidValueError;
+    throw new Same(`${field}: ${err.message}`, { field: err.field ?? field, cause: err });
+  }
+}
+
 export abstract class LapisError extends Error {
   abstract readonly statusCode: number;
   abstract readonly code: string;
@@ -9,7 +47,15 @@ export abstract class LapisError extends Error {
 
 export class BadRequestError extends LapisError {
   readonly statusCode = 400;
-  readonly code = 'BAD_REQUEST';
+  readonly code: string = 'BAD_REQUEST';
+}
+
+/** No body at all where one is required: Go's decoder says `EOF`, and the login answers it its own way. */
+export class EmptyBodyError extends BadRequestError {
+  override readonly code = 'EMPTY_BODY';
+  constructor() {
+    super('EOF');
+  }
 }
 
 export class ValidationError extends LapisError {
@@ -22,10 +68,10 @@ export class NotFoundError extends LapisError {
   readonly code = 'NOT_FOUND';
 }
 
-export class ConflictError extends LapisError {
-  // As upstream's HandleDBErrors: "user already exist" is a 403.
+/** A machine or bouncer name already taken: as upstream's HandleDBErrors, "user already exist" is a 403. */
+export class UserExistsError extends LapisError {
   readonly statusCode = 403;
-  readonly code = 'CONFLICT';
+  readonly code = 'USER_EXISTS';
 }
 
 /** A plain 401 `{"message":…}` (registration refusals), unlike the JWT-shaped ones below. */
@@ -58,10 +104,10 @@ export class JwtAuthError extends LapisError {
   }
 }
 
-/** A name already taken, or a change the current state refuses (a list that still has subscribers). */
-export class StateConflictError extends LapisError {
+/** A name already taken (an allowlist, an admin key), or a change the current state refuses (a list that still has subscribers). */
+export class ConflictError extends LapisError {
   readonly statusCode = 409;
-  readonly code = 'STATE_CONFLICT';
+  readonly code = 'CONFLICT';
 }
 
 /** A client that must wait before it tries again; `retryAfterS` becomes the Retry-After header. */

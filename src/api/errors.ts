@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { JwtAuthError, LapisError, TooManyRequestsError } from '../errors.js';
+import { InvalidValueError, JwtAuthError, LapisError, TooManyRequestsError } from '../errors.js';
 
 /** Upstream's JWT realm header, sent with every `{"code":401,…}` answer. */
 export const JWT_REALM = 'JWT realm=Crowdsec API local';
@@ -9,7 +9,8 @@ export function sendJwtError(reply: FastifyReply, status: number, message: strin
 }
 
 /**
- * The one error handler: typed errors keep their status and message; anything else is a 500 with a
+ * The one error handler: typed errors keep their status and message, an input that does not parse
+ * (InvalidValueError, from whatever layer) is a 400 with its message; anything else is a 500 with a
  * generic message, logged with the request id. No stack trace or SQL ever reaches a client.
  */
 export function installErrorHandler(app: FastifyInstance): void {
@@ -17,6 +18,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
     if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterS));
     if (err instanceof LapisError) return reply.code(err.statusCode).send({ message: err.message });
+    if (err instanceof InvalidValueError) return reply.code(400).send({ message: err.message });
     const fe = err as FastifyError;
     if (fe.validation) {
       return reply.code(400).send({ message: fe.message });

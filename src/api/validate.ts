@@ -1,19 +1,26 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
-import { BadRequestError, ValidationError } from '../errors.js';
+import { BadRequestError, EmptyBodyError, ValidationError } from '../errors.js';
 import { EMPTY_BODY } from './body.js';
 
 /** How many problems one answer lists; the rest of the body is not even looked at. */
 const MAX_PROBLEMS = 50;
+
+/** One thing wrong with a body, in go-openapi's words. */
+interface Problem {
+  text: string;
+  /** A value of the wrong JSON type, which Go's decoder refuses before any validator runs. */
+  wrongType: boolean;
+}
 
 /**
  * Body validation with go-openapi's wording, which upstream clients print and users search for:
  * `validation failure list:\nmachine_id in body is required`. `null` counts as absent, as in Go.
  * Unknown keys pass unless the schema closes the object (`additionalProperties: false`, the admin API's).
  */
-export function bodyProblems(schema: TSchema, body: unknown): string[] {
+function bodyProblems(schema: TSchema, body: unknown): Problem[] {
   const seen = new Set<string>();
-  const out: string[] = [];
+  const out: Problem[] = [];
   for (const e of Value.Errors(schema, body)) {
     // a 10 MiB array of empty objects would otherwise be answered with a message many times its size
     if (out.length >= MAX_PROBLEMS) break;
@@ -38,35 +45,36 @@ const BOUNDS = new Set([
   ValueErrorType.ObjectMaxProperties,
 ]);
 
-function problem(e: ValueError): string {
+function problem(e: ValueError): Problem {
   const where = `${e.path.replace(/^\//, '').split('/').join('.')} in body`;
+  const text = (t: string): Problem => ({ text: t, wrongType: false });
   // a schema that declares additionalProperties: false names the stray key, whatever its value (null included)
-  if (e.type === ValueErrorType.ObjectAdditionalProperties) return `${where} is a forbidden property`;
-  if (e.value === undefined || e.value === null) return `${where} is required`;
+  if (e.type === ValueErrorType.ObjectAdditionalProperties) return text(`${where} is a forbidden property`);
+  if (e.value === undefined || e.value === null) return text(`${where} is required`);
   switch (e.type) {
     case ValueErrorType.StringMinLength:
-      return `${where} should be at least ${e.schema.minLength} chars long`;
+      return text(`${where} should be at least ${e.schema.minLength} chars long`);
     case ValueErrorType.StringMaxLength:
-      return `${where} should be at most ${e.schema.maxLength} chars long`;
+      return text(`${where} should be at most ${e.schema.maxLength} chars long`);
     case ValueErrorType.NumberMaximum:
     case ValueErrorType.IntegerMaximum:
-      return `${where} should be less than or equal to ${e.schema.maximum}`;
+      return text(`${where} should be less than or equal to ${e.schema.maximum}`);
     case ValueErrorType.NumberMinimum:
     case ValueErrorType.IntegerMinimum:
-      return `${where} should be greater than or equal to ${e.schema.minimum}`;
+      return text(`${where} should be greater than or equal to ${e.schema.minimum}`);
     case ValueErrorType.ArrayMinItems:
-      return `${where} should have at least ${e.schema.minItems} items`;
+      return text(`${where} should have at least ${e.schema.minItems} items`);
     case ValueErrorType.ArrayMaxItems:
-      return `${where} should have at most ${e.schema.maxItems} items`;
+      return text(`${where} should have at most ${e.schema.maxItems} items`);
     case ValueErrorType.ObjectMaxProperties:
-      return `${where} should have at most ${e.schema.maxProperties} properties`;
+      return text(`${where} should have at most ${e.schema.maxProperties} properties`);
     case ValueErrorType.Union: {
       // `string | null` given a string too long: the string branch says why, not "must be of type object"
       const bound = e.errors.map((it) => it.First()).find((x) => x !== undefined && BOUNDS.has(x.type));
       if (bound) return problem(bound);
     }
   }
-  return `${where} must be of type ${expected(e.schema)}: "${typeName(e.value)}"`;
+  return { text: `${where} must be of type ${expected(e.schema)}: "${typeName(e.value)}"`, wrongType: true };
 }
 
 function expected(schema: TSchema): string {
@@ -79,13 +87,22 @@ function typeName(v: unknown): string {
   return typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
 }
 
-/** Decodes a JSON body against a schema: absent body → 400 `EOF`; problems → 422 listing them. */
-export function parseBody<S extends TSchema>(schema: S, body: unknown, status: 400 | 422 = 422): Static<S> {
-  if (body === undefined || body === EMPTY_BODY) throw new BadRequestError('EOF');
+/**
+ * How a body that does not fit its schema is refused, following the route's upstream code path:
+ * - `422`: go-openapi's validator, every problem listed (`validation failure list:\n…`), the default;
+ * - `400`: the same list as a 400 (the admin API, and alerts, where Lapis checks what upstream answers 500 to);
+ * - `'decoder-first'`: Go's JSON decoder runs before the validator, so a value of the wrong type is a 400
+ *   saying only that, and missing or out-of-bounds fields reach the validator's 422 list (usage metrics).
+ */
+export type BodyRefusal = 400 | 422 | 'decoder-first';
+
+/** Decodes a JSON body against a schema: absent body → 400 `EOF` (EmptyBodyError); problems → as `refusal` says. */
+export function parseBody<S extends TSchema>(schema: S, body: unknown, refusal: BodyRefusal = 422): Static<S> {
+  if (body === undefined || body === EMPTY_BODY) throw new EmptyBodyError();
   const problems = bodyProblems(schema, body);
-  if (problems.length > 0) {
-    const message = `validation failure list:\n${problems.join('\n')}`;
-    throw status === 422 ? new ValidationError(message) : new BadRequestError(message);
-  }
-  return body as Static<S>;
+  if (problems.length === 0) return body as Static<S>;
+  const wrongType = refusal === 'decoder-first' ? problems.find((p) => p.wrongType) : undefined;
+  if (wrongType) throw new BadRequestError(wrongType.text);
+  const message = `validation failure list:\n${problems.map((p) => p.text).join('\n')}`;
+  throw refusal === 400 ? new BadRequestError(message) : new ValidationError(message);
 }

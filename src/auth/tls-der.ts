@@ -1,4 +1,5 @@
 import { constants, verify, type KeyObject } from 'node:crypto';
+import { InvalidValueError } from '../errors.js';
 
 /**
  * The little DER Lapis needs for client-certificate revocation (CRLs, OCSP): a TLV reader, a few
@@ -6,7 +7,7 @@ import { constants, verify, type KeyObject } from 'node:crypto';
  * API for CRLs or OCSP, and a dependency for two structures was not worth it.
  */
 
-export class DerError extends Error {
+export class DerError extends InvalidValueError {
   override name = 'DerError';
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { ConflictError, JwtAuthError } from '../errors.js';
+import { UserExistsError, JwtAuthError } from '../errors.js';
 import { createBouncer, getBouncer, updateBouncerSeen, type Bouncer } from '../store/bouncers.js';
 import type { Db } from '../store/db.js';
 import { createMachine, getMachine, type Machine } from '../store/machines.js';
@@ -62,7 +62,7 @@ async function tlsBouncer(db: Db, name: string, req: TlsBouncerRequest): Promise
       });
       req.log.info({ name }, 'TLS bouncer created');
     } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
+      if (!(err instanceof UserExistsError)) throw err;
       bouncer = await getBouncer(db, name); // created by a concurrent request
     }
   }
@@ -95,7 +95,7 @@ export async function tlsMachine(db: Db, cn: string, clientIp: string): Promise<
       const passwordHash = await hashPassword(generatePassword());
       machine = await createMachine(db, { machineId, passwordHash, ipAddress: '', isValidated: true, authType: 'tls' });
     } catch (err) {
-      if (!(err instanceof ConflictError))
+      if (!(err instanceof UserExistsError))
         throw new JwtAuthError(`while creating machine entry for ${machineId}: ${(err as Error).message}`);
       machine = await getMachine(db, machineId);
       if (!machine) throw new JwtAuthError(`while creating machine entry for ${machineId}: ${err.message}`);

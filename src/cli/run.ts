@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/load.js';
+import { InvalidValueError, LapisError } from '../errors.js';
 import {
   checkArgCount,
   commandPath,
@@ -131,6 +131,15 @@ export const ROOT: GroupCommand = {
   ],
 };
 
+/**
+ * A failure the user caused or can fix: a bad flag or argument (CliError), a value that does not parse
+ * (InvalidValueError: an IP, a duration, a config key…), or a refusal of the store (LapisError: not found,
+ * already exists). Only other errors are bugs, whose stack LAPIS_DEBUG prints.
+ */
+function isUserError(err: unknown): boolean {
+  return err instanceof CliError || err instanceof InvalidValueError || err instanceof LapisError;
+}
+
 function messageOf(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   // one line, whatever the error carried
@@ -171,8 +180,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await cmd.run(ctx, positionals, values);
     return 0;
   } catch (err) {
-    if (!(err instanceof CliError || err instanceof ConfigError) && io.env.LAPIS_DEBUG) io.stderr.write(`${(err as Error)?.stack}\n`);
-    io.stderr.write(`Error: ${where}: ${messageOf(err)}\n`);
-    return 1;
+    return reportFailure(err, where, io);
   }
+}
+
+/**
+ * Prints a failed command as one line `Error: <command path>: <message>` and returns its exit code, 1.
+ * Under LAPIS_DEBUG the stack goes first, unless the user caused the failure (isUserError).
+ */
+export function reportFailure(err: unknown, where: string, io: CliIo): number {
+  if (!isUserError(err) && io.env.LAPIS_DEBUG) io.stderr.write(`${(err as Error)?.stack}\n`);
+  io.stderr.write(`Error: ${where}: ${messageOf(err)}\n`);
+  return 1;
 }

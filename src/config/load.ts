@@ -7,8 +7,9 @@ import { DurationError, parseDuration, parseGoDuration } from '../domain/duratio
 import { IpParseError, parseIpOrRange } from '../domain/ip-range.js';
 import { pinoLevel } from '../logger.js';
 import { CLIENT_VERIFICATIONS, ConfigSchema, type Config, type Limits, type RawConfig } from './schema.js';
+import { InvalidValueError } from '../errors.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends InvalidValueError {
   override name = 'ConfigError';
 }
 

@@ -1,6 +1,5 @@
-import { BadRequestError } from '../errors.js';
 import { DurationError, parseDuration } from './duration.js';
-import { parseBool, parseRangeParam } from './decision-filter.js';
+import { badParam, FilterError, parseBool, parseRangeParam } from './decision-filter.js';
 import type { IpRange } from './ip-range.js';
 
 /** An alert search or deletion (protocol §4.8, §4.10), parsed. Durations are relative to `now`. */
@@ -58,18 +57,18 @@ function ago(key: string, text: string, now: number): number {
   try {
     return Math.round(now - parseDuration(text));
   } catch (err) {
-    if (err instanceof DurationError) throw new BadRequestError(`${key}: while parsing duration: ${err.message}`);
+    if (err instanceof DurationError) throw badParam(key, `while parsing duration: ${err.message}`);
     throw err;
   }
 }
 
-/** Parses alert-search parameters. Unknown parameters and malformed values are a 400 naming the parameter. */
+/** Parses alert-search parameters. Unknown parameters and malformed values are a FilterError naming the parameter. */
 export function parseAlertFilter(q: Record<string, string | string[] | undefined>, now: number): AlertFilter {
   const f: AlertFilter = { contains: true, limit: 100, sort: 'DESC', withDecisions: true };
   for (const [key, raw] of Object.entries(q)) {
     if (raw === undefined) continue;
     const v = Array.isArray(raw) ? raw[raw.length - 1]! : raw;
-    if (!KNOWN.has(key)) throw new BadRequestError(`filter parameter '${key}' is unknown (=${v})`);
+    if (!KNOWN.has(key)) throw new FilterError(`filter parameter '${key}' is unknown (=${v})`, { field: key });
     if (v === '' && key !== 'value') continue;
     switch (key) {
       case 'scope':
@@ -108,7 +107,7 @@ export function parseAlertFilter(q: Record<string, string | string[] | undefined
         break;
       case 'include_capi':
         if (v === 'false') f.includeCapi = false;
-        else if (v !== 'true') throw new BadRequestError(`include_capi: invalid boolean '${v}'`);
+        else if (v !== 'true') throw badParam('include_capi', `invalid boolean '${v}'`);
         break;
       case 'has_active_decision':
         f.hasActiveDecision = parseBool('has_active_decision', v);
@@ -120,13 +119,13 @@ export function parseAlertFilter(q: Record<string, string | string[] | undefined
         f.kind = v;
         break;
       case 'limit':
-        if (!/^\d+$/.test(v)) throw new BadRequestError(`limit: invalid integer '${v}'`);
+        if (!/^\d+$/.test(v)) throw badParam('limit', `invalid integer '${v}'`);
         // a bound every engine's LIMIT takes (20 digits are past int64 and a 500 on each of them)
         f.limit = Number(v);
-        if (f.limit > MAX_LIMIT) throw new BadRequestError(`limit: must be an integer between 0 and ${MAX_LIMIT}, got '${v}'`);
+        if (f.limit > MAX_LIMIT) throw badParam('limit', `must be an integer between 0 and ${MAX_LIMIT}, got '${v}'`);
         break;
       case 'sort':
-        if (v !== 'ASC' && v !== 'DESC') throw new BadRequestError(`sort: must be ASC or DESC, got '${v}'`);
+        if (v !== 'ASC' && v !== 'DESC') throw badParam('sort', `must be ASC or DESC, got '${v}'`);
         f.sort = v;
         break;
       case 'with_decisions':

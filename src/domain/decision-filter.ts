@@ -1,7 +1,17 @@
 import type { Decision } from './decision.js';
-import { IpParseError, parseCidr, parseIp, rangeContains, type IpRange } from './ip-range.js';
+import { parseCidr, parseIp, rangeContains, type IpRange } from './ip-range.js';
 import { normalizeScope } from './scope.js';
-import { BadRequestError } from '../errors.js';
+import { InvalidValueError, withField } from '../errors.js';
+
+/** A search parameter that is unknown or does not parse; `field` is the parameter's name. */
+export class FilterError extends InvalidValueError {
+  override name = 'FilterError';
+}
+
+/** FilterError `KEY: WHY`, the shape of every bad-value message of both filters. */
+export function badParam(key: string, why: string): FilterError {
+  return new FilterError(`${key}: ${why}`, { field: key });
+}
 
 /** What a bouncer asks for, in query or stream mode (protocol §4.14, §4.15). */
 export interface DecisionFilter {
@@ -37,22 +47,17 @@ function list(text: string | undefined): string[] | undefined {
 export function parseBool(key: string, text: string): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
-  throw new BadRequestError(`${key}: invalid boolean '${text}'`);
+  throw badParam(key, `invalid boolean '${text}'`);
 }
 
-/** Parses `ip=`/`range=`; throws 400 naming the parameter. */
+/** Parses `ip=`/`range=`; throws an IpParseError naming the parameter. */
 export function parseRangeParam(key: 'ip' | 'range', text: string): IpRange {
-  try {
-    return key === 'ip' && !text.includes('/') ? parseIp(text) : text.includes('/') ? parseCidr(text) : parseIp(text);
-  } catch (err) {
-    if (err instanceof IpParseError) throw new BadRequestError(`${key}: ${err.message}`);
-    throw err;
-  }
+  return withField(key, () => (key === 'ip' && !text.includes('/') ? parseIp(text) : text.includes('/') ? parseCidr(text) : parseIp(text)));
 }
 
 /**
  * Builds a filter from bouncer query parameters. Unknown parameters are ignored, as upstream;
- * malformed values are a 400 naming the parameter. `defaultScopes` applies when `scopes` is absent.
+ * malformed values are a FilterError or IpParseError naming the parameter. `defaultScopes` applies when `scopes` is absent.
  */
 export function parseDecisionFilter(q: Query, defaultScopes?: string[]): DecisionFilter {
   const scopeSets: Set<string>[] = [];
@@ -121,12 +126,12 @@ export interface DecisionDeleteFilter {
 
 const DELETE_KEYS = new Set(['scopes', 'value', 'type', 'origin', 'scenario', 'uuid', 'ip', 'range', 'contains']);
 
-/** Unknown parameters are a 400 (upstream: a 500 `'foo' doesn't exist: invalid filter`). */
+/** Unknown parameters are a FilterError (upstream: a 500 `'foo' doesn't exist: invalid filter`). */
 export function parseDecisionDeleteFilter(q: Query): DecisionDeleteFilter {
   const f: DecisionDeleteFilter = { contains: true };
   for (const [key, raw] of Object.entries(q)) {
     if (raw === undefined) continue;
-    if (!DELETE_KEYS.has(key)) throw new BadRequestError(`'${key}' doesn't exist: invalid filter`);
+    if (!DELETE_KEYS.has(key)) throw new FilterError(`'${key}' doesn't exist: invalid filter`, { field: key });
     const v = one(q, key)!;
     switch (key) {
       case 'scopes':

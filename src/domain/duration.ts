@@ -6,6 +6,8 @@
  * (fractions allowed) since every stored time is in milliseconds.
  */
 
+import { InvalidValueError } from '../errors.js';
+
 const UNIT_NS: Record<string, bigint> = {
   ns: 1n,
   us: 1_000n,
@@ -21,7 +23,7 @@ const NS_PER_DAY = 86_400_000_000_000n;
 /** 1<<63, the bound Go's parser checks its unsigned accumulator against. */
 const U63 = 1n << 63n;
 
-export class DurationError extends Error {
+export class DurationError extends InvalidValueError {
   override name = 'DurationError';
 }
 

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { InvalidValueError } from '../errors.js';
 
 /**
  * IP addresses and CIDR ranges as inclusive integer intervals.
@@ -16,7 +17,7 @@ export interface IpRange {
   readonly prefix: number;
 }
 
-export class IpParseError extends Error {
+export class IpParseError extends InvalidValueError {
   override name = 'IpParseError';
 }
 

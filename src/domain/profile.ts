@@ -1,6 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { compile, ExprSyntaxError, type CompiledExpr } from './expr/index.js';
-import { DurationError, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
+import { InvalidValueError, withField } from '../errors.js';
 
 /**
  * profiles.yaml, as upstream (lapi-behaviour §6.2): a multi-document YAML, one profile per document.
@@ -30,7 +31,7 @@ export interface Profile {
   notifications: string[];
 }
 
-export class ProfileError extends Error {
+export class ProfileError extends InvalidValueError {
   override name = 'ProfileError';
 }
 
@@ -101,12 +102,8 @@ function parseTemplate(raw: unknown, where: string): DecisionTemplate {
   for (const k of Object.keys(raw)) if (!DECISION_KEYS.has(k)) throw new ProfileError(`${where}.${k}: unknown key`);
   let durationMs = DEFAULT_DURATION_MS;
   if (raw.duration !== undefined && raw.duration !== null) {
-    try {
-      durationMs = parseDuration(str(raw.duration, `${where}.duration`));
-    } catch (err) {
-      if (err instanceof DurationError) throw new ProfileError(`${where}.duration: ${err.message}`);
-      throw err;
-    }
+    const text = str(raw.duration, `${where}.duration`);
+    durationMs = withField(`${where}.duration`, () => parseDuration(text));
     if (durationMs <= 0) throw new ProfileError(`${where}.duration: must be positive`);
   }
   return {

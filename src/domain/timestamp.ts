@@ -2,9 +2,12 @@
  * ISO 8601 date-times as the admin API takes and gives them. A time without a zone is UTC (as the
  * console reads `2025-03-27T16:45:53`); a date alone is its midnight UTC.
  */
+
+import { InvalidValueError } from '../errors.js';
+
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
-export class TimestampError extends Error {
+export class TimestampError extends InvalidValueError {
   override name = 'TimestampError';
 }
 

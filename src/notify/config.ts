@@ -5,6 +5,7 @@ import { isAlias, isMap, isScalar, parseAllDocuments, type Document, type YAMLMa
 import { expandEnv } from '../config/load.js';
 import { DurationError, parseGoDuration } from '../domain/duration.js';
 import { parseTemplate, TemplateError, type Template } from './template.js';
+import { InvalidValueError } from '../errors.js';
 
 /**
  * Notification plugin files, as upstream's `config_paths.notification_dir` (/etc/crowdsec/notifications/):
@@ -12,7 +13,7 @@ import { parseTemplate, TemplateError, type Template } from './template.js';
  * The broker's keys (pkg/csplugin/broker.go PluginConfig) and the http plugin's (cmd/notification-http)
  * are accepted; any other key is an error, as is every bad value, with the file, the notifier and the key.
  */
-export class NotificationConfigError extends Error {
+export class NotificationConfigError extends InvalidValueError {
   override name = 'NotificationConfigError';
 }
 

@@ -3,8 +3,9 @@
  * (`template: NAME:LINE: unexpected {{end}}`), so a message found in upstream's issues still applies.
  */
 import { lex, type ActionItem, type Tok } from './template-lex.js';
+import { InvalidValueError } from '../errors.js';
 
-export class TemplateError extends Error {
+export class TemplateError extends InvalidValueError {
   override name = 'TemplateError';
 }
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { StateConflictError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { isUniqueViolation } from './dialect.js';
 import type { Tables } from './tables.js';
 
@@ -28,7 +28,7 @@ export async function createAdminKey(db: Kysely<Tables>, name: string, keyHash: 
   try {
     await db.insertInto('admin_keys').values({ name, key_hash: keyHash, created_at: now, last_used_at: null }).execute();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new StateConflictError(`admin key '${name}' already exists`);
+    if (isUniqueViolation(err)) throw new ConflictError(`admin key '${name}' already exists`);
     throw err;
   }
 }

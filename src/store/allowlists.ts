@@ -13,7 +13,7 @@ import {
   type SubscriberType,
 } from '../domain/allowlist.js';
 import { boundHex, type IpRange } from '../domain/ip-range.js';
-import { NotFoundError, StateConflictError } from '../errors.js';
+import { NotFoundError, ConflictError } from '../errors.js';
 import { rangeFromBounds } from './decisions.js';
 import { isUniqueViolation } from './dialect.js';
 import type { Tables } from './tables.js';
@@ -91,7 +91,7 @@ export async function createAllowlist(db: Kysely<Tables>, name: string, descript
       trx.insertInto('allowlists').values({ id: list.id, name, description, created_at: now, updated_at: null }).execute(),
     );
   } catch (err) {
-    if (isUniqueViolation(err)) throw new StateConflictError(`allowlist '${name}' already exists`);
+    if (isUniqueViolation(err)) throw new ConflictError(`allowlist '${name}' already exists`);
     throw err;
   }
   return list;
@@ -148,7 +148,7 @@ export async function updateAllowlist(
       if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`allowlist '${id}' not found`);
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new StateConflictError(`allowlist '${patch.name}' already exists`);
+    if (isUniqueViolation(err)) throw new ConflictError(`allowlist '${patch.name}' already exists`);
     throw err;
   }
   return (await getAllowlist(db, id))!;
@@ -160,7 +160,7 @@ export async function deleteAllowlist(db: Kysely<Tables>, id: string, force: boo
     if (!(await getAllowlist(trx, id))) throw new NotFoundError(`allowlist '${id}' not found`);
     const subs = await trx.selectFrom('allowlist_subscribers').select('entity_id').where('allowlist_id', '=', id).execute();
     if (subs.length > 0 && !force) {
-      throw new StateConflictError(`allowlist '${id}' has ${subs.length} subscriber(s): unsubscribe them first, or delete with force=true`);
+      throw new ConflictError(`allowlist '${id}' has ${subs.length} subscriber(s): unsubscribe them first, or delete with force=true`);
     }
     await trx.deleteFrom('allowlist_subscribers').where('allowlist_id', '=', id).execute();
     await trx.deleteFrom('allowlist_items').where('allowlist_id', '=', id).execute();

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { ConflictError } from '../errors.js';
+import { UserExistsError } from '../errors.js';
 import { dropTagsIn } from './allowlists.js';
 import { inTransaction } from './db.js';
 import { isUniqueViolation } from './dialect.js';
@@ -56,7 +56,7 @@ export interface NewBouncer {
   autoCreated?: boolean;
 }
 
-/** Creates a bouncer. Throws ConflictError `bouncer NAME already exists` when the name is taken. */
+/** Creates a bouncer. Throws UserExistsError `bouncer NAME already exists` when the name is taken. */
 export async function createBouncer(db: Q, b: NewBouncer, now = Date.now()): Promise<Bouncer> {
   try {
     await db
@@ -82,7 +82,7 @@ export async function createBouncer(db: Q, b: NewBouncer, now = Date.now()): Pro
       })
       .execute();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError(`bouncer ${b.name} already exists`);
+    if (isUniqueViolation(err)) throw new UserExistsError(`bouncer ${b.name} already exists`);
     throw err;
   }
   return (await getBouncer(db, b.name))!;

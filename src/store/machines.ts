@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { UserExistsError, NotFoundError } from '../errors.js';
 import { dropTagsIn } from './allowlists.js';
 import { inTransaction } from './db.js';
 import { isUniqueViolation } from './dialect.js';
@@ -57,7 +57,7 @@ export interface NewMachine {
   authType?: AuthType;
 }
 
-/** Creates a machine. Throws ConflictError (upstream's 403 "user already exist") when the id is taken. */
+/** Creates a machine. Throws UserExistsError (upstream's 403 "user already exist") when the id is taken. */
 export async function createMachine(db: Q, m: NewMachine, now = Date.now()): Promise<Machine> {
   try {
     await db
@@ -84,7 +84,7 @@ export async function createMachine(db: Q, m: NewMachine, now = Date.now()): Pro
       })
       .execute();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError(`user '${m.machineId}': user already exist`);
+    if (isUniqueViolation(err)) throw new UserExistsError(`user '${m.machineId}': user already exist`);
     throw err;
   }
   return (await getMachine(db, m.machineId))!;

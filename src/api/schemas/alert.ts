@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { truncateMeta, type AlertEvent, type NewAlert, type NewDecision } from '../../domain/alert.js';
-import { DurationError, parseDuration } from '../../domain/duration.js';
-import { IpParseError, parseIpOrRange } from '../../domain/ip-range.js';
+import { parseDuration } from '../../domain/duration.js';
+import { parseIpOrRange } from '../../domain/ip-range.js';
 import { isIpScope, normalizeScope } from '../../domain/scope.js';
-import { BadRequestError } from '../../errors.js';
-import { bodyProblems } from '../validate.js';
+import { BadRequestError, withField } from '../../errors.js';
+import { parseBody } from '../validate.js';
 import { EMPTY_BODY } from '../body.js';
 
 /**
@@ -77,24 +77,10 @@ function parseTime(text: string, fallback: number): number {
 }
 
 function toDecision(path: string, d: Static<typeof DecisionIn>, stopAt: number, simulated: boolean): NewDecision {
-  let durationMs: number;
-  try {
-    durationMs = parseDuration(d.duration);
-  } catch (err) {
-    if (err instanceof DurationError) throw new BadRequestError(`${path}.duration: ${err.message}`);
-    throw err;
-  }
+  const durationMs = withField(`${path}.duration`, () => parseDuration(d.duration));
   if (durationMs <= 0) throw new BadRequestError(`${path}.duration: must be positive, got '${d.duration}'`);
   const scope = normalizeScope(d.scope);
-  let range = null;
-  if (isIpScope(scope)) {
-    try {
-      range = parseIpOrRange(d.value);
-    } catch (err) {
-      if (err instanceof IpParseError) throw new BadRequestError(`${path}.value: ${err.message}`);
-      throw err;
-    }
-  }
+  const range = isIpScope(scope) ? withField(`${path}.value`, () => parseIpOrRange(d.value)) : null;
   return {
     type: d.type,
     scope,
@@ -113,11 +99,9 @@ function toDecision(path: string, d: Static<typeof DecisionIn>, stopAt: number, 
  * field (`0.decisions.1.duration: …`), where upstream answers 500 or drops the decision silently.
  */
 export function parseAlerts(body: unknown, now: number): NewAlert[] {
-  if (body === undefined || body === EMPTY_BODY) throw new BadRequestError('EOF');
-  if (!Array.isArray(body)) throw new BadRequestError('the body must be a JSON array of alerts');
-  const problems = bodyProblems(AlertsIn, body);
-  if (problems.length > 0) throw new BadRequestError(`validation failure list:\n${problems.join('\n')}`);
-  return (body as AlertInput[]).map((a, i) => {
+  const present = body !== undefined && body !== EMPTY_BODY;
+  if (present && !Array.isArray(body)) throw new BadRequestError('the body must be a JSON array of alerts');
+  return parseBody(AlertsIn, body, 400).map((a, i) => {
     const stoppedAt = parseTime(a.stop_at, now);
     const events: AlertEvent[] = a.events.map((e) => ({
       timestamp: parseTime(e.timestamp, now),

@@ -2,9 +2,9 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseItemValue, type Actor } from '../../domain/allowlist.js';
 import { IpParseError } from '../../domain/ip-range.js';
-import { parseTimestamp, TimestampError } from '../../domain/timestamp.js';
+import { parseTimestamp } from '../../domain/timestamp.js';
 import { ACCEPTED_TYPES, addItemsAndApply, subscribe } from '../../engine/allowlist-ops.js';
-import { BadRequestError, NotFoundError } from '../../errors.js';
+import { BadRequestError, NotFoundError, withField } from '../../errors.js';
 import {
   countAllowlists,
   countItems,
@@ -63,12 +63,7 @@ const actorOf = (req: FastifyRequest): Actor => ({ source_type: 'apikey', identi
 
 function expiration(raw: string | null | undefined): number | null | undefined {
   if (raw === undefined || raw === null) return raw;
-  try {
-    return parseTimestamp(raw);
-  } catch (err) {
-    if (err instanceof TimestampError) throw new BadRequestError(`expiration: ${err.message}`);
-    throw err;
-  }
+  return withField('expiration', () => parseTimestamp(raw));
 }
 
 /** Every value checked before anything is stored: one bad value and nothing is added. */

@@ -1,23 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { itemLive } from '../../domain/allowlist.js';
-import { IpParseError, parseIpOrRange, type IpRange } from '../../domain/ip-range.js';
+import { parseIpOrRange } from '../../domain/ip-range.js';
 import { BadRequestError, NotFoundError } from '../../errors.js';
 import { lapiAllowlist } from '../allowlist-wire.js';
 import type { AppDeps } from '../deps.js';
 import { parseBody } from '../validate.js';
 
 const BulkCheck = Type.Object({ targets: Type.Array(Type.String()) });
-
-/** An IP or CIDR from a client; upstream answers 500 for a bad one, a 400 is what it is. */
-function target(value: string): IpRange {
-  try {
-    return parseIpOrRange(value);
-  } catch (err) {
-    if (err instanceof IpParseError) throw new BadRequestError(err.message);
-    throw err;
-  }
-}
 
 /**
  * Allowlists as agents read them (JWT; lapi-protocol §4.17–4.20): the lists that apply to the calling
@@ -51,8 +41,8 @@ export async function allowlistRoutes(app: FastifyInstance, deps: AppDeps): Prom
     handler: async (req, reply) => {
       const value = (req.params as { ip_or_range: string }).ip_or_range;
       if (value === '') throw new BadRequestError('value is required');
-      // parsed first: a bad value is a 400 even for a machine no list covers
-      const range = target(value);
+      // parsed first: a bad value is a 400 (upstream: a 500) even for a machine no list covers
+      const range = parseIpOrRange(value);
       const reasons = viewOf(req)?.reasons(range, Date.now()) ?? [];
       if (req.method === 'HEAD') return reply.code(reasons.length > 0 ? 200 : 204).send();
       return reasons.length > 0 ? { allowlisted: true, reason: reasons.join(', ') } : {};
@@ -62,7 +52,7 @@ export async function allowlistRoutes(app: FastifyInstance, deps: AppDeps): Prom
   app.post('/v1/allowlists/check', async (req) => {
     const body = parseBody(BulkCheck, req.body, 400);
     if (body.targets.length === 0) throw new BadRequestError('targets list cannot be empty');
-    const ranges = body.targets.map(target);
+    const ranges = body.targets.map((t) => parseIpOrRange(t));
     const view = viewOf(req);
     const now = Date.now();
     const results = body.targets

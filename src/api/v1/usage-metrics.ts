@@ -1,22 +1,11 @@
-import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError, JwtAuthError, ValidationError } from '../../errors.js';
 import { recordUsageMetrics } from '../../store/usage-metrics.js';
 import { bearerToken, bouncerAuthentication } from '../auth-hooks.js';
-import { EMPTY_BODY } from '../body.js';
 import type { AppDeps } from '../deps.js';
-import { AllMetrics, hubStateOf, reportOf, storageProblems, type AllMetricsInput } from '../schemas/usage-metrics.js';
+import { AllMetrics, hubStateOf, reportOf, storageProblems } from '../schemas/usage-metrics.js';
 import { sendJwtError } from '../errors.js';
-import { bodyProblems } from '../validate.js';
-
-/** Type errors are a 400 (upstream's decoder refuses them), missing fields a 422 (its validator). */
-function check(schema: TSchema, body: unknown): void {
-  const problems = bodyProblems(schema, body);
-  if (problems.length === 0) return;
-  const typeError = problems.find((p) => p.includes('must be of type'));
-  if (typeError) throw new BadRequestError(typeError);
-  throw new ValidationError(`validation failure list:\n${problems.join('\n')}`);
-}
+import { parseBody } from '../validate.js';
 
 function refuse(problems: string[]): void {
   if (problems.length > 0) throw new ValidationError(`validation failure list:\n${problems.join('\n')}`);
@@ -47,9 +36,8 @@ export async function usageMetricsRoutes(app: FastifyInstance, deps: AppDeps): P
         throw err;
       }
     }
-    if (req.body === undefined || req.body === EMPTY_BODY) throw new BadRequestError('EOF');
-    check(AllMetrics, req.body);
-    const body = req.body as AllMetricsInput;
+    // type errors are a 400 (upstream's decoder refuses them), missing fields a 422 (its validator)
+    const body = parseBody(AllMetrics, req.body, 'decoder-first');
     const rc = body.remediation_components ?? [];
     const lp = body.log_processors ?? [];
     if (rc.length > 0 && lp.length > 0) throw new BadRequestError('Payload has both LP and RC data');

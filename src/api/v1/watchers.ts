@@ -7,6 +7,7 @@ import { tlsAuthFor, type PeerCertificate, type TlsAuth } from '../../auth/tls.j
 import { parseIpOrRange, parseIp, rangeContains } from '../../domain/ip-range.js';
 import {
   BadRequestError,
+  EmptyBodyError,
   ForbiddenError,
   JwtAuthError,
   LapisError,
@@ -103,7 +104,7 @@ async function passwordLogin(deps: AppDeps, throttle: LoginThrottle, source: str
   try {
     body = parseBody(LoginBody, raw);
   } catch (err) {
-    if (err instanceof BadRequestError && err.message === 'EOF') throw new JwtAuthError('missing: EOF');
+    if (err instanceof EmptyBodyError) throw new JwtAuthError('missing: EOF');
     throw new JwtAuthError((err as Error).message);
   }
   const machine = await getMachine(deps.db, body.machine_id);

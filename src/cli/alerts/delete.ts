@@ -1,5 +1,4 @@
 import { parseAlertFilter } from '../../domain/alert-filter.js';
-import { LapisError } from '../../errors.js';
 import { deleteAlerts, getAlert, matchingAlertIds } from '../../store/alerts.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, stringFlag, type FlagValues, type LeafCommand } from '../args.js';
@@ -29,12 +28,7 @@ export async function alertsDelete(db: Db, flags: FlagValues, now = Date.now()):
   }
   if (Object.keys(q).length === 0 && !boolFlag(flags, 'all')) throw new CliError('at least one filter or --all must be specified');
   if (boolFlag(flags, 'contained')) q.contains = 'false';
-  try {
-    return deleteAlerts(db, await matchingAlertIds(db, parseAlertFilter(q, now), now), now);
-  } catch (err) {
-    if (err instanceof LapisError) throw new CliError(err.message);
-    throw err;
-  }
+  return deleteAlerts(db, await matchingAlertIds(db, parseAlertFilter(q, now), now), now);
 }
 
 export const deleteCommand: LeafCommand = {

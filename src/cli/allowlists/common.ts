@@ -6,7 +6,7 @@ import {
   type Subscriber,
   type SubscriberType,
 } from '../../domain/allowlist.js';
-import { IpParseError, type IpRange } from '../../domain/ip-range.js';
+import type { IpRange } from '../../domain/ip-range.js';
 import { getAllowlistByName, loadAllowlistState } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { CliError } from '../context.js';
@@ -22,14 +22,9 @@ export async function requireListByName(db: Db, name: string): Promise<Allowlist
   return list;
 }
 
-/** An item value (IP or CIDR), or CliError with the IpParseError message (`invalid ip address 'bar'`). */
+/** An item value (IP or CIDR), or IpParseError (`invalid ip address 'bar'`). */
 export function itemRange(value: string): IpRange {
-  try {
-    return parseItemValue(value).range;
-  } catch (err) {
-    if (err instanceof IpParseError) throw new CliError(err.message);
-    throw err;
-  }
+  return parseItemValue(value).range;
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { Allowlist } from '../../domain/allowlist.js';
 import { subscribe } from '../../engine/allowlist-ops.js';
-import { StateConflictError } from '../../errors.js';
 import { createAllowlist } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { organizationId } from '../../store/instance.js';
@@ -10,7 +9,7 @@ import { CliError, withDb } from '../context.js';
 /**
  * `lapis allowlists create`: a new empty list. Unless `subscribeOrg` is false, the instance's organization
  * subscribes to it, so that it applies everywhere (a list nobody subscribes to applies nowhere).
- * Throws CliError `allowlist 'NAME' already exists`.
+ * Throws ConflictError `allowlist 'NAME' already exists`.
  */
 export async function allowlistsCreate(
   db: Db,
@@ -20,13 +19,7 @@ export async function allowlistsCreate(
   configuredOrg?: string,
   now = Date.now(),
 ): Promise<Allowlist> {
-  let list: Allowlist;
-  try {
-    list = await createAllowlist(db, name, description, now);
-  } catch (err) {
-    if (err instanceof StateConflictError) throw new CliError(err.message);
-    throw err;
-  }
+  const list = await createAllowlist(db, name, description, now);
   if (subscribeOrg) {
     const org = await organizationId(db, configuredOrg);
     await subscribe(db, list.id, 'org', [org], org, now);

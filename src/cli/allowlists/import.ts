@@ -1,7 +1,7 @@
 import { parseItemValue } from '../../domain/allowlist.js';
 import { DurationError, parseDuration } from '../../domain/duration.js';
-import { IpParseError } from '../../domain/ip-range.js';
 import { addItemsAndApply } from '../../engine/allowlist-ops.js';
+import { withField } from '../../errors.js';
 import type { Db } from '../../store/db.js';
 import { stringFlag, type LeafCommand } from '../args.js';
 import { CliError, withDb } from '../context.js';
@@ -27,13 +27,9 @@ export async function allowlistsImport(db: Db, name: string, csv: string, now = 
   const groups = new Map<string, { expiresAt: number | null; comment: string; values: string[] }>();
   rows.forEach((r, i) => {
     const n = i + 1;
-    if (!r.value) throw new CliError(`row ${n}: missing 'value'`);
-    try {
-      parseItemValue(r.value);
-    } catch (err) {
-      if (err instanceof IpParseError) throw new CliError(`row ${n}: ${err.message}`);
-      throw err;
-    }
+    const value = r.value;
+    if (!value) throw new CliError(`row ${n}: missing 'value'`);
+    withField(`row ${n}`, () => parseItemValue(value));
     let ms = 0;
     if (r.expiration) {
       try {
@@ -49,8 +45,8 @@ export async function allowlistsImport(db: Db, name: string, csv: string, now = 
     const comment = r.comment ?? '';
     const key = `${expiresAt}\u0000${comment}`;
     const g = groups.get(key);
-    if (g) g.values.push(r.value);
-    else groups.set(key, { expiresAt, comment, values: [r.value] });
+    if (g) g.values.push(value);
+    else groups.set(key, { expiresAt, comment, values: [value] });
   });
   const out: ImportResult = { added: 0, skipped: [], expired: 0 };
   for (const g of groups.values()) {

@@ -1,5 +1,5 @@
 import { generateApiKey, hashApiKey } from '../../auth/api-key.js';
-import { StateConflictError } from '../../errors.js';
+import { ConflictError } from '../../errors.js';
 import { createAdminKey } from '../../store/admin-keys.js';
 import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
@@ -15,7 +15,7 @@ export async function apikeysAdd(db: Db, name: string, now = Date.now()): Promis
   try {
     await createAdminKey(db, name, hashApiKey(key), now);
   } catch (err) {
-    if (err instanceof StateConflictError) throw new CliError(`unable to create admin key: ${err.message}`);
+    if (err instanceof ConflictError) throw new CliError(`unable to create admin key: ${err.message}`);
     throw err;
   }
   return key;

@@ -1,5 +1,5 @@
 import { generateApiKey, hashApiKey } from '../../auth/api-key.js';
-import { ConflictError } from '../../errors.js';
+import { UserExistsError } from '../../errors.js';
 import { createBouncer } from '../../store/bouncers.js';
 import type { Db } from '../../store/db.js';
 import { stringFlag, type LeafCommand } from '../args.js';
@@ -15,7 +15,7 @@ export async function bouncersAdd(db: Db, name: string, key?: string, now = Date
   try {
     await createBouncer(db, { name, keyHash: hashApiKey(apiKey), ipAddress: '', authType: 'api-key' }, now);
   } catch (err) {
-    if (err instanceof ConflictError) throw new CliError(`unable to create bouncer: ${err.message}`);
+    if (err instanceof UserExistsError) throw new CliError(`unable to create bouncer: ${err.message}`);
     throw err;
   }
   return apiKey;

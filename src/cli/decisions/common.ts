@@ -29,17 +29,7 @@ export function target(
   if (value === undefined || value === '')
     throw new CliError('missing arguments, a value is required (--ip, --range or --scope and --value)');
   const s = normalizeScope(scope ?? 'Ip');
-  return { scope: s, value, range: isIpScope(s) ? ipRangeOf(value) : null };
-}
-
-/** The range of an Ip/Range value, or a one-line error naming it. */
-export function ipRangeOf(value: string, where = ''): IpRange {
-  try {
-    return parseIpOrRange(value);
-  } catch (err) {
-    if (err instanceof IpParseError) throw new CliError(`${where}${err.message}`);
-    throw err;
-  }
+  return { scope: s, value, range: isIpScope(s) ? parseIpOrRange(value) : null };
 }
 
 /** An alert shaped like the ones cscli writes for manual decisions (cscli.md §3). */

@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { NewDecision } from '../../domain/alert.js';
-import { DurationError, parseDuration } from '../../domain/duration.js';
+import { parseDuration } from '../../domain/duration.js';
+import { parseIpOrRange } from '../../domain/ip-range.js';
 import { isIpScope, normalizeScope } from '../../domain/scope.js';
+import { withField } from '../../errors.js';
 import { insertAlerts } from '../../store/alerts.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, stringFlag, type LeafCommand } from '../args.js';
 import { allowlistChecker } from '../allowlists/common.js';
 import { CliError, withDb } from '../context.js';
 import { parseCsvRecords } from '../csv.js';
-import { ipRangeOf, manualAlert } from './common.js';
+import { manualAlert } from './common.js';
 
 interface Row {
   value?: string;
@@ -84,25 +86,21 @@ export async function decisionsImport(
   const seen = new Set<string>();
   const decisions: NewDecision[] = [];
   for (const [i, r] of rows.entries()) {
-    if (!r.value) throw new CliError(`item ${i + 1}: missing 'value'`);
+    const value = r.value;
+    if (!value) throw new CliError(`item ${i + 1}: missing 'value'`);
     const scope = normalizeScope(r.scope || d.scope);
     const type = r.type || d.type;
-    const key = `${scope}|${r.value}|${type}`;
+    const key = `${scope}|${value}|${type}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    let ms: number;
-    try {
-      ms = parseDuration(r.duration || d.duration);
-    } catch (err) {
-      if (err instanceof DurationError) throw new CliError(`item ${i + 1}: ${err.message}`);
-      throw err;
-    }
-    if (ms <= 0) throw new CliError(`item ${i + 1}: the duration must be positive`);
-    const range = isIpScope(scope) ? ipRangeOf(r.value, `item ${i + 1}: `) : null;
+    const item = `item ${i + 1}`;
+    const ms = withField(item, () => parseDuration(r.duration || d.duration));
+    if (ms <= 0) throw new CliError(`${item}: the duration must be positive`);
+    const range = isIpScope(scope) ? withField(item, () => parseIpOrRange(value)) : null;
     decisions.push({
       type,
       scope,
-      value: r.value,
+      value,
       origin: 'cscli-import',
       scenario: r.reason || d.reason,
       until: Math.round(now + ms),

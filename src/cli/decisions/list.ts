@@ -3,11 +3,10 @@ import type { Alert } from '../../domain/alert.js';
 import { parseAlertFilter } from '../../domain/alert-filter.js';
 import type { Decision } from '../../domain/decision.js';
 import { remainingDuration } from '../../domain/duration.js';
-import { LapisError } from '../../errors.js';
 import { searchAlerts } from '../../store/alerts.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, stringFlag, type FlagValues, type LeafCommand } from '../args.js';
-import { CliError, withDb } from '../context.js';
+import { withDb } from '../context.js';
 import type { Printer } from '../output.js';
 
 /** Alert-search parameters from cscli's flags (cscli.md §3, §4), validated like the API's. */
@@ -40,12 +39,7 @@ export function alertQuery(flags: FlagValues, extra: Record<string, string>): Re
 }
 
 export async function searchWithFlags(db: Db, q: Record<string, string>, now: number): Promise<Alert[]> {
-  try {
-    return await searchAlerts(db, parseAlertFilter(q, now), now);
-  } catch (err) {
-    if (err instanceof LapisError) throw new CliError(err.message);
-    throw err;
-  }
+  return searchAlerts(db, parseAlertFilter(q, now), now);
 }
 
 /** `lapis decisions list`: alerts holding an active decision, each decision listed once per (simulated, type, scope, value). */

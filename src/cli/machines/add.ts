@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { generatePassword, hashPassword, MAX_PASSWORD_BYTES } from '../../auth/password.js';
 import type { Config } from '../../config/schema.js';
-import { ConflictError } from '../../errors.js';
+import { UserExistsError } from '../../errors.js';
 import type { Db } from '../../store/db.js';
 import { createMachine, setMachinePassword } from '../../store/machines.js';
 import { boolFlag, stringFlag, type LeafCommand } from '../args.js';
@@ -74,7 +74,7 @@ export async function machinesAdd(
   try {
     await createMachine(db, { machineId, passwordHash, ipAddress: '', isValidated: true }, now);
   } catch (err) {
-    if (!(err instanceof ConflictError)) throw err;
+    if (!(err instanceof UserExistsError)) throw err;
     if (!opts.force) throw new CliError(`unable to create machine: ${err.message}`);
     await setMachinePassword(db, machineId, passwordHash, now);
   }

@@ -3,7 +3,7 @@ import { parseAlerts } from '../../api/schemas/alert.js';
 import { loadProfiles } from '../../config/profiles.js';
 import { ProfileRunner } from '../../engine/profiles.js';
 import { remainingDuration } from '../../domain/duration.js';
-import { LapisError } from '../../errors.js';
+import { InvalidValueError, LapisError } from '../../errors.js';
 import type { Db } from '../../store/db.js';
 import { stringFlag, type LeafCommand } from '../args.js';
 import { CliError, withDb } from '../context.js';
@@ -31,7 +31,9 @@ export async function profilesTest(db: Db, profilesPath: string | undefined, ale
   try {
     alerts = parseAlerts(Array.isArray(body) ? body : [body], now);
   } catch (err) {
-    if (err instanceof LapisError) throw new CliError(`invalid alert: ${err.message.replace(/\n/g, '; ')}`);
+    // `invalid alert: ` before the API's refusal (a problem list, a bad duration or IP), its lines joined by '; '
+    if (err instanceof LapisError || err instanceof InvalidValueError)
+      throw new CliError(`invalid alert: ${err.message.replace(/\n/g, '; ')}`);
     throw err;
   }
   const runner = new ProfileRunner(loadProfiles(profilesPath));
