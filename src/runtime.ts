@@ -51,7 +51,7 @@ function openNotifier(
     if (err instanceof NotificationConfigError) throw new ConfigError(err.message);
     throw err;
   }
-  const dispatcher = new NotificationDispatcher(configs, { logger: log ?? silentLogger });
+  const dispatcher = new NotificationDispatcher(configs, { logger: log ?? pino({ enabled: false }) });
   const missing = wanted.filter((n) => !dispatcher.has(n));
   if (missing.length > 0) {
     void dispatcher.close();
@@ -59,9 +59,6 @@ function openNotifier(
   }
   return dispatcher;
 }
-
-const noop = () => undefined;
-const silentLogger = { info: noop, warn: noop, error: noop, debug: noop };
 
 /**
  * The composition root: opens the store (migrating it), loads the decision index and the allowlists, and
