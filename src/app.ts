@@ -1,22 +1,15 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { adminRoutes, bouncerRoutes, machineRoutes } from './api/auth-hooks.js';
 import { installBodyParser } from './api/body.js';
 import { clientIp, clientIpPolicy } from './api/client-ip.js';
 import { clientErrorHandler, guardConnections, slowClientOptions } from './api/connections.js';
 import { nulParameter } from './api/json-guards.js';
+import { shapesOnly } from './api/endpoint.js';
 import type { AppDeps } from './api/deps.js';
 import { installErrorHandler } from './api/errors.js';
 import { BadRequestError } from './errors.js';
 import { installFallbacks } from './api/fallbacks.js';
-import { alertRoutes } from './api/v1/alerts.js';
-import { allowlistAdminRoutes } from './api/v1/allowlists-admin.js';
-import { allowlistRoutes } from './api/v1/allowlists.js';
-import { decisionAdminRoutes } from './api/v1/decisions-admin.js';
-import { decisionRoutes } from './api/v1/decisions.js';
-import { machineSelfRoutes } from './api/v1/machine-self.js';
-import { usageMetricsRoutes } from './api/v1/usage-metrics.js';
-import { publicWatcherRoutes } from './api/v1/watchers.js';
+import { adminApiRoutes, localApiRoutes } from './api/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -67,6 +60,7 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInst
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ip: req.clientIp, ms: reply.elapsedTime }, 'request');
   });
+  app.setValidatorCompiler(shapesOnly);
   installErrorHandler(app);
   installBodyParser(app, { maxBodyBytes: deps.config.server.max_body_bytes, maxInflightBytes: deps.config.limits.maxInflightBodyBytes });
   installFallbacks(app);
@@ -77,36 +71,13 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInst
 export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = baseApp(deps, opts.logger);
   deps.metrics?.instrument(app);
-
-  app.get('/health', async (_req, reply) =>
-    reply
-      .header('cache-control', 'no-cache')
-      .header('pragma', 'no-cache')
-      .header('expires', 'Thu, 01 Jan 1970 00:00:00 GMT')
-      .send({ status: 'up' }),
-  );
-  await app.register(async (pub) => publicWatcherRoutes(pub, deps));
-  await app.register(async (either) => usageMetricsRoutes(either, deps));
-  await app.register(
-    machineRoutes(deps, async (m) => {
-      await machineSelfRoutes(m, deps);
-      await alertRoutes(m, deps);
-      await decisionAdminRoutes(m, deps);
-      await allowlistRoutes(m, deps);
-    }),
-  );
-  await app.register(
-    bouncerRoutes(deps, async (b) => {
-      await decisionRoutes(b, deps);
-      if (opts.extraBouncerRoutes) await b.register(opts.extraBouncerRoutes);
-    }),
-  );
+  await localApiRoutes(app, deps, opts.extraBouncerRoutes);
   return app;
 }
 
 /** Builds the admin API (allowlists management), every route behind an admin key. No listen. */
 export async function buildAdminApp(deps: AppDeps, opts: { logger?: Logger | false } = {}): Promise<FastifyInstance> {
   const app = baseApp(deps, opts.logger);
-  await app.register(adminRoutes(deps, async (a) => allowlistAdminRoutes(a, deps)));
+  await adminApiRoutes(app, deps);
   return app;
 }

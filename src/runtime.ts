@@ -13,6 +13,11 @@ import { ProfileRunner } from './engine/profiles.js';
 import { loadNotifiers, NotificationDispatcher, NotificationConfigError } from './notify/index.js';
 import type { Profile } from './domain/profile.js';
 import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { openTlsAuth } from './auth/tls.js';
+import { LapiMetrics } from './metrics/lapi.js';
+import { settler } from './usecases/deps.js';
+import { lapisVersion } from './version.js';
 
 /** Expired decisions stay available to stream deltas this long: far beyond any bouncer's pull interval. */
 export const STREAM_GRACE_MS = 24 * 3600 * 1000;
@@ -20,11 +25,10 @@ export const STREAM_GRACE_MS = 24 * 3600 * 1000;
 export const FEED_POLL_MS = 500;
 
 export interface Runtime {
-  deps: AppDeps;
+  readonly deps: AppDeps;
   close(): Promise<void>;
 }
 
-/** Opens the store, loads the decision index and everything the app needs. */
 /** Notifiers from `config_paths.notification_dir`; every name a profile uses must exist. */
 function openNotifier(
   config: Config,
@@ -47,7 +51,7 @@ function openNotifier(
     if (err instanceof NotificationConfigError) throw new ConfigError(err.message);
     throw err;
   }
-  const dispatcher = new NotificationDispatcher(configs, { logger: log ?? silentLogger });
+  const dispatcher = new NotificationDispatcher(configs, { logger: log ?? pino({ enabled: false }) });
   const missing = wanted.filter((n) => !dispatcher.has(n));
   if (missing.length > 0) {
     void dispatcher.close();
@@ -56,9 +60,11 @@ function openNotifier(
   return dispatcher;
 }
 
-const noop = () => undefined;
-const silentLogger = { info: noop, warn: noop, error: noop, debug: noop };
-
+/**
+ * The composition root: opens the store (migrating it), loads the decision index and the allowlists, and
+ * builds every dependency the apps take (TLS authentication and metrics included). Profiles, notifiers and
+ * TLS files that are wrong fail here, before anything listens; whatever was opened is closed again.
+ */
 export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Runtime> {
   // profiles and notifiers fail fast, before anything is opened
   const profiles = loadProfiles(config.server.profiles_path);
@@ -71,6 +77,8 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
     throw err;
   }
   try {
+    // the TLS files are read first: a CA or CRL that cannot be read fails startup before the feeds run
+    const tls = openTlsAuth(config, log ?? pino({ enabled: false }));
     const jwt = new JwtService(loadJwtSecret(config.jwtSecret, config.dataDir));
     const feed = new DecisionFeed(db, { pollMs: opts.pollMs ?? FEED_POLL_MS, graceMs: STREAM_GRACE_MS, log });
     await feed.start();
@@ -82,18 +90,23 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
       throw err;
     }
     const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
+    const deps: AppDeps = {
+      config,
+      db,
+      jwt,
+      sessions: new MachineSessions(db, jwt),
+      tls,
+      feed,
+      allowlists,
+      settle: settler(feed, allowlists),
+      graceMs: STREAM_GRACE_MS,
+      // served on their own listener by server.ts
+      metrics: config.prometheus.enabled ? new LapiMetrics(lapisVersion(), feed, db) : undefined,
+      profiles: new ProfileRunner(profiles, log),
+      notifier,
+    };
     return {
-      deps: {
-        config,
-        db,
-        jwt,
-        sessions: new MachineSessions(db, jwt),
-        feed,
-        allowlists,
-        graceMs: STREAM_GRACE_MS,
-        profiles: new ProfileRunner(profiles, log),
-        notifier,
-      },
+      deps,
       close: async () => {
         await feed.stop();
         await allowlists.stop();

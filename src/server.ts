@@ -9,8 +9,6 @@ import { listenerTlsOptions, tlsSettings } from './auth/tls.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
 import { openRuntime } from './runtime.js';
-import { LapiMetrics } from './metrics/lapi.js';
-import { lapisVersion } from './version.js';
 import type { Db } from './store/db.js';
 
 /**
@@ -75,11 +73,9 @@ export async function startServer(
   const runtime = await openRuntime(config, logger, { env: opts.env });
   const { db } = runtime.deps;
   let metricsServer: import('node:http').Server | undefined;
-  if (config.prometheus.enabled) {
-    const metrics = new LapiMetrics(lapisVersion(), runtime.deps.feed, db);
-    runtime.deps.metrics = metrics;
+  if (runtime.deps.metrics) {
     try {
-      metricsServer = await metrics.listen(config.prometheus.listen_addr, config.prometheus.listen_port);
+      metricsServer = await runtime.deps.metrics.listen(config.prometheus.listen_addr, config.prometheus.listen_port);
     } catch (err) {
       await runtime.close();
       throw err;

@@ -1,9 +1,8 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { adminAuthenticator } from '../auth/admin-key.js';
 import { bouncerAuthenticator } from '../auth/api-key.js';
 import type { AdminKey } from '../store/admin-keys.js';
 import { tlsBouncerAuthenticator } from '../auth/tls-identity.js';
-import { tlsAuthFor } from '../auth/tls.js';
 import { JwtAuthError } from '../errors.js';
 import type { Bouncer } from '../store/bouncers.js';
 import type { AppDeps } from './deps.js';
@@ -15,8 +14,13 @@ declare module 'fastify' {
     machineId: string;
     /** Set on routes behind bouncer (API key or client certificate) auth. */
     bouncer: Bouncer;
+    /** Set on routes either kind calls (`POST /v1/usage-metrics`). */
+    caller: Caller;
   }
 }
+
+/** Who called a route open to agents and bouncers alike. */
+export type Caller = { machineId: string } | { bouncer: Bouncer };
 
 const FORBIDDEN = { message: 'access forbidden' };
 
@@ -30,17 +34,27 @@ export function bearerToken(req: FastifyRequest): string {
   throw new JwtAuthError('cookie token is empty');
 }
 
+/** The machine a request's JWT names, or undefined once the JWT refusal is sent. */
+async function verifiedMachine(deps: AppDeps, req: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
+  try {
+    return (await deps.sessions.verify(bearerToken(req))).id;
+  } catch (err) {
+    if (err instanceof JwtAuthError) {
+      sendJwtError(reply, err.statusCode, err.message);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
 /** Routes a machine calls with its JWT: a valid token of a machine that exists and is validated (unlike upstream, which looks at the token only). */
 export function machineRoutes(deps: AppDeps, routes: FastifyPluginAsync): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.decorateRequest('machineId', '');
     app.addHook('onRequest', async (req, reply) => {
-      try {
-        req.machineId = (await deps.sessions.verify(bearerToken(req))).id;
-      } catch (err) {
-        if (err instanceof JwtAuthError) return sendJwtError(reply, err.statusCode, err.message);
-        throw err;
-      }
+      const id = await verifiedMachine(deps, req, reply);
+      if (id === undefined) return reply;
+      req.machineId = id;
     });
     await app.register(routes);
   };
@@ -51,9 +65,9 @@ export function machineRoutes(deps: AppDeps, routes: FastifyPluginAsync): Fastif
  * the connection decides alone (the `X-Api-Key` header is then ignored), else the API key.
  * Resolves to undefined for every refusal. Throws the TLS setup errors (CRL, CA file) when built.
  */
-export function bouncerAuthentication(deps: AppDeps, log: FastifyBaseLogger): (req: FastifyRequest) => Promise<Bouncer | undefined> {
+function bouncerAuthentication(deps: AppDeps): (req: FastifyRequest) => Promise<Bouncer | undefined> {
   const byKey = bouncerAuthenticator(deps.db);
-  const tls = tlsAuthFor(deps, deps.config, log);
+  const tls = deps.tls;
   const byCert = tls && tlsBouncerAuthenticator(deps.db, tls);
   return async (req) => {
     const userAgent = String(req.headers['user-agent'] ?? '');
@@ -69,11 +83,38 @@ export function bouncerAuthentication(deps: AppDeps, log: FastifyBaseLogger): (r
 export function bouncerRoutes(deps: AppDeps, routes: FastifyPluginAsync): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.decorateRequest('bouncer', null as unknown as Bouncer);
-    const authenticate = bouncerAuthentication(deps, app.log);
+    const authenticate = bouncerAuthentication(deps);
     app.addHook('onRequest', async (req, reply) => {
       const bouncer = await authenticate(req);
       if (!bouncer) return reply.code(403).send(FORBIDDEN);
       req.bouncer = bouncer;
+    });
+    await app.register(routes);
+  };
+}
+
+/**
+ * Routes agents and bouncers both call: the kind is picked from the headers, as upstream (an API key, or neither
+ * a JWT nor an agent's User-Agent, is a bouncer), then that kind's check decides. It runs once the body is
+ * read, as it always has here: a body refused is refused whatever the credential.
+ */
+export function eitherRoutes(deps: AppDeps, routes: FastifyPluginAsync): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    // null until the hook runs; the routes of this group are reached only once it has set it
+    app.decorateRequest('caller');
+    const authenticate = bouncerAuthentication(deps);
+    app.addHook('preHandler', async (req, reply) => {
+      const key = req.headers['x-api-key'];
+      const ua = String(req.headers['user-agent'] ?? '');
+      if ((typeof key === 'string' && key !== '') || (!req.headers.authorization && !ua.startsWith('crowdsec/'))) {
+        const bouncer = await authenticate(req);
+        if (!bouncer) return reply.code(403).send(FORBIDDEN);
+        req.caller = { bouncer };
+      } else {
+        const machineId = await verifiedMachine(deps, req, reply);
+        if (machineId === undefined) return reply;
+        req.caller = { machineId };
+      }
     });
     await app.register(routes);
   };

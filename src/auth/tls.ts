@@ -272,18 +272,11 @@ export class TlsAuth {
   }
 }
 
-const instances = new WeakMap<object, TlsAuth | null>();
-
 /**
- * The app's one TlsAuth (shared by bouncer routes and login), built on first call: undefined when
+ * The TlsAuth of a config (one per runtime: bouncer routes and login share it), or undefined when
  * `api.server.tls` is absent. Throws the CRL and CA file errors, so that they fail startup.
  */
-export function tlsAuthFor(owner: object, config: Config, log: FastifyBaseLogger): TlsAuth | undefined {
-  let auth = instances.get(owner);
-  if (auth === undefined) {
-    const s = tlsSettings(config);
-    auth = s ? new TlsAuth(s, log.child({ component: 'tls-auth' })) : null;
-    instances.set(owner, auth);
-  }
-  return auth ?? undefined;
+export function openTlsAuth(config: Config, log: FastifyBaseLogger): TlsAuth | undefined {
+  const s = tlsSettings(config);
+  return s && new TlsAuth(s, log.child({ component: 'tls-auth' }));
 }

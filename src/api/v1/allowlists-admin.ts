@@ -1,31 +1,37 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { parseItemValue, type Actor } from '../../domain/allowlist.js';
 import { IpParseError } from '../../domain/ip-range.js';
 import { parseTimestamp } from '../../domain/timestamp.js';
-import { ACCEPTED_TYPES, addItemsAndApply, subscribe } from '../../engine/allowlist-ops.js';
-import { BadRequestError, NotFoundError, withField } from '../../errors.js';
+import { BadRequestError, withField } from '../../errors.js';
 import {
   countAllowlists,
   countItems,
-  createAllowlist,
-  deleteAllowlist,
-  deleteItem,
   liveItemCounts,
   listSubscribers,
   pageAllowlists,
   pageItems,
-  removeSubscriber,
   requireAllowlist,
   requireItem,
   subscribersOf,
-  updateAllowlist,
-  updateItem,
 } from '../../store/allowlists.js';
 import type { AdminKey } from '../../store/admin-keys.js';
 import { organizationId } from '../../store/instance.js';
+import {
+  ACCEPTED_TYPES,
+  type AcceptedType,
+  addItemsAndApply,
+  createList,
+  deleteList,
+  deleteListItem,
+  subscribe,
+  unsubscribe,
+  updateList,
+  updateListItem,
+} from '../../usecases/allowlists.js';
 import { adminItem, adminList, adminSubscriber } from '../allowlist-wire.js';
 import type { AppDeps } from '../deps.js';
+import { endpoint, Params, QueryMap } from '../endpoint.js';
 import { pageOf, parsePage } from '../pagination.js';
 import { parseBody } from '../validate.js';
 
@@ -57,7 +63,8 @@ const Subscribe = Type.Object(
   closed,
 );
 
-type Params = { id: string; item_id: string; entity_id: string };
+const ListId = Params('id');
+const ItemId = Params('id', 'item_id');
 
 const actorOf = (req: FastifyRequest): Actor => ({ source_type: 'apikey', identifier: req.adminKey.name });
 
@@ -79,136 +86,155 @@ function checkValues(values: string[]): void {
   }
 }
 
-function booleanQuery(q: unknown, name: string): boolean {
-  const v = (q as Record<string, unknown> | undefined)?.[name];
+function booleanQuery(q: Record<string, string | string[]>, name: string): boolean {
+  const v = q[name];
   if (v === undefined || v === 'false') return false;
   if (v === 'true') return true;
   throw new BadRequestError(`${name} must be true or false, got '${String(v)}'`);
 }
 
+function acceptedType(raw: string | string[] | undefined): AcceptedType | undefined {
+  if (raw === undefined || ACCEPTED_TYPES.includes(raw as AcceptedType)) return raw as AcceptedType | undefined;
+  throw new BadRequestError(`entity_type must be one of ${ACCEPTED_TYPES.join(', ')}, got '${raw}'`);
+}
+
 /**
  * The admin API for allowlists (seed 003, the console's shapes), on its own listener behind admin keys.
- * Every write reloads this node's allowlists before answering, and other nodes within their poll.
+ * Every write goes through usecases/allowlists.ts, which reloads this node's allowlists before the answer
+ * (other nodes reload within their poll).
  */
-export async function allowlistAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function allowlistAdminEndpoints(deps: AppDeps) {
   const org = await organizationId(deps.db, deps.config.admin.organizationId);
   const { db } = deps;
-  /** After a write: this node serves the new state (and the decisions it ended) from the next request on. */
-  const settle = async () => {
-    await deps.allowlists.refresh();
-    await deps.feed.catchUp();
+
+  return {
+    create: endpoint({
+      handler: async (req, reply) => {
+        const body = parseBody(CreateList, req.body, 400);
+        const list = await createList(deps, body.name, body.description ?? '');
+        return reply.code(201).send(adminList(list, org, 0));
+      },
+    }),
+
+    list: endpoint({
+      schema: { querystring: QueryMap },
+      handler: async (req) => {
+        const p = parsePage(req.query);
+        const [lists, total] = await Promise.all([pageAllowlists(db, p.offset, p.size), countAllowlists(db)]);
+        const ids = lists.map((l) => l.id);
+        const [counts, subs] = await Promise.all([liveItemCounts(db, ids, Date.now()), subscribersOf(db, ids)]);
+        const items = lists.map((l) => adminList(l, org, counts.get(l.id) ?? 0, subs.get(l.id)));
+        return pageOf('/v1/allowlists', items, total, p);
+      },
+    }),
+
+    get: endpoint({
+      schema: { params: ListId },
+      handler: async (req) => {
+        const list = await requireAllowlist(db, req.params.id);
+        const [counts, subs] = await Promise.all([liveItemCounts(db, [list.id], Date.now()), listSubscribers(db, list.id)]);
+        return adminList(list, org, counts.get(list.id) ?? 0, subs);
+      },
+    }),
+
+    update: endpoint({
+      schema: { params: ListId },
+      handler: async (req) => {
+        const body = parseBody(PatchList, req.body, 400);
+        const list = await updateList(deps, req.params.id, { name: body.name, description: body.description });
+        const counts = await liveItemCounts(db, [list.id], Date.now());
+        return adminList(list, org, counts.get(list.id) ?? 0);
+      },
+    }),
+
+    delete: endpoint({
+      schema: { querystring: QueryMap, params: ListId },
+      handler: async (req, reply) => {
+        await deleteList(deps, req.params.id, booleanQuery(req.query, 'force'));
+        return reply.code(204).send();
+      },
+    }),
+
+    addItems: endpoint({
+      schema: { params: ListId },
+      handler: async (req, reply) => {
+        const body = parseBody(CreateItems, req.body, 400);
+        checkValues(body.items);
+        const expiresAt = expiration(body.expiration) ?? null;
+        const items = { values: body.items, description: body.description ?? '', expiresAt, actor: actorOf(req) };
+        await addItemsAndApply(deps, req.params.id, items);
+        return reply.code(201).send();
+      },
+    }),
+
+    items: endpoint({
+      schema: { querystring: QueryMap, params: ListId },
+      handler: async (req) => {
+        const p = parsePage(req.query);
+        const list = await requireAllowlist(db, req.params.id);
+        const now = Date.now();
+        const [items, total] = await Promise.all([pageItems(db, list.id, p.offset, p.size, now), countItems(db, list.id, now)]);
+        return pageOf(`/v1/allowlists/${list.id}/items`, items.map(adminItem), total, p);
+      },
+    }),
+
+    item: endpoint({
+      schema: { params: ItemId },
+      handler: async (req) => {
+        const { id, item_id } = req.params;
+        await requireAllowlist(db, id);
+        return adminItem(await requireItem(db, id, item_id, Date.now()));
+      },
+    }),
+
+    updateItem: endpoint({
+      schema: { params: ItemId },
+      handler: async (req) => {
+        const body = parseBody(PatchItem, req.body, 400);
+        const expiresAt = expiration(body.expiration);
+        const { id, item_id } = req.params;
+        return adminItem(await updateListItem(deps, id, item_id, { description: body.description, expiresAt }, actorOf(req)));
+      },
+    }),
+
+    deleteItem: endpoint({
+      schema: { params: ItemId },
+      handler: async (req, reply) => {
+        await deleteListItem(deps, req.params.id, req.params.item_id);
+        return reply.code(204).send();
+      },
+    }),
+
+    subscribers: endpoint({
+      schema: { querystring: QueryMap, params: ListId },
+      handler: async (req) => {
+        const p = parsePage(req.query);
+        const list = await requireAllowlist(db, req.params.id);
+        const subs = await listSubscribers(db, list.id);
+        return pageOf(
+          `/v1/allowlists/${list.id}/subscribers`,
+          subs.slice(p.offset, p.offset + p.size).map(adminSubscriber),
+          subs.length,
+          p,
+        );
+      },
+    }),
+
+    subscribe: endpoint({
+      schema: { params: ListId },
+      handler: async (req) => {
+        const body = parseBody(Subscribe, req.body, 400);
+        const r = await subscribe(deps, req.params.id, acceptedType(body.entity_type)!, body.ids, org);
+        return { updated: r.updated, errors: r.errors };
+      },
+    }),
+
+    unsubscribe: endpoint({
+      schema: { querystring: QueryMap, params: Params('id', 'entity_id') },
+      handler: async (req, reply) => {
+        await unsubscribe(deps, req.params.id, req.params.entity_id, acceptedType(req.query.entity_type));
+        return reply.code(204).send();
+      },
+    }),
   };
-  const params = (req: FastifyRequest) => req.params as Params;
-
-  app.post('/v1/allowlists', async (req, reply) => {
-    const body = parseBody(CreateList, req.body, 400);
-    const list = await createAllowlist(db, body.name, body.description ?? '');
-    await settle();
-    return reply.code(201).send(adminList(list, org, 0));
-  });
-
-  app.get('/v1/allowlists', async (req) => {
-    const p = parsePage(req.query);
-    const [lists, total] = await Promise.all([pageAllowlists(db, p.offset, p.size), countAllowlists(db)]);
-    const ids = lists.map((l) => l.id);
-    const [counts, subs] = await Promise.all([liveItemCounts(db, ids, Date.now()), subscribersOf(db, ids)]);
-    return pageOf(
-      '/v1/allowlists',
-      lists.map((l) => adminList(l, org, counts.get(l.id) ?? 0, subs.get(l.id))),
-      total,
-      p,
-    );
-  });
-
-  app.get('/v1/allowlists/:id', async (req) => {
-    const list = await requireAllowlist(db, params(req).id);
-    const [counts, subs] = await Promise.all([liveItemCounts(db, [list.id], Date.now()), listSubscribers(db, list.id)]);
-    return adminList(list, org, counts.get(list.id) ?? 0, subs);
-  });
-
-  app.patch('/v1/allowlists/:id', async (req) => {
-    const body = parseBody(PatchList, req.body, 400);
-    const list = await updateAllowlist(db, params(req).id, { name: body.name, description: body.description });
-    await settle();
-    const counts = await liveItemCounts(db, [list.id], Date.now());
-    return adminList(list, org, counts.get(list.id) ?? 0);
-  });
-
-  app.delete('/v1/allowlists/:id', async (req, reply) => {
-    await deleteAllowlist(db, params(req).id, booleanQuery(req.query, 'force'));
-    await settle();
-    return reply.code(204).send();
-  });
-
-  app.post('/v1/allowlists/:id/items', async (req, reply) => {
-    const body = parseBody(CreateItems, req.body, 400);
-    checkValues(body.items);
-    const expiresAt = expiration(body.expiration) ?? null;
-    await requireAllowlist(db, params(req).id);
-    await addItemsAndApply(db, params(req).id, { values: body.items, description: body.description ?? '', expiresAt, actor: actorOf(req) });
-    await settle();
-    return reply.code(201).send();
-  });
-
-  app.get('/v1/allowlists/:id/items', async (req) => {
-    const p = parsePage(req.query);
-    const list = await requireAllowlist(db, params(req).id);
-    const now = Date.now();
-    const [items, total] = await Promise.all([pageItems(db, list.id, p.offset, p.size, now), countItems(db, list.id, now)]);
-    return pageOf(`/v1/allowlists/${list.id}/items`, items.map(adminItem), total, p);
-  });
-
-  app.get('/v1/allowlists/:id/items/:item_id', async (req) => {
-    const { id, item_id } = params(req);
-    await requireAllowlist(db, id);
-    return adminItem(await requireItem(db, id, item_id, Date.now()));
-  });
-
-  app.patch('/v1/allowlists/:id/items/:item_id', async (req) => {
-    const body = parseBody(PatchItem, req.body, 400);
-    const { id, item_id } = params(req);
-    const expiresAt = expiration(body.expiration);
-    await requireAllowlist(db, id);
-    const item = await updateItem(db, id, item_id, { description: body.description, expiresAt }, actorOf(req));
-    await settle();
-    return adminItem(item);
-  });
-
-  app.delete('/v1/allowlists/:id/items/:item_id', async (req, reply) => {
-    const { id, item_id } = params(req);
-    await requireAllowlist(db, id);
-    await deleteItem(db, id, item_id);
-    await settle();
-    return reply.code(204).send();
-  });
-
-  app.get('/v1/allowlists/:id/subscribers', async (req) => {
-    const p = parsePage(req.query);
-    const list = await requireAllowlist(db, params(req).id);
-    const subs = await listSubscribers(db, list.id);
-    return pageOf(`/v1/allowlists/${list.id}/subscribers`, subs.slice(p.offset, p.offset + p.size).map(adminSubscriber), subs.length, p);
-  });
-
-  app.post('/v1/allowlists/:id/subscribers', async (req) => {
-    const body = parseBody(Subscribe, req.body, 400);
-    const type = body.entity_type as (typeof ACCEPTED_TYPES)[number];
-    if (!ACCEPTED_TYPES.includes(type))
-      throw new BadRequestError(`entity_type must be one of ${ACCEPTED_TYPES.join(', ')}, got '${body.entity_type}'`);
-    const list = await requireAllowlist(db, params(req).id);
-    const r = await subscribe(db, list.id, type, body.ids, org);
-    await settle();
-    return { updated: r.updated, errors: r.errors };
-  });
-
-  app.delete('/v1/allowlists/:id/subscribers/:entity_id', async (req, reply) => {
-    const { id, entity_id } = params(req);
-    const type = (req.query as Record<string, string | undefined>).entity_type;
-    if (type !== undefined && !ACCEPTED_TYPES.includes(type as never))
-      throw new BadRequestError(`entity_type must be one of ${ACCEPTED_TYPES.join(', ')}, got '${type}'`);
-    await requireAllowlist(db, id);
-    const n = await removeSubscriber(db, id, entity_id, type as never);
-    if (n === 0) throw new NotFoundError(`'${entity_id}' is not subscribed to allowlist '${id}'`);
-    await settle();
-    return reply.code(204).send();
-  });
 }

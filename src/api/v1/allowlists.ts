@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { itemLive } from '../../domain/allowlist.js';
 import { parseIpOrRange } from '../../domain/ip-range.js';
 import { BadRequestError, NotFoundError } from '../../errors.js';
 import { lapiAllowlist } from '../allowlist-wire.js';
 import type { AppDeps } from '../deps.js';
+import { endpoint, Params, QueryMap } from '../endpoint.js';
 import { parseBody } from '../validate.js';
 
 const BulkCheck = Type.Object({ targets: Type.Array(Type.String()) });
@@ -13,51 +14,59 @@ const BulkCheck = Type.Object({ targets: Type.Array(Type.String()) });
  * Allowlists as agents read them (JWT; lapi-protocol §4.17–4.20): the lists that apply to the calling
  * machine (subscribed through `org`, `engine` with its name, or one of its tags), live items only.
  */
-export async function allowlistRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export function allowlistEndpoints(deps: AppDeps) {
   const viewOf = (req: FastifyRequest) => deps.allowlists.viewFor({ kind: 'machine', name: req.machineId });
-  const withContent = (req: FastifyRequest) => (req.query as Record<string, unknown>).with_content === 'true';
   const contentOf = (listId: string, now: number) =>
     deps.allowlists.current.items.filter((i) => i.allowlistId === listId && itemLive(i, now));
 
-  app.get('/v1/allowlists', async (req) => {
-    const state = deps.allowlists.current;
-    const lists = viewOf(req)?.lists ?? new Set<string>();
-    const now = Date.now();
-    const content = withContent(req);
-    return [...state.lists.values()].filter((l) => lists.has(l.id)).map((l) => lapiAllowlist(l, content ? contentOf(l.id, now) : null));
-  });
+  return {
+    list: endpoint({
+      schema: { querystring: QueryMap },
+      handler: async (req) => {
+        const state = deps.allowlists.current;
+        const lists = viewOf(req)?.lists ?? new Set<string>();
+        const now = Date.now();
+        const content = req.query.with_content === 'true';
+        return [...state.lists.values()].filter((l) => lists.has(l.id)).map((l) => lapiAllowlist(l, content ? contentOf(l.id, now) : null));
+      },
+    }),
 
-  app.get('/v1/allowlists/:name', async (req) => {
-    const name = (req.params as { name: string }).name;
-    const lists = viewOf(req)?.lists;
-    const list = [...deps.allowlists.current.lists.values()].find((l) => l.name === name && lists?.has(l.id));
-    if (!list) throw new NotFoundError(`allowlist '${name}' not found`);
-    return lapiAllowlist(list, withContent(req) ? contentOf(list.id, Date.now()) : null);
-  });
+    get: endpoint({
+      schema: { querystring: QueryMap, params: Params('name') },
+      handler: async (req) => {
+        const name = req.params.name;
+        const lists = viewOf(req)?.lists;
+        const list = [...deps.allowlists.current.lists.values()].find((l) => l.name === name && lists?.has(l.id));
+        if (!list) throw new NotFoundError(`allowlist '${name}' not found`);
+        return lapiAllowlist(list, req.query.with_content === 'true' ? contentOf(list.id, Date.now()) : null);
+      },
+    }),
 
-  app.route({
-    method: ['GET', 'HEAD'],
-    url: '/v1/allowlists/check/:ip_or_range',
-    handler: async (req, reply) => {
-      const value = (req.params as { ip_or_range: string }).ip_or_range;
-      if (value === '') throw new BadRequestError('value is required');
-      // parsed first: a bad value is a 400 (upstream: a 500) even for a machine no list covers
-      const range = parseIpOrRange(value);
-      const reasons = viewOf(req)?.reasons(range, Date.now()) ?? [];
-      if (req.method === 'HEAD') return reply.code(reasons.length > 0 ? 200 : 204).send();
-      return reasons.length > 0 ? { allowlisted: true, reason: reasons.join(', ') } : {};
-    },
-  });
+    check: endpoint({
+      schema: { params: Params('ip_or_range') },
+      handler: async (req, reply) => {
+        const value = req.params.ip_or_range;
+        if (value === '') throw new BadRequestError('value is required');
+        // parsed first: a bad value is a 400 even for a machine no list covers
+        const range = parseIpOrRange(value);
+        const reasons = viewOf(req)?.reasons(range, Date.now()) ?? [];
+        if (req.method === 'HEAD') return reply.code(reasons.length > 0 ? 200 : 204).send();
+        return reasons.length > 0 ? { allowlisted: true, reason: reasons.join(', ') } : {};
+      },
+    }),
 
-  app.post('/v1/allowlists/check', async (req) => {
-    const body = parseBody(BulkCheck, req.body, 400);
-    if (body.targets.length === 0) throw new BadRequestError('targets list cannot be empty');
-    const ranges = body.targets.map((t) => parseIpOrRange(t));
-    const view = viewOf(req);
-    const now = Date.now();
-    const results = body.targets
-      .map((t, i) => ({ allowlists: view?.reasons(ranges[i]!, now) ?? [], target: t }))
-      .filter((r) => r.allowlists.length > 0);
-    return { results };
-  });
+    checkMany: endpoint({
+      handler: async (req) => {
+        const body = parseBody(BulkCheck, req.body, 400);
+        if (body.targets.length === 0) throw new BadRequestError('targets list cannot be empty');
+        const ranges = body.targets.map((t) => parseIpOrRange(t));
+        const view = viewOf(req);
+        const now = Date.now();
+        const results = body.targets
+          .map((t, i) => ({ allowlists: view?.reasons(ranges[i]!, now) ?? [], target: t }))
+          .filter((r) => r.allowlists.length > 0);
+        return { results };
+      },
+    }),
+  };
 }

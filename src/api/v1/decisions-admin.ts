@@ -1,27 +1,35 @@
-import type { FastifyInstance } from 'fastify';
 import { parseDecisionDeleteFilter } from '../../domain/decision-filter.js';
 import { BadRequestError, NotFoundError } from '../../errors.js';
 import { activeDecisionIds, decisionExists, expireDecisionIds } from '../../store/decisions.js';
 import type { AppDeps } from '../deps.js';
+import { endpoint, Params, QueryMap } from '../endpoint.js';
 
 /** Decision deletion, for machines (JWT): deleting expires, so bouncers receive it in `deleted`. */
-export async function decisionAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.delete('/v1/decisions', async (req, reply) => {
-    const now = Date.now();
-    const filter = parseDecisionDeleteFilter(req.query as Record<string, string | string[] | undefined>);
-    const n = await expireDecisionIds(deps.db, await activeDecisionIds(deps.db, filter, now), now, true);
-    await deps.feed.catchUp();
-    return reply.send({ nbDeleted: String(n) });
-  });
+export function decisionAdminEndpoints(deps: AppDeps) {
+  return {
+    deleteMatching: endpoint({
+      schema: { querystring: QueryMap },
+      handler: async (req, reply) => {
+        const now = Date.now();
+        const filter = parseDecisionDeleteFilter(req.query);
+        const n = await expireDecisionIds(deps.db, await activeDecisionIds(deps.db, filter, now), now, true);
+        await deps.settle('decisions');
+        return reply.send({ nbDeleted: String(n) });
+      },
+    }),
 
-  app.delete('/v1/decisions/:decision_id', async (req, reply) => {
-    const text = (req.params as { decision_id: string }).decision_id;
-    if (!/^\d{1,15}$/.test(text)) throw new BadRequestError('decision_id must be valid integer');
-    const id = Number(text);
-    // upstream answers 500 here; an unknown id is a 404
-    if (!(await decisionExists(deps.db, id))) throw new NotFoundError(`decision with id '${id}' doesn't exist`);
-    const n = await expireDecisionIds(deps.db, [id], Date.now(), false);
-    await deps.feed.catchUp();
-    return reply.send({ nbDeleted: String(n) });
-  });
+    deleteOne: endpoint({
+      schema: { params: Params('decision_id') },
+      handler: async (req, reply) => {
+        const text = req.params.decision_id;
+        if (!/^\d{1,15}$/.test(text)) throw new BadRequestError('decision_id must be valid integer');
+        const id = Number(text);
+        // upstream answers 500 here; an unknown id is a 404
+        if (!(await decisionExists(deps.db, id))) throw new NotFoundError(`decision with id '${id}' doesn't exist`);
+        const n = await expireDecisionIds(deps.db, [id], Date.now(), false);
+        await deps.settle('decisions');
+        return reply.send({ nbDeleted: String(n) });
+      },
+    }),
+  };
 }

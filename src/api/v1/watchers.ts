@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { parseUserAgent, sameHash } from '../../auth/api-key.js';
 import { checkPassword, hashPassword } from '../../auth/password.js';
 import { tlsMachine } from '../../auth/tls-identity.js';
-import { tlsAuthFor, type PeerCertificate, type TlsAuth } from '../../auth/tls.js';
+import type { PeerCertificate, TlsAuth } from '../../auth/tls.js';
 import { parseIpOrRange, parseIp, rangeContains } from '../../domain/ip-range.js';
 import {
   BadRequestError,
@@ -21,6 +21,7 @@ import { EMPTY_BODY, SMALL_BODY_BYTES } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { sendJwtError } from '../errors.js';
 import { bearerToken } from '../auth-hooks.js';
+import { endpoint } from '../endpoint.js';
 import { parseBody } from '../validate.js';
 import { tokenResponse } from '../wire.js';
 
@@ -37,56 +38,68 @@ const LoginBody = Type.Object({
   scenarios: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
 });
 
-const small = { config: { maxBodyBytes: SMALL_BODY_BYTES } };
+const small = { config: { maxBodyBytes: SMALL_BODY_BYTES } } as const;
 
 function isLoopback(ip: string): boolean {
   return ip === '127.0.0.1' || ip === '::1';
 }
 
 /** Unauthenticated watcher routes: registration, login and token refresh. */
-export async function publicWatcherRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.post('/v1/watchers', small, async (req, reply) => {
-    if (deps.config.server.disable_remote_lapi_registration && !isLoopback(req.clientIp)) {
-      throw new ForbiddenError('access forbidden');
-    }
-    const body = parseBody(RegisterBody, req.body);
-    const token = body.registration_token ?? '';
-    if (token !== '' && (token.length < 32 || token.length > 255)) {
-      throw new ValidationError(
-        `validation failure list:\nregistration_token in body should be ${token.length < 32 ? 'at least 32' : 'at most 255'} chars long`,
-      );
-    }
-    const validated = autoRegistration(deps, token, req.clientIp);
-    const passwordHash = await hashPassword(body.password);
-    await createMachine(deps.db, { machineId: body.machine_id, passwordHash, ipAddress: req.clientIp, isValidated: validated });
-    req.log.info({ machine: body.machine_id, validated }, 'machine registered');
-    return reply.code(validated ? 202 : 201).send();
-  });
-
-  const tls = tlsAuthFor(deps, deps.config, app.log);
+export function watcherEndpoints(deps: AppDeps) {
+  const tls = deps.tls;
   const throttle = new LoginThrottle({
     failuresAllowed: deps.config.limits.loginFailuresAllowed,
     backoffMaxMs: deps.config.limits.loginBackoffMaxMs,
   });
-  app.post('/v1/watchers/login', { ...small, errorHandler: loginErrors(deps, tls) }, async (req, reply) => {
-    // a client certificate decides alone: the password in the body is not read (lapi-behaviour §10)
-    const peer = tls?.peer(req.raw.socket);
-    const { machineId, scenarios } = peer
-      ? await certificateLogin(deps, tls!, peer, req, req.body)
-      : await passwordLogin(deps, throttle, req.clientIp, req.body);
-    const ua = String(req.headers['user-agent'] ?? '');
-    const { version } = parseUserAgent(ua);
-    await recordLogin(deps.db, machineId, { scenarios, ipAddress: req.clientIp, version: version === 'N/A' ? undefined : version });
-    // upstream's rule: a User-Agent that does not split into exactly two on '/' fails the login
-    if (ua.split('/').length !== 2) throw new JwtAuthError('incorrect Username or Password');
-    const issued = await deps.jwt.issue(machineId);
-    return reply.send(tokenResponse(issued.token, issued.exp));
-  });
+  return {
+    register: endpoint({
+      ...small,
+      handler: async (req, reply) => {
+        if (deps.config.server.disable_remote_lapi_registration && !isLoopback(req.clientIp)) {
+          throw new ForbiddenError('access forbidden');
+        }
+        const body = parseBody(RegisterBody, req.body);
+        const token = body.registration_token ?? '';
+        if (token !== '' && (token.length < 32 || token.length > 255)) {
+          throw new ValidationError(
+            `validation failure list:\nregistration_token in body should be ${token.length < 32 ? 'at least 32' : 'at most 255'} chars long`,
+          );
+        }
+        const validated = autoRegistration(deps, token, req.clientIp);
+        const passwordHash = await hashPassword(body.password);
+        await createMachine(deps.db, { machineId: body.machine_id, passwordHash, ipAddress: req.clientIp, isValidated: validated });
+        req.log.info({ machine: body.machine_id, validated }, 'machine registered');
+        return reply.code(validated ? 202 : 201).send();
+      },
+    }),
 
-  app.get('/v1/refresh_token', { errorHandler: loginErrors(deps, undefined) }, async (req, reply) => {
-    const issued = await deps.sessions.refresh(bearerToken(req));
-    return reply.send(tokenResponse(issued.token, issued.exp));
-  });
+    login: endpoint({
+      ...small,
+      errorHandler: loginErrors(deps, tls),
+      handler: async (req, reply) => {
+        // a client certificate decides alone: the password in the body is not read (lapi-behaviour §10)
+        const peer = tls?.peer(req.raw.socket);
+        const { machineId, scenarios } = peer
+          ? await certificateLogin(deps, tls!, peer, req, req.body)
+          : await passwordLogin(deps, throttle, req.clientIp, req.body);
+        const ua = String(req.headers['user-agent'] ?? '');
+        const { version } = parseUserAgent(ua);
+        await recordLogin(deps.db, machineId, { scenarios, ipAddress: req.clientIp, version: version === 'N/A' ? undefined : version });
+        // upstream's rule: a User-Agent that does not split into exactly two on '/' fails the login
+        if (ua.split('/').length !== 2) throw new JwtAuthError('incorrect Username or Password');
+        const issued = await deps.jwt.issue(machineId);
+        return reply.send(tokenResponse(issued.token, issued.exp));
+      },
+    }),
+
+    refresh: endpoint({
+      errorHandler: loginErrors(deps, undefined),
+      handler: async (req, reply) => {
+        const issued = await deps.sessions.refresh(bearerToken(req));
+        return reply.send(tokenResponse(issued.token, issued.exp));
+      },
+    }),
+  };
 }
 
 interface LoginInput {

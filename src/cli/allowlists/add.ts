@@ -1,6 +1,6 @@
 import { parseItemValue } from '../../domain/allowlist.js';
 import { IpParseError } from '../../domain/ip-range.js';
-import { addItemsAndApply } from '../../engine/allowlist-ops.js';
+import { addItemsAndApply } from '../../usecases/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { durationFlag, stringFlag, type FlagValues, type LeafCommand } from '../args.js';
 import { CliError, withDb } from '../context.js';
@@ -47,7 +47,7 @@ export async function allowlistsAdd(
   if (valid.length === 0) return { invalid, added: 0, skipped: [], expired: 0 };
   // whole milliseconds: a Go duration can carry a fraction the time columns cannot
   const expiresAt = o.expirationMs ? Math.round(now + o.expirationMs) : null;
-  const r = await addItemsAndApply(db, list.id, { values: valid, description: o.comment ?? '', expiresAt, actor: CLI_ACTOR }, now);
+  const r = await addItemsAndApply({ db }, list.id, { values: valid, description: o.comment ?? '', expiresAt, actor: CLI_ACTOR }, now);
   return { invalid, added: r.added.length, skipped: r.skipped, expired: r.expired };
 }
 

@@ -1,5 +1,5 @@
 import type { Allowlist } from '../../domain/allowlist.js';
-import { subscribe } from '../../engine/allowlist-ops.js';
+import { subscribe } from '../../usecases/allowlists.js';
 import { createAllowlist } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { organizationId } from '../../store/instance.js';
@@ -22,7 +22,7 @@ export async function allowlistsCreate(
   const list = await createAllowlist(db, name, description, now);
   if (subscribeOrg) {
     const org = await organizationId(db, configuredOrg);
-    await subscribe(db, list.id, 'org', [org], org, now);
+    await subscribe({ db }, list.id, 'org', [org], org, now);
   }
   return list;
 }

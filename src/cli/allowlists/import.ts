@@ -1,6 +1,6 @@
 import { parseItemValue } from '../../domain/allowlist.js';
 import { DurationError, parseDuration } from '../../domain/duration.js';
-import { addItemsAndApply } from '../../engine/allowlist-ops.js';
+import { addItemsAndApply } from '../../usecases/allowlists.js';
 import { withField } from '../../errors.js';
 import type { Db } from '../../store/db.js';
 import { stringFlag, type LeafCommand } from '../args.js';
@@ -51,7 +51,7 @@ export async function allowlistsImport(db: Db, name: string, csv: string, now = 
   const out: ImportResult = { added: 0, skipped: [], expired: 0 };
   for (const g of groups.values()) {
     const r = await addItemsAndApply(
-      db,
+      { db },
       list.id,
       { values: g.values, description: g.comment, expiresAt: g.expiresAt, actor: CLI_ACTOR },
       now,

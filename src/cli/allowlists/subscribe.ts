@@ -1,5 +1,5 @@
 import type { SubscriberType } from '../../domain/allowlist.js';
-import { subscribe, type SubscribeResult } from '../../engine/allowlist-ops.js';
+import { subscribe, type SubscribeResult } from '../../usecases/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { organizationId } from '../../store/instance.js';
 import { stringFlag, type LeafCommand } from '../args.js';
@@ -34,7 +34,7 @@ export async function allowlistsSubscribe(
 ): Promise<SubscribeResult> {
   const wanted = await subscriptionIds(db, type, ids, configuredOrg);
   const list = await requireListByName(db, name);
-  return subscribe(db, list.id, type, wanted, await organizationId(db, configuredOrg), now);
+  return subscribe({ db }, list.id, type, wanted, await organizationId(db, configuredOrg), now);
 }
 
 export const TYPE_FLAG_HELP = 'subscriber type: org, engine (or machine), remediation_component_integration (or bouncer), tag';

@@ -1,0 +1,36 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type TString, Type } from '@sinclair/typebox';
+import type { FastifySchema, FastifySchemaCompiler, RawServerDefault, RouteGenericInterface, RouteOptions } from 'fastify';
+
+/** A query string as Fastify's parser gives it: each value a string, or a list when the key repeats. */
+export const QueryMap = Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]));
+
+/** Path parameters, strings as the router gives them. */
+export function Params<K extends string>(...names: K[]) {
+  return Type.Object(Object.fromEntries(names.map((n) => [n, Type.String()])) as Record<K, TString>);
+}
+
+/**
+ * Route schemas here only type `req.query` and `req.params` (through the TypeBox provider): they describe what
+ * Fastify's own parsers always produce, so nothing is checked per request and the bouncer path pays nothing.
+ * Bodies are decoded by parseBody (go-openapi's wording and statuses); a body schema fails at startup.
+ */
+export const shapesOnly: FastifySchemaCompiler<unknown> = ({ httpPart, method, url }) => {
+  if (httpPart === 'querystring' || httpPart === 'params') return () => true;
+  throw new Error(`${method} ${url}: a route schema types the query and params only; decode the ${httpPart} with parseBody`);
+};
+
+type Route<S extends FastifySchema> = Omit<
+  RouteOptions<RawServerDefault, IncomingMessage, ServerResponse, RouteGenericInterface, unknown, S, TypeBoxTypeProvider>,
+  'method' | 'url'
+>;
+
+/** A handler with its options, waiting for the route table (routes.ts) to give it a method, a URL and an auth group. */
+export type Endpoint = Route<FastifySchema>;
+
+/** Types the handler of an endpoint from its schema. */
+export function endpoint<S extends FastifySchema>(e: Route<S>): Endpoint {
+  // the table holds endpoints of every schema; each handler was checked against its own above
+  return e as unknown as Endpoint;
+}
