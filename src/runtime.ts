@@ -7,7 +7,7 @@ import { DecisionFeed } from './engine/decision-feed.js';
 import { AllowlistCache } from './engine/allowlists.js';
 import { startRetention } from './engine/retention-job.js';
 import { openDb } from './store/db.js';
-import { ConfigError } from './config/load.js';
+import { ConfigError } from './errors.js';
 import { loadProfiles } from './config/profiles.js';
 import { ProfileRunner } from './engine/profiles.js';
 import { loadNotifiers, NotificationDispatcher, NotificationConfigError } from './notify/index.js';

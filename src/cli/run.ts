@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import {
   checkArgCount,
   commandPath,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_PROFILES_YAML, parseProfiles, ProfileError, type Profile } from '../domain/profile.js';
-import { ConfigError } from './load.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * Loads `api.server.profiles_path`, with its `.local` documents first (as upstream), or Lapis's

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isIpScope } from '../../domain/scope.js';
 import { parseAlertFilter } from '../../domain/alert-filter.js';
-import { ipOrRangeOrNull, parseIpOrRange, parseIp, rangeContains, type IpRange } from '../../domain/ip-range.js';
+import { ipOrRangeOrNull, parseIp, rangeContains } from '../../domain/ip-range.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { deleteAlerts, getAlert, insertAlerts, matchingAlertIds, searchAlerts } from '../../store/alerts.js';
 import type { AppDeps } from '../deps.js';
@@ -71,7 +71,7 @@ function dropAllowlistedDecisions(req: FastifyRequest, deps: AppDeps, alerts: Ne
 
 /** Alerts, for machines (JWT). Deletion also requires a trusted client IP. */
 export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const trusted: IpRange[] = deps.config.server.trusted_ips.map(parseIpOrRange);
+  const trusted = deps.config.trustedIps;
   const checkTrusted = (ip: string) => {
     const client = parseIp(ip);
     const ok = ip === '127.0.0.1' || ip === '::1' || trusted.some((r) => rangeContains(r, client));
