@@ -121,3 +121,11 @@ export class TooManyRequestsError extends LapisError {
     super(message);
   }
 }
+
+/**
+ * A configuration Lapis cannot run with, found at load or at start. Not an HTTP error: the process stops.
+ * The message names the file or the key path (`config: api.server.foo: unknown key`).
+ */
+export class ConfigError extends InvalidValueError {
+  override name = 'ConfigError';
+}

@@ -7,7 +7,7 @@ import { DecisionFeed } from './engine/decision-feed.js';
 import { AllowlistCache } from './engine/allowlists.js';
 import { startRetention } from './engine/retention-job.js';
 import { openDb } from './store/db.js';
-import { ConfigError } from './config/load.js';
+import { ConfigError } from './errors.js';
 import { loadProfiles } from './config/profiles.js';
 import { ProfileRunner } from './engine/profiles.js';
 import { loadNotifiers, NotificationDispatcher, NotificationConfigError } from './notify/index.js';
@@ -101,7 +101,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
       settle: settler(feed, allowlists),
       graceMs: STREAM_GRACE_MS,
       // served on their own listener by server.ts
-      metrics: config.prometheus.enabled ? new LapiMetrics(lapisVersion(), feed, db) : undefined,
+      metrics: config.prometheus.enabled ? new LapiMetrics(lapisVersion(), feed, db, config.prometheus.level) : undefined,
       profiles: new ProfileRunner(profiles, log),
       notifier,
     };

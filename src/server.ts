@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { lstatSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type ListenOptions } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { buildAdminApp, buildApp } from './app.js';
@@ -28,25 +30,54 @@ async function listenTls(
   const limits = slowClientOptions(config.limits);
   // a handshake that never ends is the TLS listener's slowloris
   const server = createHttpsServer({ ...options, ...limits, handshakeTimeout: limits.headersTimeout }, app.routing);
-  for (const k of ['timeout', 'maxRequestsPerSocket'] as const) {
-    (server as unknown as Record<string, unknown>)[k] = app.server[k];
-  }
-  guardConnections(server, config.limits);
-  server.on('clientError', clientErrorHandler);
   const requireCert = config.server.tls?.client_verification === 'RequireAnyClientCert';
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.disableRenegotiation();
     if (requireCert && !socket.getPeerCertificate()?.raw) socket.destroy();
   });
   server.on('tlsClientError', (err) => logger.debug({ err }, 'TLS handshake failed'));
+  return serveOn(app, server, config, { host: at.host, port: at.port });
+}
+
+/** A second node server in front of the app's routes: the app's timeouts and connection guard, then listen. */
+async function serveOn<S extends HttpServer | HttpsServer>(app: FastifyInstance, server: S, config: Config, at: ListenOptions): Promise<S> {
+  for (const k of ['timeout', 'maxRequestsPerSocket'] as const) {
+    (server as unknown as Record<string, unknown>)[k] = app.server[k];
+  }
+  guardConnections(server, config.limits);
+  server.on('clientError', clientErrorHandler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: at.host, port: at.port }, () => {
+    server.listen(at, () => {
       server.off('error', reject);
       resolve();
     });
   });
   return server;
+}
+
+/**
+ * `api.server.listen_socket`, as upstream: the Local API over a Unix socket, plain HTTP even when the TCP
+ * listener is HTTPS. Its peers have no address, so they count as 127.0.0.1 (client-ip.ts). A socket file
+ * left by a process that is gone is replaced; one that still answers, or a file that is not a socket, is an error.
+ */
+async function listenSocket(app: FastifyInstance, config: Config, path: string): Promise<HttpServer> {
+  await app.ready();
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (stat && !stat.isSocket()) throw new Error(`api.server.listen_socket: ${path} exists and is not a socket`);
+  if (stat) {
+    const live = await new Promise<boolean>((resolve) => {
+      const probe = connect(path)
+        .once('connect', () => {
+          probe.destroy();
+          resolve(true);
+        })
+        .once('error', () => resolve(false));
+    });
+    if (live) throw new Error(`api.server.listen_socket: ${path} is in use by another process`);
+    rmSync(path);
+  }
+  return serveOn(app, createHttpServer(slowClientOptions(config.limits), app.routing), config, { path });
 }
 
 const hostOf = (h: string) => (h.includes(':') ? `[${h}]` : h);
@@ -60,6 +91,8 @@ export interface RunningServer {
   metricsUrl?: string | undefined;
   /** The admin API, when enabled. */
   adminUrl?: string | undefined;
+  /** `api.server.listen_socket`, when set. */
+  socketPath?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -69,6 +102,7 @@ export async function startServer(
   logger: Logger = createLogger(config.logLevel),
   opts: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningServer> {
+  for (const warning of config.warnings) logger.warn(warning);
   // env: for `${VAR}` in notifier files, which are read here rather than with the config
   const runtime = await openRuntime(config, logger, { env: opts.env });
   const { db } = runtime.deps;
@@ -85,6 +119,7 @@ export async function startServer(
   let admin: FastifyInstance | undefined;
   let https: HttpsServer | undefined;
   let adminHttps: HttpsServer | undefined;
+  let socketServer: HttpServer | undefined;
   let port: number;
   let adminPort: number | undefined;
   try {
@@ -98,6 +133,8 @@ export async function startServer(
       const addr = app.server.address();
       port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
     }
+    const socketPath = config.server.listen_socket;
+    if (socketPath !== undefined) socketServer = await listenSocket(app, config, socketPath);
     // the admin API speaks HTTPS with the same certificate when the Local API does: its keys never travel in clear
     if (config.admin.enabled) {
       admin = await buildAdminApp(runtime.deps, { logger });
@@ -116,6 +153,7 @@ export async function startServer(
       }
     }
   } catch (err) {
+    socketServer?.close();
     adminHttps?.close();
     await admin?.close();
     await app?.close();
@@ -129,6 +167,7 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const adminUrl =
     adminPort === undefined ? undefined : `${adminHttps ? 'https' : 'http'}://${hostOf(config.admin.listen.host)}:${adminPort}`;
+  if (socketServer) logger.info({ socket: config.server.listen_socket }, `Lapis Local API listening on ${config.server.listen_socket}`);
   if (adminUrl) logger.info({ url: adminUrl }, `Lapis admin API listening on ${hostOf(config.admin.listen.host)}:${adminPort}`);
   const maddr = metricsServer?.address();
   const metricsUrl = maddr && typeof maddr === 'object' ? `http://${config.prometheus.listen_addr}:${maddr.port}/metrics` : undefined;
@@ -138,17 +177,22 @@ export async function startServer(
     url,
     metricsUrl,
     adminUrl,
+    socketPath: socketServer && config.server.listen_socket,
     close: () =>
       (closing ??= (async () => {
         const stopped = https && new Promise((r) => https.close(r));
         const adminStopped = adminHttps && new Promise((r) => adminHttps.close(r));
+        // node removes the socket file when its server closes
+        const socketStopped = socketServer && new Promise((r) => socketServer.close(r));
         await admin?.close();
         await app.close();
         // what is left is idle keep-alive connections and clients that never finish a request
         https?.closeAllConnections();
         adminHttps?.closeAllConnections();
+        socketServer?.closeAllConnections();
         await stopped;
         await adminStopped;
+        await socketStopped;
         await new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined)));
         await runtime.close();
       })()),

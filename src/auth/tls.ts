@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { TLSSocket, rootCertificates, type TlsOptions } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ClientVerification, Config } from '../config/schema.js';
-import { parseGoDuration } from '../domain/duration.js';
 import { CrlChecker } from './tls-crl.js';
 import { OID, TAG, encodeOid, pemBlocks, tlv } from './tls-der.js';
 import { ocspStatus } from './tls-ocsp.js';
@@ -32,7 +31,7 @@ export function tlsSettings(config: Config): TlsSettings | undefined {
     agentsAllowedOu: [...t.agents_allowed_ou],
     bouncersAllowedOu: [...t.bouncers_allowed_ou],
     crlPath: t.crl_path ?? '',
-    cacheMs: t.cache_expiration ? parseGoDuration(t.cache_expiration) : 3_600_000,
+    cacheMs: config.tlsCacheMs,
   };
 }
 

@@ -1,4 +1,4 @@
-import { InvalidValueError, LapisError } from '../errors.js';
+import { ConfigError, InvalidValueError, LapisError } from '../errors.js';
 import {
   checkArgCount,
   commandPath,

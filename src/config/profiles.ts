@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_PROFILES_YAML, parseProfiles, type Profile } from '../domain/profile.js';
-import { withField } from '../errors.js';
-import { ConfigError } from './load.js';
+import { ConfigError, withField } from '../errors.js';
 
 /** A profiles file's documents; a bad one reads `profiles: FILE: profile 'NAME': …`, as config errors name their key. */
 function parseFile(text: string, file: string): Profile[] {

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { IpRange } from '../domain/ip-range.js';
 
 /**
  * CrowdSec's config.yaml, restricted to what a Local API reads, with defaults beside the keys.
@@ -44,9 +45,10 @@ export const DbConfigSchema = Section({
   ssl_client_key: Str(),
   /** 0 means the default, as upstream. */
   max_open_conns: Type.Integer({ minimum: 0, default: 100 }),
+  /** SQLite: WAL when true or unset, the rollback journal (DELETE) when false. */
   use_wal: Type.Optional(Type.Boolean()),
-  /** 0 means the default; above 2000 is capped at load time, as upstream (not an error). */
-  decision_bulk_size: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Accepted and unused (a warning): decisions are inserted 1000 rows per statement (store/decisions.ts). */
+  decision_bulk_size: Type.Optional(Type.Integer({ minimum: 0 })),
   log_level: Str(),
   flush: Type.Optional(FlushSchema),
 });
@@ -81,6 +83,7 @@ const TlsSchema = Type.Object(
 export const ServerSchema = Section({
   enable: Bool(true),
   listen_uri: Str('127.0.0.1:8080'),
+  /** A Unix socket the Local API also listens on (plain HTTP, clients count as 127.0.0.1). */
   listen_socket: Str(),
   log_level: Str(),
   papi_log_level: Ignored,
@@ -131,6 +134,7 @@ export const AdminSchema = Section({
 export const ClientSchema = Section({
   credentials_path: Str(),
   insecure_skip_verify: Bool(false),
+  /** An agent's key (it deletes its machine when it stops): accepted, and warned about when true. */
   unregister_on_exit: Bool(false),
 });
 
@@ -151,7 +155,7 @@ export const ConfigSchema = Type.Object(
       working_dir: Ignored,
     }),
     config_paths: Section({
-      config_dir: Str(),
+      config_dir: Ignored,
       data_dir: Str(),
       simulation_path: Ignored,
       hub_dir: Ignored,
@@ -172,6 +176,7 @@ export const ConfigSchema = Type.Object(
     }),
     prometheus: Section({
       enabled: Bool(false),
+      /** full, aggregated (no per-machine or per-bouncer labels) or none (checked at load). */
       level: Str('full'),
       listen_addr: Str('127.0.0.1'),
       listen_port: Type.Integer({ minimum: 0, maximum: 65535, default: 6060 }),
@@ -181,7 +186,36 @@ export const ConfigSchema = Type.Object(
 );
 
 export type RawConfig = Static<typeof ConfigSchema>;
-export type DbConfig = Static<typeof DbConfigSchema> & { db_path: string };
+
+/** `db_config.sslmode` as libpq means it, once `allow`/`prefer` are refused and disable means no TLS at all. */
+export type DbSslMode = 'require' | 'verify-ca' | 'verify-full';
+
+/** TLS to PostgreSQL or MySQL. The files are read when the pool opens. */
+export interface DbTls {
+  readonly mode: DbSslMode;
+  readonly caFile: string | undefined;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+}
+
+export type DbConfig = Static<typeof DbConfigSchema> & {
+  db_path: string;
+  /** From `sslmode` and `ssl_*`: null for a plain connection (and for SQLite). */
+  tls: DbTls | null;
+};
+
+export const METRICS_LEVELS = ['full', 'aggregated', 'none'] as const;
+export type MetricsLevel = (typeof METRICS_LEVELS)[number];
+
+/** `db_config.flush`, durations in whole milliseconds (Go durations reach nanoseconds, the columns do not). */
+export interface Retention {
+  /** `max_age` and `max_items`; null without a `flush` section, when alerts are kept. */
+  readonly alerts: { readonly maxAgeMs: number | null; readonly maxItems: number | null } | null;
+  readonly bouncersAutodeleteMs: { readonly apiKey: number | null; readonly cert: number | null };
+  readonly agentsAutodeleteMs: { readonly password: number | null; readonly cert: number | null };
+  /** 7 days unless `metrics_max_age` says otherwise. */
+  readonly metricsMaxAgeMs: number;
+}
 
 export interface Limits {
   readonly readHeaderTimeoutMs: number;
@@ -210,7 +244,7 @@ export interface Config {
     readonly organizationId: string | undefined;
   };
   readonly client: Readonly<Static<typeof ClientSchema> & { credentials_path: string }>;
-  readonly prometheus: Readonly<RawConfig['prometheus']>;
+  readonly prometheus: Readonly<Omit<RawConfig['prometheus'], 'level'> & { level: MetricsLevel }>;
   readonly logLevel: string;
   /** `config_paths.notification_dir`: the notifier files profiles refer to. */
   readonly notificationDir: string | undefined;
@@ -218,4 +252,13 @@ export interface Config {
   readonly limits: Limits;
   /** `CS_LAPI_SECRET`, when set. */
   readonly jwtSecret: string | null;
+  /** `api.server.trusted_ips`, parsed. */
+  readonly trustedIps: readonly IpRange[];
+  /** `api.server.auto_registration.allowed_ranges`, parsed. */
+  readonly autoRegistrationRanges: readonly IpRange[];
+  /** `api.server.tls.cache_expiration` in milliseconds (1 h when unset). */
+  readonly tlsCacheMs: number;
+  readonly retention: Retention;
+  /** Keys accepted but without effect here, one sentence each; the server logs them once at start. */
+  readonly warnings: readonly string[];
 }

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { parseDuration } from '../domain/duration.js';
 import type { Db } from '../store/db.js';
 import { releaseLease, tryLease } from '../store/leases.js';
 import { flushUsageMetrics } from '../store/usage-metrics.js';
@@ -19,27 +18,21 @@ export interface RetentionReport {
   allowlistItems: number;
 }
 
-/** A configured duration in whole milliseconds: Go durations reach nanoseconds, the columns do not (PostgreSQL refuses `< 1.5`). */
-const wholeMs = (d: string) => Math.round(parseDuration(d));
-const ms = (d: string | undefined) => (d === undefined ? null : wholeMs(d));
-
 /** One pass of `db_config.flush`, plus the purge of expired decisions every stream has had time to see. */
 export async function runRetention(db: Db, config: Config, graceMs: number, now = Date.now()): Promise<RetentionReport> {
-  const flush = config.db.flush;
+  const r = config.retention;
   const report: RetentionReport = { alerts: 0, decisions: 0, bouncers: 0, machines: 0, metrics: 0, allowlistItems: 0 };
-  if (flush) {
-    report.alerts = await flushAlerts(db, { maxAgeMs: ms(flush.max_age), maxItems: flush.max_items ?? null }, now);
-    const b = flush.bouncers_autodelete ?? {};
-    if (b.api_key) report.bouncers += await autodeleteBouncers(db, 'api-key', now - wholeMs(b.api_key));
-    if (b.cert) report.bouncers += await autodeleteBouncers(db, 'tls', now - wholeMs(b.cert));
-    const a = flush.agents_autodelete ?? {};
-    if (a.login_password) report.machines += await autodeleteMachines(db, 'password', now - wholeMs(a.login_password));
-    if (a.cert) report.machines += await autodeleteMachines(db, 'tls', now - wholeMs(a.cert));
-  }
+  if (r.alerts) report.alerts = await flushAlerts(db, r.alerts, now);
+  const b = r.bouncersAutodeleteMs;
+  if (b.apiKey !== null) report.bouncers += await autodeleteBouncers(db, 'api-key', now - b.apiKey);
+  if (b.cert !== null) report.bouncers += await autodeleteBouncers(db, 'tls', now - b.cert);
+  const a = r.agentsAutodeleteMs;
+  if (a.password !== null) report.machines += await autodeleteMachines(db, 'password', now - a.password);
+  if (a.cert !== null) report.machines += await autodeleteMachines(db, 'tls', now - a.cert);
   report.decisions = await purgeDetachedDecisions(db, now - graceMs);
   // expired items are hidden at once; their rows go once every stream has had time to hear of the expiry
   report.allowlistItems = await purgeExpiredItems(db, now - graceMs);
-  report.metrics = await flushUsageMetrics(db, now - (ms(flush?.metrics_max_age) ?? 7 * 86_400_000));
+  report.metrics = await flushUsageMetrics(db, now - r.metricsMaxAgeMs);
   return report;
 }
 

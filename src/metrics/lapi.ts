@@ -1,8 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MetricsLevel } from '../config/schema.js';
 import type { DecisionFeed } from '../engine/decision-feed.js';
 import type { Db } from '../store/db.js';
+
+/**
+ * What `prometheus.level: aggregated` keeps, as upstream: no histogram, no gauge computed at scrape, and no
+ * label that grows with the machines or bouncers. `none` exports nothing (the listener still answers).
+ */
+const AGGREGATED = ['cs_lapi_route_requests_total', 'cs_info', 'lapis_notifications_dropped_total'];
 
 /**
  * Every Prometheus metric Lapis exports, with CrowdSec's names and labels (lapi-behaviour §15),
@@ -70,7 +77,7 @@ export class LapiMetrics {
     registers: [this.registry],
   });
 
-  constructor(version: string, feed: DecisionFeed, db: Db) {
+  constructor(version: string, feed: DecisionFeed, db: Db, level: MetricsLevel = 'full') {
     this.info.set({ version }, 1);
     new Gauge({
       name: 'cs_active_decisions',
@@ -99,6 +106,11 @@ export class LapiMetrics {
         for (const r of rows) this.set({ reason: r.scenario }, Number(r.n));
       },
     });
+    // the others are still counted, by callers that need not know the level; they are just not exported
+    if (level !== 'full') {
+      const kept = level === 'aggregated' ? AGGREGATED : [];
+      for (const m of this.registry.getMetricsAsArray()) if (!kept.includes(m.name)) this.registry.removeSingleMetric(m.name);
+    }
   }
 
   /** Counts every request by route pattern (`invalid-endpoint` when none matched), never by raw URL. */

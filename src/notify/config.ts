@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { join } from 'node:path';
 import { isAlias, isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
-import { expandEnv } from '../config/load.js';
+import { expandEnv } from '../config/env.js';
 import { DurationError, parseGoDuration } from '../domain/duration.js';
 import { parseTemplate, TemplateError, type Template } from './template.js';
 import { InvalidValueError } from '../errors.js';

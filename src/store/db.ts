@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DbConfig } from '../config/schema.js';
 import { openKysely } from './dialect.js';
 import { migrateToLatest } from './migrate.js';
@@ -6,10 +6,18 @@ import type { Tables } from './tables.js';
 
 export type Db = Kysely<Tables>;
 
-/** Opens the configured database and applies pending migrations. */
+/**
+ * Opens the configured database and applies pending migrations. A failure to connect (refused, TLS,
+ * authentication) is reported as such rather than as a failed migration.
+ */
 export async function openDb(config: DbConfig): Promise<Db> {
   const db = await openKysely(config);
   try {
+    try {
+      await sql`select 1`.execute(db);
+    } catch (err) {
+      throw new Error(`db_config: cannot connect to the database: ${(err as Error).message}`, { cause: err });
+    }
     await migrateToLatest(db);
   } catch (err) {
     await db.destroy();

@@ -11,9 +11,12 @@ import {
   type Expression,
   type InsertQueryBuilder,
 } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DbConfig } from '../config/schema.js';
+import type { ConnectionOptions } from 'node:tls';
+import type { SslOptions } from 'mysql2';
+import type { DbConfig, DbTls } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
 
 type DataTypeExpression = ColumnDataType | Expression<unknown>;
 import { openSqlite } from './sqlite-driver.js';
@@ -37,7 +40,7 @@ export async function openKysely(config: DbConfig): Promise<Kysely<Tables>> {
   switch (config.type) {
     case 'sqlite': {
       if (config.db_path !== ':memory:') mkdirSync(dirname(config.db_path), { recursive: true });
-      const database = openSqlite(config.db_path);
+      const database = openSqlite(config.db_path, { wal: config.use_wal !== false });
       return new Kysely<Tables>({ dialect: new SqliteDialect({ database }) });
     }
     case 'postgres':
@@ -55,7 +58,6 @@ async function openPostgres(config: DbConfig): Promise<Kysely<Tables>> {
   const pg = (await import('pg')).default;
   // int8 (bigint, bigserial) comes back as text by default; every value we store fits a double exactly
   pg.types.setTypeParser(20, (v: string) => Number(v));
-  const sslmode = config.sslmode ?? 'disable';
   const pool = new pg.Pool({
     // as upstream: without host and port, db_path names the socket directory
     host: config.host ?? (config.db_path.startsWith('/') && !config.db_path.endsWith('.db') ? config.db_path : '127.0.0.1'),
@@ -64,7 +66,7 @@ async function openPostgres(config: DbConfig): Promise<Kysely<Tables>> {
     password: config.password,
     database: config.db_name ?? 'crowdsec',
     max: config.max_open_conns,
-    ssl: sslmode === 'disable' ? false : { rejectUnauthorized: sslmode === 'verify-full' || sslmode === 'verify-ca' },
+    ssl: config.tls ? pgSsl(config.tls) : false,
   });
   return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
 }
@@ -80,9 +82,56 @@ async function openMysql(config: DbConfig): Promise<Kysely<Tables>> {
     connectionLimit: config.max_open_conns,
     supportBigNumbers: true,
     charset: 'utf8mb4',
-    ...(config.sslmode && config.sslmode !== 'disable' ? { ssl: { rejectUnauthorized: config.sslmode !== 'skip-verify' } } : {}),
+    ...(config.tls ? { ssl: mysqlSsl(config.tls) } : {}),
   });
   return new Kysely<Tables>({ dialect: new MysqlDialect({ pool: pool as never }) });
+}
+
+function readPem(key: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(
+      `config: db_config.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+/** What a TLS connection to the database presents and checks, whichever the driver. */
+interface DbTlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  verifyChain: boolean;
+  verifyName: boolean;
+}
+
+/**
+ * libpq's sslmode meanings: `require` encrypts without checking the server (unless a CA is given: then, as
+ * libpq, it checks the chain as verify-ca does), `verify-ca` checks the chain but not the name, `verify-full`
+ * checks both. Without `ssl_ca_cert`, node's bundled roots are trusted. Files are read here, at open.
+ */
+function tlsMaterial(tls: DbTls): DbTlsMaterial {
+  const ca = tls.caFile === undefined ? undefined : readPem('ssl_ca_cert', tls.caFile);
+  return {
+    ...(ca ? { ca } : {}),
+    ...(tls.certFile ? { cert: readPem('ssl_client_cert', tls.certFile) } : {}),
+    ...(tls.keyFile ? { key: readPem('ssl_client_key', tls.keyFile) } : {}),
+    verifyChain: tls.mode !== 'require' || ca !== undefined,
+    verifyName: tls.mode === 'verify-full',
+  };
+}
+
+/** pg hands these to tls.connect, with `host` for the name check. */
+function pgSsl(tls: DbTls): ConnectionOptions {
+  const { verifyChain, verifyName, ...files } = tlsMaterial(tls);
+  return { ...files, rejectUnauthorized: verifyChain, ...(verifyName ? {} : { checkServerIdentity: () => undefined }) };
+}
+
+/** mysql2 checks the name only when asked (`verifyIdentity`). */
+function mysqlSsl(tls: DbTls): SslOptions {
+  const { verifyChain, verifyName, ...files } = tlsMaterial(tls);
+  return { ...files, rejectUnauthorized: verifyChain, verifyIdentity: verifyName };
 }
 
 /** An auto-increment integer primary key. */

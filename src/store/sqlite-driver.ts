@@ -20,10 +20,14 @@ function hasBuiltinSqlite(): boolean {
   return major > 22 || (major === 22 && minor >= 5);
 }
 
-/** Opens (creating if needed) a SQLite file with WAL, a busy timeout and foreign keys on. */
-export function openSqlite(path: string, busyTimeoutMs = 5000): SqliteHandle {
+/**
+ * Opens (creating if needed) a SQLite file with a busy timeout and foreign keys on, in WAL mode unless
+ * `wal` is false (`db_config.use_wal: false`: then the rollback journal, DELETE, which a WAL file is turned back to).
+ */
+export function openSqlite(path: string, opts: { busyTimeoutMs?: number; wal?: boolean } = {}): SqliteHandle {
+  const { busyTimeoutMs = 5000, wal = true } = opts;
   const handle = hasBuiltinSqlite() ? openBuiltin(path) : openBetterSqlite(path);
-  if (path !== ':memory:') handle.exec('PRAGMA journal_mode = WAL');
+  if (path !== ':memory:') handle.exec(`PRAGMA journal_mode = ${wal ? 'WAL' : 'DELETE'}`);
   handle.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   handle.exec('PRAGMA foreign_keys = ON');
   handle.exec('PRAGMA synchronous = NORMAL');

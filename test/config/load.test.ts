@@ -1,34 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
-import { ConfigError, expandEnv, loadConfig, mergeOverlay } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
+import { describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
 import { tempDir, testConfig } from '../helpers/app.js';
-
-/** Loads `yaml` (and `local`, the `.local` overlay, when given) from a fresh temp dir. */
-function load(t: TestContext, yaml: string, env: NodeJS.ProcessEnv = {}, local?: string): Config {
-  const dir = tempDir(t);
-  if (local !== undefined) writeFileSync(join(dir, 'config.yaml.local'), local);
-  return testConfig(dir, yaml, env);
-}
-
-/** Asserts that loading fails with a ConfigError whose message is exactly `message` (`PATH` = the config file). */
-function failsWith(t: TestContext, yaml: string, message: string, env: NodeJS.ProcessEnv = {}, local?: string): void {
-  const dir = tempDir(t);
-  if (local !== undefined) writeFileSync(join(dir, 'config.yaml.local'), local);
-  assert.throws(
-    () => testConfig(dir, yaml, env),
-    (err: unknown) => {
-      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-      assert.equal(err.message, message.replaceAll('PATH', join(dir, 'config.yaml')));
-      return true;
-    },
-  );
-}
-
-/** `api.server` keys as YAML. */
-const server = (body: string) => `api:\n  server:\n${body.replace(/^/gm, '    ')}\n`;
+import { failsWith, load, server } from './helpers.js';
 
 // CrowdSec's config/config.yaml as shipped, plus a few keys its structs know.
 const UPSTREAM_CONFIG = `common:
@@ -113,7 +89,6 @@ describe('the embedded default', () => {
     assert.equal(c.db.type, 'sqlite');
     assert.equal(c.db.db_path, join(dir, 'lapis.db'));
     assert.equal(c.db.max_open_conns, 100);
-    assert.equal(c.db.decision_bulk_size, 1000);
     assert.equal(c.db.flush, undefined);
     assert.equal(c.client.credentials_path, join(dir, 'local_api_credentials.yaml'));
     assert.equal(c.server.enable, true);
@@ -211,130 +186,10 @@ describe('an upstream config.yaml', () => {
     assert.equal(c.listen.port, 8082);
   });
 
-  test('decision_bulk_size is capped at 2000, and 0 means the default', (t) => {
-    const cases: [number, number][] = [
-      [5000, 2000],
-      [2000, 2000],
-      [500, 500],
-      [0, 1000],
-    ];
-    for (const [given, used] of cases) {
-      assert.equal(load(t, `db_config:\n  decision_bulk_size: ${given}\n`).db.decision_bulk_size, used, `${given}`);
-    }
+  test('max_open_conns: 0 means the default', (t) => {
     assert.equal(load(t, 'db_config:\n  max_open_conns: 0\n').db.max_open_conns, 100);
     assert.equal(load(t, 'db_config:\n  max_open_conns: 7\n').db.max_open_conns, 7);
   });
-});
-
-describe('environment expansion', () => {
-  test('${VAR} and $VAR expand in the file; undefined ones are left as they are', (t) => {
-    const c = load(
-      t,
-      `db_config:\n  password: \${NOPE}\n  user: $DB_USER\n  db_name: "\${EMPTY}"\n${server('listen_uri: ${HOST}:${PORT}')}`,
-      { HOST: '127.0.0.2', PORT: '9090', DB_USER: 'crowdsec', EMPTY: '' },
-    );
-    assert.deepEqual(c.listen, { host: '127.0.0.2', port: 9090 });
-    assert.equal(c.db.password, '${NOPE}');
-    assert.equal(c.db.user, 'crowdsec');
-    assert.equal(c.db.db_name, '');
-  });
-
-  test('only the env given is read', (t) => {
-    process.env.LAPIS_TEST_ONLY_IN_PROCESS_ENV = 'leaked';
-    t.after(() => delete process.env.LAPIS_TEST_ONLY_IN_PROCESS_ENV);
-    const c = load(t, 'db_config:\n  user: ${LAPIS_TEST_ONLY_IN_PROCESS_ENV}\n');
-    assert.equal(c.db.user, '${LAPIS_TEST_ONLY_IN_PROCESS_ENV}');
-  });
-
-  const env = { A: 'a', A_B: 'ab', EMPTY: '', DOLLAR: '$A', 'WITH SPACE': 'ws' };
-  const cases: [string, string][] = [
-    ['${A}', 'a'],
-    ['$A', 'a'],
-    ['${A}x', 'ax'],
-    ['$Ax', '$Ax'], // the name runs on: `Ax` is undefined
-    ['$A_B/$A', 'ab/a'],
-    ['$A.$A', 'a.a'],
-    ['$A$A', 'aa'],
-    ['$$A', '$a'],
-    ['$', '$'],
-    ['x$', 'x$'],
-    ['$-', '$-'],
-    ['${}', '${}'],
-    ['${A', '${A'],
-    ['${WITH SPACE}', 'ws'],
-    ['$EMPTY|${EMPTY}|', '||'],
-    ['$UNDEFINED ${UNDEFINED}', '$UNDEFINED ${UNDEFINED}'],
-    ['$DOLLAR', '$A'], // a value is not expanded again
-    ['${toString} $constructor ${__proto__}', '${toString} $constructor ${__proto__}'],
-  ];
-  for (const [input, want] of cases) {
-    test(`expandEnv(${JSON.stringify(input)}) is ${JSON.stringify(want)}`, () => {
-      assert.equal(expandEnv(input, env), want);
-    });
-  }
-});
-
-describe('the .local overlay', () => {
-  const base =
-    `db_config:\n  flush:\n    max_items: 5000\n    max_age: 7d\n` +
-    server('log_level: debug\nlisten_uri: 127.0.0.1:8080\ntrusted_ips:\n  - 127.0.0.1\n  - ::1');
-
-  test('maps merge key by key, lists are replaced', (t) => {
-    const c = load(
-      t,
-      base,
-      { PORT: '9000' },
-      `db_config:\n  flush:\n    max_age: 1d\n${server('listen_uri: 0.0.0.0:${PORT}\ntrusted_ips: [10.0.0.0/8]')}`,
-    );
-    assert.deepEqual(c.listen, { host: '0.0.0.0', port: 9000 });
-    assert.deepEqual(c.server.trusted_ips, ['10.0.0.0/8']);
-    assert.equal(c.server.log_level, 'debug');
-    assert.equal(c.db.flush?.max_items, 5000);
-    assert.equal(c.db.flush?.max_age, '1d');
-  });
-
-  test('null in the overlay clears a key', (t) => {
-    const c = load(t, base, {}, server('trusted_ips: ~'));
-    assert.deepEqual(c.server.trusted_ips, []);
-  });
-
-  test('an empty overlay changes nothing', (t) => {
-    const c = load(t, base, {}, '');
-    assert.deepEqual(c.server.trusted_ips, ['127.0.0.1', '::1']);
-  });
-
-  test('the overlay is validated like the file', (t) => {
-    failsWith(t, base, 'config: api.server.bar: unknown key', {}, server('bar: 1'));
-    failsWith(t, base, 'config: PATH.local: Map keys must be unique at line 2, column 1', {}, 'a: 1\na: 2\n');
-    failsWith(t, base, 'config: PATH.local: expected a YAML mapping', {}, '- 1\n');
-  });
-
-  test('merging a different kind of value is an error naming the key', (t) => {
-    failsWith(
-      t,
-      base,
-      "config: PATH.local: api.server.trusted_ips: can't merge a mapping into a sequence",
-      {},
-      server('trusted_ips:\n  a: 1'),
-    );
-    failsWith(t, base, "config: PATH.local: api: can't merge a scalar into a mapping", {}, 'api: 5\n');
-    failsWith(t, base, "config: PATH.local: api.server.log_level: can't merge a sequence into a scalar", {}, server('log_level: [info]'));
-  });
-
-  const merges: [unknown, unknown, unknown][] = [
-    [{ a: 1, b: { c: 2, d: 3 } }, { b: { d: 4, e: 5 } }, { a: 1, b: { c: 2, d: 4, e: 5 } }],
-    [{ l: [1, 2, 3] }, { l: [4] }, { l: [4] }],
-    [{ a: 1 }, { a: null }, { a: null }],
-    [{ a: null }, { a: { b: 1 } }, { a: { b: 1 } }],
-    [{ a: 'x' }, { a: 2 }, { a: 2 }],
-    [{}, { a: 1 }, { a: 1 }],
-    [{ a: 1 }, {}, { a: 1 }],
-  ];
-  for (const [b, o, want] of merges) {
-    test(`mergeOverlay(${JSON.stringify(b)}, ${JSON.stringify(o)})`, () => {
-      assert.deepEqual(mergeOverlay(b, o), want);
-    });
-  }
 });
 
 describe('rejected configurations', () => {

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { parseAlertFilter } from '../../domain/alert-filter.js';
-import { type IpRange, parseIp, parseIpOrRange, rangeContains } from '../../domain/ip-range.js';
+import { ipOrRangeOrNull, parseIp, parseIpOrRange, rangeContains } from '../../domain/ip-range.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { deleteAlerts, getAlert, matchingAlertIds, searchAlerts } from '../../store/alerts.js';
 import { ingestAlerts } from '../../usecases/ingest-alerts.js';
@@ -23,7 +23,7 @@ function emptyOk(reply: FastifyReply) {
 
 /** Alerts, for machines (JWT). Deletion also requires a trusted client IP. */
 export function alertEndpoints(deps: AppDeps) {
-  const trusted: IpRange[] = deps.config.server.trusted_ips.map(parseIpOrRange);
+  const trusted = deps.config.trustedIps;
   const checkTrusted = (ip: string) => {
     const client = parseIp(ip);
     const ok = ip === '127.0.0.1' || ip === '::1' || trusted.some((r) => rangeContains(r, client));

@@ -4,7 +4,7 @@ import { parseUserAgent, sameHash } from '../../auth/api-key.js';
 import { checkPassword, hashPassword } from '../../auth/password.js';
 import { tlsMachine } from '../../auth/tls-identity.js';
 import type { PeerCertificate, TlsAuth } from '../../auth/tls.js';
-import { parseIpOrRange, parseIp, rangeContains } from '../../domain/ip-range.js';
+import { parseIp, parseIpOrRange, rangeContains } from '../../domain/ip-range.js';
 import {
   BadRequestError,
   EmptyBodyError,
@@ -213,7 +213,7 @@ function autoRegistration(deps: AppDeps, token: string, ip: string): boolean {
   if (!auto.enabled || token === '') return false;
   if (!sameHash(token, auto.token ?? '')) throw new UnauthorizedError('invalid token for auto registration');
   const client = parseIp(ip);
-  if (!auto.allowed_ranges.some((r) => rangeContains(parseIpOrRange(r), client))) {
+  if (!deps.config.autoRegistrationRanges.some((r) => rangeContains(r, client))) {
     throw new UnauthorizedError('IP not in allowed range for auto registration');
   }
   return true;
