@@ -1,28 +1,27 @@
-import { statSync, readFileSync } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import * as asn1js from 'asn1js';
 import type { FastifyBaseLogger } from 'fastify';
+import { CertificateRevocationList } from 'pkijs';
 import {
+  asStructure,
   DerError,
-  children,
-  contentOf,
-  expect,
-  integerHex,
-  isTime,
+  decodeDer,
+  type ElementSpan,
+  epochSeconds,
+  isUniversal,
   normalizeSerial,
   pemBlocks,
-  readTlv,
-  signatureAlgorithm,
-  TAG,
-  timeOf,
-  verifySignature,
-  wholeOf,
-  ctx,
   type SignatureAlgorithm,
+  SpanReader,
+  signatureOf,
+  UNIVERSAL_TAG,
+  verifySignature,
 } from './tls-der.js';
 
 /** One parsed CRL: what was signed, how, and the serials it revokes. */
 export interface Crl {
-  tbs: Buffer;
+  tbs: Uint8Array;
   algorithm: SignatureAlgorithm;
   signature: Buffer;
   thisUpdate: number;
@@ -30,34 +29,74 @@ export interface Crl {
   revoked: Set<string>;
 }
 
-/** Parses one DER CertificateList (RFC 5280 §5.1). Throws DerError. */
-export function parseCrl(der: Buffer): Crl {
-  const top = expect(readTlv(der, 0), TAG.SEQUENCE, 'a certificate list');
+/**
+ * Parses one DER CertificateList (RFC 5280 §5.1). Throws DerError.
+ *
+ * pkijs reads and checks the structure, except the revoked entries: decoded into asn1js objects, a CRL
+ * of 100,000 entries takes seconds and a gigabyte (docs/performance.md, "CRL load"). So the entries
+ * are walked as spans and their serials read as hex; pkijs sees the list cut to its first entry.
+ */
+export function parseCrl(der: Uint8Array): Crl {
+  const r = new SpanReader(der);
+  const top = r.at(0, der.length);
+  if (!isUniversal(top, UNIVERSAL_TAG.SEQUENCE)) throw new DerError('expected a certificate list');
   if (top.end !== der.length) throw new DerError('trailing data after the CRL');
-  const [tbsTlv, algTlv, sigTlv] = children(der, top);
-  const tbs = children(der, expect(tbsTlv, TAG.SEQUENCE, 'a tbsCertList'));
-  let i = tbs[0]?.tag === TAG.INTEGER ? 1 : 0; // version
-  i += 2; // signature algorithm, issuer
-  const thisUpdateTlv = tbs[i++];
-  if (!isTime(thisUpdateTlv)) throw new DerError('expected thisUpdate');
-  const nextUpdate = isTime(tbs[i]) ? timeOf(der, tbs[i++]!) : undefined;
-  const revoked = new Set<string>();
-  if (tbs[i]?.tag === TAG.SEQUENCE) {
-    for (const entry of children(der, tbs[i++]!)) {
-      const [serial] = children(der, expect(entry, TAG.SEQUENCE, 'a revoked certificate entry'));
-      revoked.add(integerHex(der, serial!));
-    }
-  }
-  if (tbs[i] && tbs[i]!.tag !== ctx(0)) throw new DerError('unexpected element in tbsCertList');
-  if (!sigTlv || sigTlv.tag !== TAG.BIT_STRING || der[sigTlv.body] !== 0) throw new DerError('expected a signature');
+  const [tbs, ...signed] = r.children(top);
+  if (!isUniversal(tbs, UNIVERSAL_TAG.SEQUENCE)) throw new DerError('expected a tbsCertList');
+  const fields = [...r.children(tbs)];
+  const entries = fields.find((f) => isRevokedList(r, f));
+  // in place of the entries, pkijs sees the first one only: it checks its shape and names the list
+  const decode = (f: ElementSpan) =>
+    f === entries
+      ? new asn1js.Sequence({ value: [decodeDer(r.whole(r.at(f.body, f.end)), 'CRL entry')] })
+      : decodeDer(r.whole(f), 'CRL field');
+  if (signed.length !== 2) throw new DerError('expected a signature algorithm and a signature');
+  const shell = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: fields.map(decode) }), ...signed.map(decode)] });
+  const crl = asStructure('a certificate list', () => new CertificateRevocationList({ schema: shell }));
+  // pkijs's schema match skips the optional fields it cannot place and ignores what follows them: every
+  // field must be one it named. It leaves an empty revoked list (`SEQUENCE {}`, which RFC 5280 says to omit) unnamed.
+  const emptyLists =
+    fields.filter((f) => isUniversal(f, UNIVERSAL_TAG.SEQUENCE) && f.body === f.end).length -
+    (crl.issuer.typesAndValues.length === 0 ? 1 : 0);
+  const version = isUniversal(fields[0], UNIVERSAL_TAG.INTEGER);
+  const named = [
+    version,
+    crl.signature,
+    crl.issuer,
+    crl.thisUpdate,
+    crl.nextUpdate,
+    crl.revokedCertificates ?? emptyLists > 0,
+    crl.crlExtensions,
+  ];
+  if (named.filter(Boolean).length !== fields.length) throw new DerError('unexpected element in tbsCertList');
   return {
-    tbs: wholeOf(der, tbsTlv!),
-    algorithm: signatureAlgorithm(der, algTlv!),
-    signature: contentOf(der, sigTlv).subarray(1),
-    thisUpdate: timeOf(der, thisUpdateTlv!),
-    nextUpdate,
-    revoked,
+    tbs: r.whole(tbs),
+    ...signatureOf(crl.signatureAlgorithm, crl.signatureValue),
+    thisUpdate: epochSeconds(crl.thisUpdate.value),
+    nextUpdate: crl.nextUpdate && epochSeconds(crl.nextUpdate.value),
+    revoked: entries ? revokedSerials(r, entries) : new Set(),
   };
+}
+
+/**
+ * Whether a tbsCertList field is revokedCertificates: of its fields, the only SEQUENCE whose elements are
+ * SEQUENCEs (an AlgorithmIdentifier starts with an OID, a Name holds SETs). An empty list is decoded whole.
+ */
+function isRevokedList(r: SpanReader, field: ElementSpan): boolean {
+  if (!isUniversal(field, UNIVERSAL_TAG.SEQUENCE) || field.body === field.end) return false;
+  return isUniversal(r.at(field.body, field.end), UNIVERSAL_TAG.SEQUENCE);
+}
+
+/** The serials of revokedCertificates, each entry `SEQUENCE { userCertificate INTEGER, revocationDate, … }`. */
+function revokedSerials(r: SpanReader, list: ElementSpan): Set<string> {
+  const bytes = Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length);
+  const out = new Set<string>();
+  for (const entry of r.children(list)) {
+    const serial = isUniversal(entry, UNIVERSAL_TAG.SEQUENCE) && entry.body < entry.end ? r.at(entry.body, entry.end) : undefined;
+    if (!isUniversal(serial, UNIVERSAL_TAG.INTEGER)) throw new DerError('expected a revoked certificate entry');
+    out.add(normalizeSerial(bytes.toString('hex', serial.body, serial.end)));
+  }
+  return out;
 }
 
 /**

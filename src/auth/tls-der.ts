@@ -1,148 +1,123 @@
-import { constants, verify, type KeyObject } from 'node:crypto';
+import { constants, type KeyObject, verify } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import { type AlgorithmIdentifier, Certificate, RSASSAPSSParams } from 'pkijs';
 import { InvalidValueError } from '../errors.js';
 
 /**
- * The little DER Lapis needs for client-certificate revocation (CRLs, OCSP): a TLV reader, a few
- * writers, times and signature checks. Node parses certificates itself (X509Certificate); it has no
- * API for CRLs or OCSP, and a dependency for two structures was not worth it.
+ * What the revocation checks (CRLs, OCSP) share: decoding with asn1js into pkijs's named X.509
+ * structures, the DER strictness those libraries leave to the caller, and signature checks with
+ * node:crypto (which also verifies the chains; it has no API for CRLs or OCSP).
  */
 
 export class DerError extends InvalidValueError {
   override name = 'DerError';
 }
 
-/** One element: `tag` byte, where its header starts, where its content starts, where it ends. */
-export interface Tlv {
-  tag: number;
+/**
+ * Decodes exactly one DER element filling `der`. Throws DerError on malformed or trailing bytes, on BER
+ * forms DER forbids (indefinite lengths) and on times not in the UTC `Z` form RFC 5280 and 6960 require.
+ */
+export function decodeDer(der: Uint8Array, what: string): asn1js.BaseBlock {
+  const { offset, result } = asn1js.fromBER(der);
+  if (offset === -1) throw new DerError(`malformed ${what}: ${result.error}`);
+  if (offset !== der.length) throw new DerError(`trailing data after the ${what}`);
+  checkDerForms(result);
+  return result;
+}
+
+const UTC_TIME = /^\d{12}Z$/;
+const GENERALIZED_TIME = /^\d{14}(?:\.\d+)?Z$/;
+
+function checkDerForms(node: asn1js.BaseBlock): void {
+  if (node.lenBlock.isIndefiniteForm) throw new DerError('indefinite length (BER, not DER)');
+  if (node instanceof asn1js.UTCTime || node instanceof asn1js.GeneralizedTime) {
+    const re = node instanceof asn1js.GeneralizedTime ? GENERALIZED_TIME : UTC_TIME; // (a subclass of UTCTime in asn1js)
+    // the encoded text: asn1js reads other forms too (local times, offsets), some of them wrongly
+    const text = Buffer.from(node.valueBlock.valueHexView).toString('latin1');
+    if (!re.test(text)) throw new DerError(`bad time ${JSON.stringify(text)}`);
+  }
+  const children = (node.valueBlock as { value?: unknown }).value;
+  if (node.idBlock.isConstructed && Array.isArray(children)) for (const c of children) checkDerForms(c as asn1js.BaseBlock);
+}
+
+/** Builds a pkijs structure from a decoded element; its schema mismatch becomes a DerError naming `what`. */
+export function asStructure<T>(what: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    throw new DerError(`expected ${what}: ${(err as Error).message}`);
+  }
+}
+
+/** A time as epoch milliseconds, whole seconds as the DER forms Lapis reads (fractions are dropped). */
+export const epochSeconds = (d: Date): number => Math.floor(d.getTime() / 1000) * 1000;
+
+/** One element's header: its universal/context tag, where it starts, where its content starts, where it ends. */
+export interface ElementSpan {
+  tagClass: number;
+  tagNumber: number;
+  constructed: boolean;
   start: number;
   body: number;
   end: number;
 }
 
-export const TAG = {
-  INTEGER: 0x02,
-  BIT_STRING: 0x03,
-  OCTET_STRING: 0x04,
-  NULL: 0x05,
-  OID: 0x06,
-  ENUMERATED: 0x0a,
-  SEQUENCE: 0x30,
-  UTC_TIME: 0x17,
-  GENERALIZED_TIME: 0x18,
-} as const;
+/** asn1js tag classes. */
+export const UNIVERSAL = 1;
+export const CONTEXT = 3;
 
-/** Context-specific tag `[n]`, constructed or not. */
-export const ctx = (n: number, constructed = true): number => (constructed ? 0xa0 : 0x80) | n;
+/**
+ * Reads elements as spans of `bytes` with asn1js's identifier and length decoders only: nothing inside
+ * them is decoded. For lists too long to decode into objects (a CRL's revoked entries: asn1js takes
+ * ~10 KB and ~0.1 ms per entry). Throws DerError on a bad header or an overrun.
+ */
+export class SpanReader {
+  private readonly header = new asn1js.BaseBlock();
 
-/** Reads the element at `pos`; throws DerError when it runs past `limit` or uses an unsupported form. */
-export function readTlv(buf: Buffer, pos: number, limit = buf.length): Tlv {
-  if (pos + 2 > limit) throw new DerError('truncated element');
-  const tag = buf[pos]!;
-  if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not supported');
-  let len = buf[pos + 1]!;
-  let body = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || body + n > limit) throw new DerError('bad length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[body + i]!;
-    body += n;
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** The element starting at `pos`, which must end by `limit`. */
+  at(pos: number, limit: number): ElementSpan {
+    const { idBlock, lenBlock } = this.header;
+    const afterId = idBlock.fromBER(this.bytes, pos, limit - pos);
+    if (afterId === -1 || idBlock.isHexOnly) throw new DerError(`bad tag: ${idBlock.error || 'too long'}`);
+    const body = lenBlock.fromBER(this.bytes, afterId, limit - afterId);
+    if (body === -1) throw new DerError(`bad length: ${lenBlock.error}`);
+    if (lenBlock.isIndefiniteForm) throw new DerError('indefinite length (BER, not DER)');
+    const end = body + lenBlock.length;
+    if (end > limit) throw new DerError('truncated element');
+    return { tagClass: idBlock.tagClass, tagNumber: idBlock.tagNumber, constructed: idBlock.isConstructed, start: pos, body, end };
   }
-  const end = body + len;
-  if (end > limit) throw new DerError('truncated element');
-  return { tag, start: pos, body, end };
-}
 
-/** The elements inside a constructed one. */
-export function children(buf: Buffer, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let pos = parent.body; pos < parent.end; ) {
-    const t = readTlv(buf, pos, parent.end);
-    out.push(t);
-    pos = t.end;
-  }
-  return out;
-}
-
-/** Checks a tag and returns the element, or throws DerError naming what was expected. */
-export function expect(t: Tlv | undefined, tag: number, what: string): Tlv {
-  if (!t || t.tag !== tag) throw new DerError(`expected ${what}`);
-  return t;
-}
-
-export const contentOf = (buf: Buffer, t: Tlv): Buffer => buf.subarray(t.body, t.end);
-export const wholeOf = (buf: Buffer, t: Tlv): Buffer => buf.subarray(t.start, t.end);
-
-/** A BIT STRING's bits (whole bytes: the unused-bits count must be 0). */
-export function bitString(buf: Buffer, t: Tlv): Buffer {
-  expect(t, TAG.BIT_STRING, 'a bit string');
-  if (buf[t.body] !== 0) throw new DerError('bit string with unused bits');
-  return buf.subarray(t.body + 1, t.end);
-}
-
-export function oidOf(buf: Buffer, t: Tlv): string {
-  const b = contentOf(buf, expect(t, TAG.OID, 'an object identifier'));
-  if (b.length === 0) throw new DerError('empty object identifier');
-  const parts = [Math.min(2, Math.floor(b[0]! / 40)), b[0]! - 40 * Math.min(2, Math.floor(b[0]! / 40))];
-  let v = 0;
-  for (let i = 1; i < b.length; i++) {
-    v = v * 128 + (b[i]! & 0x7f);
-    if (!(b[i]! & 0x80)) {
-      parts.push(v);
-      v = 0;
+  /** The elements filling `[from, to)`. */
+  *within(from = 0, to = this.bytes.length): Generator<ElementSpan> {
+    for (let pos = from; pos < to; ) {
+      const span = this.at(pos, to);
+      yield span;
+      pos = span.end;
     }
   }
-  return parts.join('.');
+
+  /** The elements inside a constructed one. */
+  children(parent: ElementSpan): Generator<ElementSpan> {
+    return this.within(parent.body, parent.end);
+  }
+
+  /** The element's whole encoding. */
+  whole(span: ElementSpan): Uint8Array {
+    return this.bytes.subarray(span.start, span.end);
+  }
 }
 
-/** An INTEGER as uppercase hex without leading zeros: the form serial numbers are compared in. */
-export function integerHex(buf: Buffer, t: Tlv): string {
-  return normalizeSerial(contentOf(buf, expect(t, TAG.INTEGER, 'an integer')).toString('hex'));
-}
+export const isUniversal = (s: ElementSpan | undefined, tagNumber: number): s is ElementSpan =>
+  s?.tagClass === UNIVERSAL && s.tagNumber === tagNumber;
 
+/** Universal tag numbers, as asn1js reports them. */
+export const UNIVERSAL_TAG = { INTEGER: 2, SEQUENCE: 16 } as const;
+
+/** Serial numbers are compared as uppercase hex without leading zeros (X509Certificate's form, less its zeros). */
 export function normalizeSerial(hex: string): string {
   return hex.toUpperCase().replace(/^0+(?=.)/, '');
-}
-
-/** UTCTime or GeneralizedTime, in epoch milliseconds. */
-export function timeOf(buf: Buffer, t: Tlv): number {
-  const s = contentOf(buf, t).toString('latin1');
-  let m: RegExpExecArray | null;
-  if (t.tag === TAG.UTC_TIME && (m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s))) {
-    const yy = Number(m[1]);
-    return Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  }
-  if (t.tag === TAG.GENERALIZED_TIME && (m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:\.\d+)?Z$/.exec(s))) {
-    return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  }
-  throw new DerError('bad time');
-}
-
-export const isTime = (t: Tlv | undefined): boolean => t?.tag === TAG.UTC_TIME || t?.tag === TAG.GENERALIZED_TIME;
-
-/** Encodes one element. */
-export function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  const n = body.length;
-  let header: number[];
-  if (n < 0x80) header = [tag, n];
-  else {
-    const bytes: number[] = [];
-    for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-    header = [tag, 0x80 | bytes.length, ...bytes];
-  }
-  return Buffer.concat([Buffer.from(header), body]);
-}
-
-export function encodeOid(oid: string): Buffer {
-  const [a, b, ...rest] = oid.split('.').map(Number);
-  const out = [a! * 40 + b!];
-  for (const v of rest) {
-    const groups = [v & 0x7f];
-    for (let x = Math.floor(v / 128); x > 0; x = Math.floor(x / 128)) groups.unshift((x & 0x7f) | 0x80);
-    out.push(...groups);
-  }
-  return tlv(TAG.OID, Buffer.from(out));
 }
 
 export const OID = {
@@ -152,6 +127,7 @@ export const OID = {
   sha384: '2.16.840.1.101.3.4.2.2',
   sha512: '2.16.840.1.101.3.4.2.3',
   rsaPss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
   clientAuth: '1.3.6.1.5.5.7.3.2',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
   ocspBasic: '1.3.6.1.5.5.7.48.1.1',
@@ -181,38 +157,34 @@ const SIGNATURE_ALGORITHMS: Record<string, string | null> = {
   '1.3.101.113': null,
 };
 
-/** A signature algorithm (an AlgorithmIdentifier) ready for crypto.verify. */
+/** A signature algorithm ready for crypto.verify. */
 export interface SignatureAlgorithm {
   digest: string | null;
   pss?: { saltLength: number };
 }
 
 /** Reads an AlgorithmIdentifier; throws DerError for an algorithm Lapis cannot check. */
-export function signatureAlgorithm(buf: Buffer, alg: Tlv): SignatureAlgorithm {
-  const [oidTlv, params] = children(buf, expect(alg, TAG.SEQUENCE, 'an algorithm identifier'));
-  const oid = oidOf(buf, oidTlv!);
+export function signatureAlgorithm(alg: AlgorithmIdentifier): SignatureAlgorithm {
+  const oid = alg.algorithmId;
   if (Object.hasOwn(SIGNATURE_ALGORITHMS, oid)) return { digest: SIGNATURE_ALGORITHMS[oid]! };
   if (oid !== OID.rsaPss) throw new DerError(`unsupported signature algorithm ${oid}`);
-  // RSASSA-PSS-params: [0] hash (default SHA-1), [1] mask generation (MGF1 over the same hash), [2] salt length (default 20)
-  let digest = 'sha1';
-  let saltLength = 20;
-  for (const p of params ? children(buf, expect(params, TAG.SEQUENCE, 'PSS parameters')) : []) {
-    if (p.tag === ctx(0)) {
-      const [hashAlg] = children(buf, p);
-      const [hashOid] = children(buf, expect(hashAlg, TAG.SEQUENCE, 'a hash algorithm'));
-      const h = HASH_BY_OID[oidOf(buf, hashOid!)];
-      if (!h) throw new DerError('unsupported PSS hash');
-      digest = h;
-    } else if (p.tag === ctx(2)) {
-      const [n] = children(buf, p);
-      saltLength = parseInt(contentOf(buf, expect(n, TAG.INTEGER, 'a salt length')).toString('hex'), 16);
-    }
-  }
-  return { digest, pss: { saltLength } };
+  // RSASSA-PSS-params (RFC 4055): every field has a default (SHA-1, MGF1 over SHA-1, salt 20)
+  const params = asStructure('PSS parameters', () =>
+    alg.algorithmParams instanceof asn1js.Sequence ? new RSASSAPSSParams({ schema: alg.algorithmParams }) : new RSASSAPSSParams(),
+  );
+  const digest = HASH_BY_OID[params.hashAlgorithm.algorithmId];
+  if (!digest) throw new DerError('unsupported PSS hash');
+  return { digest, pss: { saltLength: params.saltLength } };
+}
+
+/** The algorithm and signature bits of a signed structure; a BIT STRING with unused bits is no signature. */
+export function signatureOf(alg: AlgorithmIdentifier, bits: asn1js.BitString): { algorithm: SignatureAlgorithm; signature: Buffer } {
+  if (bits.valueBlock.unusedBits !== 0) throw new DerError('bit string with unused bits');
+  return { algorithm: signatureAlgorithm(alg), signature: Buffer.from(bits.valueBlock.valueHexView) };
 }
 
 /** Whether `signature` over `data` verifies with `key`. Never throws: a key of the wrong type is a mismatch. */
-export function verifySignature(alg: SignatureAlgorithm, data: Buffer, key: KeyObject, signature: Buffer): boolean {
+export function verifySignature(alg: SignatureAlgorithm, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
   try {
     const k = alg.pss ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.pss.saltLength } : key;
     return verify(alg.digest, data, k, signature);
@@ -221,24 +193,20 @@ export function verifySignature(alg: SignatureAlgorithm, data: Buffer, key: KeyO
   }
 }
 
-/** The parts of a certificate OCSP needs: its serial (INTEGER element), issuer and subject names, key bits. */
+/** The parts of a certificate OCSP needs: its serial, its subject name's DER, its public key's bits. */
 export interface CertParts {
-  serial: Buffer;
-  issuer: Buffer;
+  serial: asn1js.Integer;
   subject: Buffer;
   publicKeyBits: Buffer;
 }
 
-export function certParts(raw: Buffer): CertParts {
-  const [tbs] = children(raw, expect(readTlv(raw, 0), TAG.SEQUENCE, 'a certificate'));
-  const f = children(raw, expect(tbs, TAG.SEQUENCE, 'a tbsCertificate'));
-  const i = f[0]?.tag === ctx(0) ? 1 : 0;
-  const spki = children(raw, expect(f[i + 5], TAG.SEQUENCE, 'a subject public key info'));
+export function certParts(raw: Uint8Array): CertParts {
+  const tree = decodeDer(raw, 'certificate');
+  const cert = asStructure('a certificate', () => new Certificate({ schema: tree }));
   return {
-    serial: wholeOf(raw, expect(f[i], TAG.INTEGER, 'a serial number')),
-    issuer: wholeOf(raw, expect(f[i + 2], TAG.SEQUENCE, 'an issuer name')),
-    subject: wholeOf(raw, expect(f[i + 4], TAG.SEQUENCE, 'a subject name')),
-    publicKeyBits: bitString(raw, spki[1]!),
+    serial: cert.serialNumber,
+    subject: Buffer.from(cert.subject.valueBeforeDecode),
+    publicKeyBits: Buffer.from(cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView),
   };
 }
 
@@ -250,4 +218,21 @@ export function pemBlocks(text: string, label?: string): { label: string; der: B
     if (label === undefined || m[1] === label) out.push({ label: m[1]!, der: Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64') });
   }
   return out;
+}
+
+/** Identifier octets, for tls.ts's OpenSSL trust mark (the only DER Lapis writes by hand). */
+export const TAG = { SEQUENCE: 0x30 } as const;
+
+/** Encodes one element of a one-byte tag. */
+export function tlv(tag: number, ...content: Buffer[]): Buffer {
+  const body = Buffer.concat(content);
+  const n = body.length;
+  const size: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) size.unshift(v & 0xff);
+  const header = n < 0x80 ? [tag, n] : [tag, 0x80 | size.length, ...size];
+  return Buffer.concat([Buffer.from(header), body]);
+}
+
+export function encodeOid(oid: string): Buffer {
+  return Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER());
 }

@@ -1,29 +1,22 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import * as asn1js from 'asn1js';
 import type { FastifyBaseLogger } from 'fastify';
+import { AlgorithmIdentifier, BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, Request, TBSRequest } from 'pkijs';
 import {
-  DerError,
-  HASH_BY_OID,
-  OID,
-  TAG,
+  asStructure,
+  CONTEXT,
+  type CertParts,
   certParts,
-  children,
-  contentOf,
-  ctx,
-  encodeOid,
-  expect,
-  integerHex,
+  DerError,
+  decodeDer,
+  epochSeconds,
+  HASH_BY_OID,
   normalizeSerial,
-  oidOf,
-  readTlv,
-  signatureAlgorithm,
-  timeOf,
-  tlv,
+  OID,
+  signatureOf,
   verifySignature,
-  wholeOf,
-  bitString,
-  type Tlv,
 } from './tls-der.js';
 
 /** What one OCSP check found. `no-answer`: the certificate names responders and none gave a usable answer. */
@@ -49,23 +42,22 @@ export function ocspUrls(cert: X509Certificate): string[] {
   return out;
 }
 
-/** An OCSPRequest (RFC 6960 §4.1: request ⊃ tbsRequest ⊃ requestList ⊃ Request ⊃ CertID), hashed with SHA-256 as upstream asks. */
+/** An OCSPRequest (RFC 6960 §4.1) for one certificate, its CertID hashed with SHA-256 as upstream asks. */
 export function ocspRequest(cert: X509Certificate, issuer: X509Certificate): Buffer {
-  return tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, certId(cert, issuer, 'sha256')))));
+  const request = new OCSPRequest({
+    tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId(certParts(cert.raw), certParts(issuer.raw), OID.sha256) })] }),
+  });
+  return Buffer.from(request.toSchema(true).toBER());
 }
 
-function certId(cert: X509Certificate, issuer: X509Certificate, hash: string): Buffer {
-  const c = certParts(cert.raw);
-  const i = certParts(issuer.raw);
-  const h = (b: Buffer) => createHash(hash).update(b).digest();
-  const hashOid = Object.keys(HASH_BY_OID).find((k) => HASH_BY_OID[k] === hash)!;
-  return tlv(
-    TAG.SEQUENCE,
-    tlv(TAG.SEQUENCE, encodeOid(hashOid), tlv(TAG.NULL)),
-    tlv(TAG.OCTET_STRING, h(i.subject)),
-    tlv(TAG.OCTET_STRING, h(i.publicKeyBits)),
-    c.serial,
-  );
+function certId(cert: CertParts, issuer: CertParts, hashOid: string): CertID {
+  const h = (b: Buffer) => new asn1js.OctetString({ valueHex: createHash(HASH_BY_OID[hashOid]!).update(b).digest() });
+  return new CertID({
+    hashAlgorithm: new AlgorithmIdentifier({ algorithmId: hashOid, algorithmParams: new asn1js.Null() }),
+    issuerNameHash: h(issuer.subject),
+    issuerKeyHash: h(issuer.publicKeyBits),
+    serialNumber: cert.serial,
+  });
 }
 
 /** Clock skew allowed on a response's thisUpdate/nextUpdate. */
@@ -77,62 +69,59 @@ const SKEW_MS = 5 * 60_000;
  * by a responder certificate the issuer delegated (id-kp-OCSPSigning).
  */
 export function parseOcspResponse(
-  der: Buffer,
+  der: Uint8Array,
   cert: X509Certificate,
   issuer: X509Certificate,
   now = Date.now(),
 ): 'good' | 'revoked' | 'unknown' {
-  const top = children(der, expect(readTlv(der, 0), TAG.SEQUENCE, 'an OCSP response'));
-  const status = contentOf(der, expect(top[0], TAG.ENUMERATED, 'a response status'));
-  if (status.length !== 1 || status[0] !== 0) throw new DerError(`OCSP responder answered status ${status[0] ?? '?'}`);
-  const [bytes] = children(der, expect(top[1], ctx(0), 'response bytes'));
-  const [typeTlv, responseTlv] = children(der, expect(bytes, TAG.SEQUENCE, 'response bytes'));
-  if (oidOf(der, typeTlv!) !== OID.ocspBasic) throw new DerError('not a basic OCSP response');
-  const basic = contentOf(der, expect(responseTlv, TAG.OCTET_STRING, 'a basic response'));
-  const [tbsTlv, algTlv, sigTlv, certsTlv] = children(basic, expect(readTlv(basic, 0), TAG.SEQUENCE, 'a basic response'));
-  const tbs = wholeOf(basic, expect(tbsTlv, TAG.SEQUENCE, 'response data'));
-  const alg = signatureAlgorithm(basic, algTlv!);
-  const signature = bitString(basic, sigTlv!);
-  const signers = [issuer, ...delegatedResponders(basic, certsTlv, issuer, now)];
-  if (!signers.some((s) => verifySignature(alg, tbs, s.publicKey, signature)))
+  const tree = decodeDer(der, 'OCSP response');
+  const response = asStructure('an OCSP response', () => new OCSPResponse({ schema: tree }));
+  const status = response.responseStatus.valueBlock.valueDec;
+  if (status !== 0) throw new DerError(`OCSP responder answered status ${status}`);
+  const bytes = response.responseBytes;
+  if (!bytes) throw new DerError('expected response bytes');
+  if (bytes.responseType !== OID.ocspBasic) throw new DerError('not a basic OCSP response');
+  const basicTree = decodeDer(bytes.response.valueBlock.valueHexView, 'basic response');
+  const basic = asStructure('a basic response', () => new BasicOCSPResponse({ schema: basicTree }));
+  const { algorithm, signature } = signatureOf(basic.signatureAlgorithm, basic.signature);
+  const tbs = basic.tbsResponseData.tbsView;
+  const signers = [issuer, ...delegatedResponders(basic, issuer, now)];
+  if (!signers.some((s) => verifySignature(algorithm, tbs, s.publicKey, signature)))
     throw new DerError('OCSP response signature does not verify');
 
-  const data = children(basic, tbsTlv!);
-  let i = data[0]?.tag === ctx(0) ? 1 : 0; // version
-  i += 2; // responderID, producedAt
   const wantSerial = normalizeSerial(cert.serialNumber);
-  for (const single of children(basic, expect(data[i], TAG.SEQUENCE, 'responses'))) {
-    const [id, certStatus, thisUpdate, ...rest] = children(basic, expect(single, TAG.SEQUENCE, 'a single response'));
-    if (!sameCert(basic, id!, cert, issuer, wantSerial)) continue;
-    if (timeOf(basic, thisUpdate!) > now + SKEW_MS) throw new DerError('OCSP response not yet valid');
-    const next = rest.find((t) => t.tag === ctx(0));
-    if (next && timeOf(basic, children(basic, next)[0]!) < now - SKEW_MS) throw new DerError('OCSP response is stale');
-    if (certStatus!.tag === ctx(0, false)) return 'good';
-    if (certStatus!.tag === ctx(1)) return 'revoked';
+  const issuerParts = certParts(issuer.raw);
+  for (const single of basic.tbsResponseData.responses) {
+    if (!sameCert(single.certID, issuerParts, wantSerial)) continue;
+    // certStatus (RFC 6960 §4.2.1): good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo, unknown [2]
+    if (epochSeconds(single.thisUpdate) > now + SKEW_MS) throw new DerError('OCSP response not yet valid');
+    if (single.nextUpdate && epochSeconds(single.nextUpdate) < now - SKEW_MS) throw new DerError('OCSP response is stale');
+    const { tagClass, tagNumber, isConstructed } = (single.certStatus as asn1js.BaseBlock).idBlock;
+    if (tagClass === CONTEXT && tagNumber === 0 && !isConstructed) return 'good';
+    if (tagClass === CONTEXT && tagNumber === 1 && isConstructed) return 'revoked';
     return 'unknown';
   }
   throw new DerError('OCSP response does not cover the certificate');
 }
 
-/** Whether a CertID names `cert` as issued by `issuer` (serial, then issuer name and key hashes). */
-function sameCert(buf: Buffer, id: Tlv, _cert: X509Certificate, issuer: X509Certificate, serial: string): boolean {
-  const [hashAlg, nameHash, keyHash, serialTlv] = children(buf, expect(id, TAG.SEQUENCE, 'a CertID'));
-  if (integerHex(buf, serialTlv!) !== serial) return false;
-  const hash = HASH_BY_OID[oidOf(buf, children(buf, hashAlg!)[0]!)];
+/** Whether a CertID names the certificate of serial `serial` issued by `issuer` (serial, then issuer name and key hashes). */
+function sameCert(id: CertID, issuer: CertParts, serial: string): boolean {
+  if (normalizeSerial(Buffer.from(id.serialNumber.valueBlock.valueHexView).toString('hex')) !== serial) return false;
+  const hash = HASH_BY_OID[id.hashAlgorithm.algorithmId];
   if (!hash) return false;
-  const i = certParts(issuer.raw);
   const h = (b: Buffer) => createHash(hash).update(b).digest();
-  return contentOf(buf, nameHash!).equals(h(i.subject)) && contentOf(buf, keyHash!).equals(h(i.publicKeyBits));
+  return (
+    Buffer.from(id.issuerNameHash.valueBlock.valueHexView).equals(h(issuer.subject)) &&
+    Buffer.from(id.issuerKeyHash.valueBlock.valueHexView).equals(h(issuer.publicKeyBits))
+  );
 }
 
 /** Certificates in the response that the issuer signed for OCSP signing and that are valid now. */
-function delegatedResponders(buf: Buffer, certsTlv: Tlv | undefined, issuer: X509Certificate, now: number): X509Certificate[] {
-  if (!certsTlv || certsTlv.tag !== ctx(0)) return [];
-  const [list] = children(buf, certsTlv);
+function delegatedResponders(basic: BasicOCSPResponse, issuer: X509Certificate, now: number): X509Certificate[] {
   const out: X509Certificate[] = [];
-  for (const c of children(buf, expect(list, TAG.SEQUENCE, 'certificates'))) {
+  for (const c of basic.certs ?? []) {
     try {
-      const x = new X509Certificate(wholeOf(buf, c));
+      const x = new X509Certificate(Buffer.from(c.toSchema().toBER()));
       const valid = Date.parse(x.validFrom) <= now && now <= Date.parse(x.validTo);
       if (valid && x.checkIssued(issuer) && x.verify(issuer.publicKey) && (x.keyUsage ?? []).includes(OID.ocspSigning)) out.push(x);
     } catch {
