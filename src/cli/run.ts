@@ -1,4 +1,4 @@
-import { ConfigError, InvalidValueError, LapisError } from '../errors.js';
+import { InvalidValueError, LapisError } from '../errors.js';
 import {
   checkArgCount,
   commandPath,

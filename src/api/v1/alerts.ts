@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { parseAlertFilter } from '../../domain/alert-filter.js';
-import { ipOrRangeOrNull, parseIp, parseIpOrRange, rangeContains } from '../../domain/ip-range.js';
+import { parseIp, rangeContains } from '../../domain/ip-range.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { deleteAlerts, getAlert, matchingAlertIds, searchAlerts } from '../../store/alerts.js';
 import { ingestAlerts } from '../../usecases/ingest-alerts.js';

@@ -4,7 +4,7 @@ import { parseUserAgent, sameHash } from '../../auth/api-key.js';
 import { checkPassword, hashPassword } from '../../auth/password.js';
 import { tlsMachine } from '../../auth/tls-identity.js';
 import type { PeerCertificate, TlsAuth } from '../../auth/tls.js';
-import { parseIp, parseIpOrRange, rangeContains } from '../../domain/ip-range.js';
+import { parseIp, rangeContains } from '../../domain/ip-range.js';
 import {
   BadRequestError,
   EmptyBodyError,
