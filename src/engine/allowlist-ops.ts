@@ -1,15 +1,9 @@
 import { SUBSCRIBER_TYPES, type SubscriberType } from '../domain/allowlist.js';
 import type { IpRange } from '../domain/ip-range.js';
 import type { Transaction } from 'kysely';
-import {
-  addItemsIn,
-  addSubscribersIn,
-  allLiveItems,
-  listSubscribers,
-  writeAllowlists,
-  type AddedItems,
-  type NewItems,
-} from '../store/allowlists.js';
+import { addItemsIn, allLiveItems, type AddedItems, type NewItems } from '../store/allowlist-items.js';
+import { addSubscribersIn, listSubscribers } from '../store/allowlist-subscribers.js';
+import { writeAllowlists } from '../store/allowlists.js';
 import { getBouncer } from '../store/bouncers.js';
 import type { Db } from '../store/db.js';
 import { activeDecisionIdsOverlapping, expireDecisions, nextSequence } from '../store/decisions.js';

@@ -16,7 +16,8 @@ import {
 } from '../domain/allowlist.js';
 import type { Decision } from '../domain/decision.js';
 import { parseIpOrRange, type IpRange } from '../domain/ip-range.js';
-import { allowlistsVersion, loadAllowlistState } from '../store/allowlists.js';
+import { loadAllowlistState } from '../store/allowlist-state.js';
+import { allowlistsVersion } from '../store/allowlists.js';
 import type { Db } from '../store/db.js';
 import { SingleFlight } from './single-flight.js';
 

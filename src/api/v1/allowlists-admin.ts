@@ -5,22 +5,15 @@ import { IpParseError } from '../../domain/ip-range.js';
 import { parseTimestamp, TimestampError } from '../../domain/timestamp.js';
 import { ACCEPTED_TYPES, addItemsAndApply, subscribe } from '../../engine/allowlist-ops.js';
 import { BadRequestError, NotFoundError } from '../../errors.js';
+import { countItems, deleteItem, liveItemCounts, pageItems, requireItem, updateItem } from '../../store/allowlist-items.js';
+import { listSubscribers, removeSubscriber, subscribersOf } from '../../store/allowlist-subscribers.js';
 import {
   countAllowlists,
-  countItems,
   createAllowlist,
   deleteAllowlist,
-  deleteItem,
-  liveItemCounts,
-  listSubscribers,
   pageAllowlists,
-  pageItems,
-  removeSubscriber,
   requireAllowlist,
-  requireItem,
-  subscribersOf,
   updateAllowlist,
-  updateItem,
 } from '../../store/allowlists.js';
 import type { AdminKey } from '../../store/admin-keys.js';
 import { organizationId } from '../../store/instance.js';

@@ -1,5 +1,6 @@
 import { lapiAllowlist } from '../../api/allowlist-wire.js';
-import { allLiveItems, listSubscribers } from '../../store/allowlists.js';
+import { allLiveItems } from '../../store/allowlist-items.js';
+import { listSubscribers } from '../../store/allowlist-subscribers.js';
 import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
 import { withDb } from '../context.js';

@@ -1,5 +1,5 @@
 import type { EntityKind } from '../../domain/allowlist.js';
-import { changeTags, tagsFor } from '../../store/allowlists.js';
+import { changeTags, tagsFor } from '../../store/entity-tags.js';
 import { getBouncer } from '../../store/bouncers.js';
 import type { Db } from '../../store/db.js';
 import { getMachine } from '../../store/machines.js';
