@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { goJson, parseTemplate, TemplateError } from '../../src/notify/template.js';
+import { goJson, parseTemplate, TemplateError } from '../../src/gotemplate/template.js';
 
 const alerts = [
   {

@@ -32,7 +32,7 @@
 // Not supported: `define`/`template`/`block`, `break`/`continue`, `$x = …` assignment, method calls
 // (`.GetScope`), `printf`, and every other sprig function.
 
-import { parse, describe, TemplateError, type Arity, type Node, type Operand, type Pipeline } from './template-parse.js';
+import { parse, describe, TemplateError, type Arity, type Node, type Operand, type Pipeline } from './parse.js';
 
 export { TemplateError };
 
