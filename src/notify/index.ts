@@ -11,5 +11,5 @@ export { loadNotifiers, parseNotifiers, NotificationConfigError } from './config
 export type { HttpNotifierConfig, LoadNotifiersOptions, NotifierConfig, NotifierLogLevel } from './config.js';
 export { NotificationDispatcher } from './dispatcher.js';
 export type { DispatcherOptions, NotifyCounter, NotifyLogFn, NotifyLogger, NotifyStats } from './dispatcher.js';
-export { goJson, parseTemplate, TemplateError } from '../gotemplate/template.js';
+export { parseTemplate, TemplateError } from '../gotemplate/template.js';
 export type { Template, TemplateOptions } from '../gotemplate/template.js';

@@ -1,4 +1,5 @@
-import { alertWire, rfc3339 } from '../../api/wire.js';
+import { rfc3339 } from '../../go-format.js';
+import { alertWire } from '../../api/wire.js';
 import type { Alert } from '../../domain/alert.js';
 import type { Db } from '../../store/db.js';
 import type { FlagValues, LeafCommand } from '../args.js';

@@ -4,7 +4,8 @@ import { listSubscribers } from '../../store/allowlist-subscribers.js';
 import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
 import { withDb } from '../context.js';
-import { rfc3339, type Printer } from '../output.js';
+import { rfc3339 } from '../../go-format.js';
+import type { Printer } from '../output.js';
 import { requireListByName, subscribersText } from './common.js';
 import { updatedAt, type ListedAllowlist } from './list.js';
 

@@ -4,7 +4,8 @@ import { loadAllowlistState } from '../../store/allowlist-state.js';
 import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
 import { withDb } from '../context.js';
-import { rfc3339, type Printer } from '../output.js';
+import { rfc3339 } from '../../go-format.js';
+import type { Printer } from '../output.js';
 import { subscribersText } from './common.js';
 
 export interface ListedAllowlist {
