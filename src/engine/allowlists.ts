@@ -6,7 +6,6 @@ import {
   listsCovering,
   matchingItems,
   RangeSet,
-  baseName,
   rangeKey,
   subscriptionCovers,
   reasonOf,
@@ -14,6 +13,7 @@ import {
   type Entity,
   type Subscriber,
 } from '../domain/allowlist.js';
+import { baseName } from '../domain/bouncer-name.js';
 import type { Decision } from '../domain/decision.js';
 import { parseIpOrRange, type IpRange } from '../domain/ip-range.js';
 import { loadAllowlistState } from '../store/allowlist-state.js';
