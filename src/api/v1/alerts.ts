@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isIpScope } from '../../domain/scope.js';
 import { parseAlertFilter } from '../../domain/alert-filter.js';
 import { ipOrRangeOrNull, parseIpOrRange, parseIp, rangeContains, type IpRange } from '../../domain/ip-range.js';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
 import { deleteAlerts, getAlert, insertAlerts, matchingAlertIds, searchAlerts } from '../../store/alerts.js';
 import type { AppDeps } from '../deps.js';
+import { parsePathId } from '../path-id.js';
 import { parseAlerts } from '../schemas/alert.js';
 import { alertWire } from '../wire.js';
 import type { Alert, NewAlert } from '../../domain/alert.js';
@@ -22,11 +23,6 @@ function storedAlert(a: NewAlert, id: number, uuid: string, machineId: string, n
 }
 
 type Query = Record<string, string | string[] | undefined>;
-
-function alertId(text: string): number {
-  if (!/^\d{1,15}$/.test(text)) throw new BadRequestError('alert_id must be valid integer');
-  return Number(text);
-}
 
 /** HEAD on the alert routes: 200, text/plain, empty (as upstream). */
 function emptyOk(reply: FastifyReply) {
@@ -112,7 +108,7 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     method: ['GET', 'HEAD'],
     url: '/v1/alerts/:alert_id',
     handler: async (req, reply) => {
-      const alert = await getAlert(deps.db, alertId((req.params as { alert_id: string }).alert_id));
+      const alert = await getAlert(deps.db, parsePathId((req.params as { alert_id: string }).alert_id, 'alert_id'));
       if (!alert) throw new NotFoundError('object not found');
       if (req.method === 'HEAD') return emptyOk(reply);
       return reply.send(alertWire(alert, Date.now()));
@@ -130,7 +126,7 @@ export async function alertRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.delete('/v1/alerts/:alert_id', async (req, reply) => {
     checkTrusted(req.clientIp);
-    const id = alertId((req.params as { alert_id: string }).alert_id);
+    const id = parsePathId((req.params as { alert_id: string }).alert_id, 'alert_id');
     // upstream answers 500 `ent: alert not found`; an unknown id is a 404
     if (!(await getAlert(deps.db, id))) throw new NotFoundError('alert not found');
     const n = await deleteAlerts(deps.db, [id]);
