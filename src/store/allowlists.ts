@@ -1,17 +1,14 @@
 import type { Transaction } from 'kysely';
 import { newId, type Allowlist } from '../domain/allowlist.js';
 import { NotFoundError, StateConflictError } from '../errors.js';
+import { incrementCounter, readCounter } from './counters.js';
 import type { Db } from './db.js';
 import { isUniqueViolation } from './dialect.js';
 import type { AllowlistRow, Tables } from './tables.js';
 
 /** Every allowlist, item, subscriber or tag write runs in a transaction that bumps this counter: other nodes and the server reload on a change. */
 export async function bump(trx: Transaction<Tables>): Promise<void> {
-  await trx
-    .updateTable('counters')
-    .set((eb) => ({ value: eb('value', '+', 1) }))
-    .where('name', '=', 'allowlists')
-    .execute();
+  await incrementCounter(trx, 'allowlists');
 }
 
 /** Runs a write and bumps the allowlists version in the same transaction. */
@@ -24,8 +21,7 @@ export function writeAllowlists<T>(db: Db, fn: (trx: Transaction<Tables>) => Pro
 }
 
 export async function allowlistsVersion(db: Db): Promise<number> {
-  const row = await db.selectFrom('counters').select('value').where('name', '=', 'allowlists').executeTakeFirst();
-  return Number(row?.value ?? 0);
+  return readCounter(db, 'allowlists');
 }
 
 /** A nullable numeric column as a number (some drivers return bigint columns as strings). */

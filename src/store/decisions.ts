@@ -4,6 +4,7 @@ import { boundHex, type IpRange } from '../domain/ip-range.js';
 import type { NewDecision } from '../domain/alert.js';
 import type { DecisionDeleteFilter } from '../domain/decision-filter.js';
 import { rangeFromBounds } from './ip-bounds.js';
+import { incrementCounter, readCounter } from './counters.js';
 import type { Db } from './db.js';
 import type { DecisionRow, Tables } from './tables.js';
 
@@ -52,19 +53,14 @@ export function toDecision(r: DecisionRow): Decision {
  * and a reader following `(seq, id) > cursor` never skips a row.
  */
 export async function nextSequence(trx: Transaction<Tables>): Promise<number> {
-  await trx
-    .updateTable('counters')
-    .set((eb) => ({ value: eb('value', '+', 1) }))
-    .where('name', '=', 'decisions')
-    .execute();
+  await incrementCounter(trx, 'decisions');
   const row = await trx.selectFrom('counters').select('value').where('name', '=', 'decisions').executeTakeFirstOrThrow();
   return Number(row.value);
 }
 
 /** The newest change sequence handed out. */
 export async function currentSequence(db: Db): Promise<number> {
-  const row = await db.selectFrom('counters').select('value').where('name', '=', 'decisions').executeTakeFirst();
-  return Number(row?.value ?? 0);
+  return readCounter(db, 'decisions');
 }
 
 /** Inserts decisions for one alert under the transaction's change sequence. */
