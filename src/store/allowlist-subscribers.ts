@@ -9,17 +9,12 @@ export function toSubscriber(s: AllowlistSubscriberRow): Subscriber {
   return { allowlistId: s.allowlist_id, entityType: s.entity_type as SubscriberType, entityId: s.entity_id };
 }
 
+/** A list's subscribers, oldest first. */
 export async function listSubscribers(db: Db, listId: string): Promise<Subscriber[]> {
-  const rows = await db
-    .selectFrom('allowlist_subscribers')
-    .selectAll()
-    .where('allowlist_id', '=', listId)
-    .orderBy('created_at')
-    .orderBy('entity_id')
-    .execute();
-  return rows.map(toSubscriber);
+  return (await subscribersOf(db, [listId])).get(listId)!;
 }
 
+/** The subscribers of each list, oldest first (an empty array for a list without any). */
 export async function subscribersOf(db: Db, listIds: string[]): Promise<Map<string, Subscriber[]>> {
   const out = new Map<string, Subscriber[]>(listIds.map((id) => [id, []]));
   if (listIds.length === 0) return out;
