@@ -1,6 +1,6 @@
 // What the benchmark sends to the Local API: the credentials it creates, the IPs it bans, and the few
 // plain requests (login, one query, one stream pull) that check answers between the load phases.
-import { fmt, log } from './report.js';
+import { fmt, log, type Pull } from './report.js';
 
 export const UA = 'lapis-bench/1.0';
 export const PASSWORD = 'bench-password-0123456789';
@@ -45,14 +45,6 @@ export function holdsBan(body: unknown, ip: string): boolean {
     Array.isArray(body) &&
     body.some((d: { value?: unknown; type?: unknown; scope?: unknown }) => d.value === ip && d.type === 'ban' && d.scope === 'Ip')
   );
-}
-
-export interface Pull {
-  seconds: number;
-  ttfb: number;
-  bytes: number;
-  fresh: number;
-  deleted: number;
 }
 
 /** GET /v1/decisions/stream?startup=true, timed to the last byte of the body. */

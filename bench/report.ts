@@ -1,5 +1,4 @@
 // The benchmark's output: progress lines on stderr, and on stdout the table of every figure beside its target.
-import type { Pull } from './api.js';
 import type { Measured } from './child.js';
 import type { LoadResult } from './load.js';
 
@@ -12,6 +11,15 @@ export function statusText(r: LoadResult): string {
 }
 
 export const cores = (r: Measured) => `${r.serverCores.toFixed(2)} / ${r.benchCores.toFixed(2)} cores`;
+
+/** What a startup pull took and returned. */
+export interface Pull {
+  seconds: number;
+  ttfb: number;
+  bytes: number;
+  fresh: number;
+  deleted: number;
+}
 
 export interface Row {
   measure: string;
