@@ -13,7 +13,7 @@ import { parseProfiles } from '../src/domain/profile.js';
 import { parseTimestamp } from '../src/domain/timestamp.js';
 import { ConflictError, InvalidValueError, type LapisError, UserExistsError, withField } from '../src/errors.js';
 import { parseNotifiers } from '../src/notify/config.js';
-import { parseTemplate } from '../src/notify/template.js';
+import { parseTemplate } from '../src/gotemplate/template.js';
 
 // Issue 12, structure 4: every input error is one family, answered 400 by the API and printed as one line by
 // the CLI, with no translation in between. Each row is raised by the real parser where one exists.

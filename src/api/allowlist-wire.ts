@@ -1,5 +1,5 @@
 import type { Allowlist, AllowlistItem, Subscriber } from '../domain/allowlist.js';
-import { isoMicros } from '../domain/timestamp.js';
+import { goDateTime, isoMicros } from '../go-format.js';
 
 /** Domain → wire for allowlists: the admin API's console shapes (seed 003), then the LAPI's upstream shapes. */
 
@@ -37,8 +37,6 @@ export function adminSubscriber(s: Subscriber) {
   return { id: s.entityId, entity_type: s.entityType };
 }
 
-/** go-openapi's DateTime: milliseconds always, `Z` in UTC. */
-const goDateTime = (ms: number) => new Date(ms).toISOString();
 /** Upstream serialises "never expires" as Go's zero time. */
 const ZERO_TIME = '0001-01-01T00:00:00.000Z';
 

@@ -1,47 +1,16 @@
 import type { Alert, AlertEvent, MetaItem } from '../domain/alert.js';
 import type { Decision } from '../domain/decision.js';
 import { remainingDuration } from '../domain/duration.js';
+import { goString, goTimeString, rfc3339, rfc3339Local } from '../go-format.js';
 
 /**
- * Domain → wire. Upstream's formatting quirks live here and nowhere else.
+ * Domain → wire. Upstream's formatting quirks live here and nowhere else; the Go text forms they use
+ * (RFC 3339, Time.String(), Go's JSON escaping) are in `../go-format.ts`.
  */
-
-function pad(n: number, width = 2): string {
-  return String(Math.trunc(Math.abs(n))).padStart(width, '0');
-}
-
-/** Go's RFC 3339 at whole seconds in the server's local zone (`2026-07-24T15:04:05+02:00`, or `Z` in UTC). */
-export function rfc3339Local(ms: number): string {
-  const d = new Date(ms);
-  const offsetMin = -d.getTimezoneOffset();
-  const zone = offsetMin === 0 ? 'Z' : `${offsetMin > 0 ? '+' : '-'}${pad(offsetMin / 60)}:${pad(offsetMin % 60)}`;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`;
-}
-
-/** Go's RFC 3339 at whole seconds in UTC (`2026-07-24T08:15:30Z`): alert and machine times. */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 /** The login and refresh answer: keys in Go's map order. */
 export function tokenResponse(token: string, expS: number): { code: number; expire: string; token: string } {
   return { code: 200, expire: rfc3339Local(expS * 1000), token };
-}
-
-// Characters JSON must escape, plus those Go's encoder escapes on top (`<`, `>`, `&`, U+2028, U+2029).
-const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029]/;
-
-/** JSON strings as Go's encoder writes them: `<`, `>`, `&` and the JS line separators escaped. */
-export function goString(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** Go's Time.String() in UTC, as upstream prints event timestamps: `2026-07-24 08:15:30 +0000 UTC`. */
-export function goTimeString(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  const frac = iso.slice(20, 23).replace(/0+$/, '');
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ''} +0000 UTC`;
 }
 
 /** A decision as bouncers receive it (protocol §5.3); the stream adds `uuid`. Keys in Go's order. */

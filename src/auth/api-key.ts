@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { baseName } from '../domain/bouncer-name.js';
 import type { Db } from '../store/db.js';
 import { bouncersByKey, createBouncer, updateBouncerSeen, type Bouncer } from '../store/bouncers.js';
 
@@ -27,12 +28,6 @@ export function parseUserAgent(ua: string): { type: string; version: string } {
   const parts = ua.split('/');
   const [type, version] = parts.length === 2 ? [parts[0]!, parts[1]!] : [ua, 'N/A'];
   return { type: type.slice(0, UA_PART_CHARS), version: version.slice(0, UA_PART_CHARS) };
-}
-
-/** `fw@10.0.0.1@10.0.0.2` never happens: the base name drops every trailing `@ip`. */
-function baseName(name: string): string {
-  const at = name.indexOf('@');
-  return at < 0 ? name : name.slice(0, at);
 }
 
 export interface BouncerRequest {

@@ -1,4 +1,5 @@
 import { formatGoDuration } from '../domain/duration.js';
+import { goJson } from '../go-format.js';
 
 /**
  * Printing for the CLI, as cscli does it: command results on stdout (a human table, JSON or CSV), messages
@@ -65,24 +66,6 @@ export class Printer {
   notice(text: string): void {
     this.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
-}
-
-/** JSON as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped. */
-export function goJson(value: unknown, indent = 0): string {
-  return JSON.stringify(value, null, indent).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** RFC 3339 in UTC to the second, as Go's `Format(time.RFC3339)`. */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-/** RFC 3339 with the fraction Go's time.Time JSON encoding keeps (trailing zeros dropped). */
-export function rfc3339Nano(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d+)Z$/, (_m, frac: string) => {
-    const f = frac.replace(/0+$/, '');
-    return f === '' ? 'Z' : `.${f}Z`;
-  });
 }
 
 /** Elapsed time truncated to the second, in Go's duration format (`12s`, `1h2m3s`). */

@@ -1,15 +1,6 @@
 import { InvalidValueError, LapisError } from '../errors.js';
-import {
-  checkArgCount,
-  commandPath,
-  GLOBAL_FLAGS,
-  helpText,
-  isGroup,
-  parseFlags,
-  resolveCommand,
-  stringFlag,
-  type GroupCommand,
-} from './args.js';
+import { checkArgCount, commandPath, GLOBAL_FLAGS, isGroup, parseFlags, resolveCommand, stringFlag, type GroupCommand } from './args.js';
+import { helpText } from './help.js';
 import { addCommand as allowlistsAdd } from './allowlists/add.js';
 import { checkCommand as allowlistsCheck } from './allowlists/check.js';
 import { createCommand as allowlistsCreate } from './allowlists/create.js';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { baseName } from './bouncer-name.js';
 import { boundHex, parseIpOrRange, type IpRange } from './ip-range.js';
 
 /**
@@ -97,12 +98,6 @@ export function parseItemValue(raw: string): { value: string; scope: ItemScope; 
 /** The key two items share when they cover exactly the same addresses (`10.0.0.1` and `10.0.0.1/32`). */
 export function rangeKey(r: IpRange): string {
   return `${r.size}:${boundHex(r.size, r.start)}:${boundHex(r.size, r.end)}`;
-}
-
-/** A bouncer auto-created for a key reused elsewhere (`fw@10.0.0.2`, `CN@ip`) is the bouncer `fw` for subscriptions. */
-export function baseName(name: string): string {
-  const at = name.indexOf('@');
-  return at < 0 ? name : name.slice(0, at);
 }
 
 export interface Entity {

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { compile, ExprSyntaxError, type CompiledExpr } from './expr/index.js';
+import { compile, ExprSyntaxError, type CompiledExpr } from '../expr/index.js';
 import { parseDuration } from './duration.js';
 import { InvalidValueError, withField } from '../errors.js';
 

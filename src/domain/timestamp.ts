@@ -34,8 +34,3 @@ export function parseTimestamp(text: string): number {
   const offset = (Number(z[2]) * 60 + Number(z[3])) * 60_000;
   return z[1] === '+' ? utc - offset : utc + offset;
 }
-
-/** `2025-03-26T14:55:24.582000Z`: microseconds, as the console writes them (ours are whole milliseconds). */
-export function isoMicros(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}

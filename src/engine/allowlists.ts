@@ -6,7 +6,6 @@ import {
   listsCovering,
   matchingItems,
   RangeSet,
-  baseName,
   rangeKey,
   subscriptionCovers,
   reasonOf,
@@ -14,9 +13,11 @@ import {
   type Entity,
   type Subscriber,
 } from '../domain/allowlist.js';
+import { baseName } from '../domain/bouncer-name.js';
 import type { Decision } from '../domain/decision.js';
 import { parseIpOrRange, type IpRange } from '../domain/ip-range.js';
-import { allowlistsVersion, loadAllowlistState } from '../store/allowlists.js';
+import { loadAllowlistState } from '../store/allowlist-state.js';
+import { allowlistsVersion } from '../store/allowlists.js';
 import type { Db } from '../store/db.js';
 import { SingleFlight } from './single-flight.js';
 

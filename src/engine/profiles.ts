@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { NewAlert, NewDecision } from '../domain/alert.js';
 import { DurationError, parseDuration, formatGoDuration } from '../domain/duration.js';
-import { ExprRuntimeError, runBool } from '../domain/expr/index.js';
+import { ExprRuntimeError, runBool } from '../expr/index.js';
 import { ipOrRangeOrNull, type IpRange } from '../domain/ip-range.js';
 import type { Profile } from '../domain/profile.js';
 import { isIpScope, normalizeScope } from '../domain/scope.js';

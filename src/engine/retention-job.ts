@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import { releaseLease, tryLease } from '../store/leases.js';
 import { flushUsageMetrics } from '../store/usage-metrics.js';
-import { purgeExpiredItems } from '../store/allowlists.js';
+import { purgeExpiredItems } from '../store/allowlist-items.js';
 import { autodeleteBouncers, autodeleteMachines, flushAlerts, purgeDetachedDecisions } from '../store/retention.js';
 
 /** As upstream, the flush runs every minute. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isAlias, isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { expandEnv } from '../config/env.js';
 import { DurationError, parseGoDuration } from '../domain/duration.js';
-import { parseTemplate, TemplateError, type Template } from './template.js';
+import { parseTemplate, TemplateError, type Template } from '../gotemplate/template.js';
 import { InvalidValueError } from '../errors.js';
 
 /**

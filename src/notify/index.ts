@@ -10,6 +10,6 @@
 export { loadNotifiers, parseNotifiers, NotificationConfigError } from './config.js';
 export type { HttpNotifierConfig, LoadNotifiersOptions, NotifierConfig, NotifierLogLevel } from './config.js';
 export { NotificationDispatcher } from './dispatcher.js';
-export type { DispatcherOptions, NotifyCounter, NotifyLogFn, NotifyLogger, NotifyStats } from './dispatcher.js';
-export { goJson, parseTemplate, TemplateError } from './template.js';
-export type { Template, TemplateOptions } from './template.js';
+export type { DispatcherOptions, NotifyCounter, NotifyLogFn, NotifyLogger, NotifyStats } from './types.js';
+export { parseTemplate, TemplateError } from '../gotemplate/template.js';
+export type { Template, TemplateOptions } from '../gotemplate/template.js';

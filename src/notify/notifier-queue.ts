@@ -1,5 +1,5 @@
 import type { NotifierConfig, NotifierLogLevel } from './config.js';
-import type { DispatcherOptions, NotifyCounter, NotifyLogFn, NotifyLogger } from './dispatcher.js';
+import type { DispatcherOptions, NotifyCounter, NotifyLogFn, NotifyLogger } from './types.js';
 import { HttpTarget, type SendOutcome } from './http-target.js';
 
 const LEVELS: Record<NotifierLogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4, off: 5 };

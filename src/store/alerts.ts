@@ -1,13 +1,12 @@
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Alert, AlertEvent, NewAlert } from '../domain/alert.js';
 import type { AlertFilter } from '../domain/alert-filter.js';
 import { CAPI_ORIGINS } from '../domain/decision.js';
 import { boundHex } from '../domain/ip-range.js';
 import { insertReturningId } from './dialect.js';
 import { expireDecisions, ID_BATCH, insertDecisions, nextSequence, toDecision } from './decisions.js';
+import type { Db } from './db.js';
 import type { AlertRow, Tables } from './tables.js';
-
-type Q = Kysely<Tables> | Transaction<Tables>;
 
 export interface InsertResult {
   ids: number[];
@@ -103,7 +102,7 @@ function toAlert(r: AlertRow & { owner: string | null }): Alert {
   };
 }
 
-function baseQuery(db: Q) {
+function baseQuery(db: Db) {
   return db
     .selectFrom('alerts')
     .leftJoin('machines', 'machines.id', 'alerts.machine_ref')
@@ -174,7 +173,7 @@ function where(f: AlertFilter, now: number) {
 }
 
 /** Alert search (protocol §4.8): newest first by default, decisions loaded unless asked not to. */
-export async function searchAlerts(db: Q, f: AlertFilter, now = Date.now()): Promise<Alert[]> {
+export async function searchAlerts(db: Db, f: AlertFilter, now = Date.now()): Promise<Alert[]> {
   let q = baseQuery(db)
     .where(where(f, now))
     .orderBy('alerts.created_at', f.sort === 'ASC' ? 'asc' : 'desc')
@@ -185,7 +184,7 @@ export async function searchAlerts(db: Q, f: AlertFilter, now = Date.now()): Pro
   return alerts;
 }
 
-export async function getAlert(db: Q, id: number): Promise<Alert | undefined> {
+export async function getAlert(db: Db, id: number): Promise<Alert | undefined> {
   const row = await baseQuery(db).where('alerts.id', '=', id).executeTakeFirst();
   if (!row) return undefined;
   const alert = toAlert(row);
@@ -193,7 +192,7 @@ export async function getAlert(db: Q, id: number): Promise<Alert | undefined> {
   return alert;
 }
 
-async function attachDecisions(db: Q, alerts: Alert[]): Promise<void> {
+async function attachDecisions(db: Db, alerts: Alert[]): Promise<void> {
   const byAlert = new Map(alerts.map((a) => [a.id, a]));
   for (const a of alerts) a.decisions = [];
   const ids = [...byAlert.keys()];
@@ -236,7 +235,7 @@ export async function deleteAlerts(db: Kysely<Tables>, ids: number[], now = Date
 }
 
 /** Ids of the alerts a filter selects (deletion ignores `limit`, as upstream). */
-export async function matchingAlertIds(db: Q, f: AlertFilter, now = Date.now()): Promise<number[]> {
+export async function matchingAlertIds(db: Db, f: AlertFilter, now = Date.now()): Promise<number[]> {
   const rows = await db
     .selectFrom('alerts')
     .select('alerts.id')

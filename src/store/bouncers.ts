@@ -1,11 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
 import { UserExistsError } from '../errors.js';
-import { dropTagsIn } from './allowlists.js';
-import { inTransaction } from './db.js';
+import { dropTagsIn } from './entity-tags.js';
+import { type Db, inTransaction } from './db.js';
 import { isUniqueViolation } from './dialect.js';
-import type { BouncerRow, Tables } from './tables.js';
-
-type Q = Kysely<Tables> | Transaction<Tables>;
+import type { BouncerRow } from './tables.js';
 
 export type BouncerAuthType = 'api-key' | 'tls';
 
@@ -57,7 +54,7 @@ export interface NewBouncer {
 }
 
 /** Creates a bouncer. Throws UserExistsError `bouncer NAME already exists` when the name is taken. */
-export async function createBouncer(db: Q, b: NewBouncer, now = Date.now()): Promise<Bouncer> {
+export async function createBouncer(db: Db, b: NewBouncer, now = Date.now()): Promise<Bouncer> {
   try {
     await db
       .insertInto('bouncers')
@@ -88,24 +85,24 @@ export async function createBouncer(db: Q, b: NewBouncer, now = Date.now()): Pro
   return (await getBouncer(db, b.name))!;
 }
 
-export async function getBouncer(db: Q, name: string): Promise<Bouncer | undefined> {
+export async function getBouncer(db: Db, name: string): Promise<Bouncer | undefined> {
   const row = await db.selectFrom('bouncers').selectAll().where('name', '=', name).executeTakeFirst();
   return row && toBouncer(row);
 }
 
-export async function listBouncers(db: Q): Promise<Bouncer[]> {
+export async function listBouncers(db: Db): Promise<Bouncer[]> {
   return (await db.selectFrom('bouncers').selectAll().orderBy('id').execute()).map(toBouncer);
 }
 
 /** Every bouncer holding this key hash, oldest first. */
-export async function bouncersByKey(db: Q, keyHash: string): Promise<Bouncer[]> {
+export async function bouncersByKey(db: Db, keyHash: string): Promise<Bouncer[]> {
   const rows = await db.selectFrom('bouncers').selectAll().where('api_key', '=', keyHash).orderBy('id').execute();
   return rows.map(toBouncer);
 }
 
 /** Records what a request told us about the bouncer: its IP (first use) and its User-Agent. */
 export async function updateBouncerSeen(
-  db: Q,
+  db: Db,
   id: number,
   seen: { ipAddress?: string; type?: string; version?: string },
   now = Date.now(),
@@ -122,17 +119,17 @@ export async function updateBouncerSeen(
     .execute();
 }
 
-export async function setLastPull(db: Q, id: number, at: number): Promise<void> {
+export async function setLastPull(db: Db, id: number, at: number): Promise<void> {
   await db.updateTable('bouncers').set({ last_pull: at }).where('id', '=', id).execute();
 }
 
 /** Moves a bouncer's stream cursor after a successful pull. */
-export async function setStreamCursor(db: Q, id: number, seq: number, at: number, allowlists: number): Promise<void> {
+export async function setStreamCursor(db: Db, id: number, seq: number, at: number, allowlists: number): Promise<void> {
   await db.updateTable('bouncers').set({ last_pull: at, stream_seq: seq, stream_allowlists: allowlists }).where('id', '=', id).execute();
 }
 
 /** Deletes a bouncer and the `name@ip` rows auto-created from it, with their tags. Returns how many rows went. */
-export async function deleteBouncerWithChildren(db: Q, name: string): Promise<number> {
+export async function deleteBouncerWithChildren(db: Db, name: string): Promise<number> {
   return inTransaction(db, async (trx) => {
     // Children are found in code rather than with LIKE, whose escaping differs between engines.
     const autoCreated = await trx.selectFrom('bouncers').select(['id', 'name']).where('auto_created', '=', 1).execute();
@@ -147,7 +144,7 @@ export async function deleteBouncerWithChildren(db: Q, name: string): Promise<nu
  * Deletes bouncers with their tags, in one transaction (the caller's when `db` is one). Returns how many
  * rows went. Callers keep `ids` to a few hundred (the names are looked up with one IN list).
  */
-export async function deleteBouncersById(db: Q, ids: number[]): Promise<number> {
+export async function deleteBouncersById(db: Db, ids: number[]): Promise<number> {
   if (ids.length === 0) return 0;
   return inTransaction(db, async (trx) => {
     const names = (await trx.selectFrom('bouncers').select('name').where('id', 'in', ids).execute()).map((b) => b.name);
@@ -158,7 +155,7 @@ export async function deleteBouncersById(db: Q, ids: number[]): Promise<number> 
 }
 
 /** A bouncer's stream cursor, read fresh: another node may have moved it. */
-export async function getStreamCursor(db: Q, id: number): Promise<{ seq: number | null; lastPull: number | null; allowlists: number }> {
+export async function getStreamCursor(db: Db, id: number): Promise<{ seq: number | null; lastPull: number | null; allowlists: number }> {
   const r = await db
     .selectFrom('bouncers')
     .select(['stream_seq', 'last_pull', 'stream_allowlists'])

@@ -4,6 +4,7 @@ import { openKysely } from './dialect.js';
 import { migrateToLatest } from './migrate.js';
 import type { Tables } from './tables.js';
 
+/** What every store function takes: the database, or a transaction (a Kysely `Transaction` is a `Kysely`). */
 export type Db = Kysely<Tables>;
 
 /**
@@ -37,6 +38,6 @@ export async function usingDb<T>(config: DbConfig, fn: (db: Db) => Promise<T>): 
 }
 
 /** Runs `fn` in `db` if it is already a transaction (the caller's, which commits it), else in a new one. */
-export function inTransaction<T>(db: Db | Transaction<Tables>, fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T> {
+export function inTransaction<T>(db: Db, fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db as Transaction<Tables>) : db.transaction().execute(fn);
 }

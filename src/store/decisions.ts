@@ -3,9 +3,10 @@ import type { Decision } from '../domain/decision.js';
 import { boundHex, type IpRange } from '../domain/ip-range.js';
 import type { NewDecision } from '../domain/alert.js';
 import type { DecisionDeleteFilter } from '../domain/decision-filter.js';
+import { rangeFromBounds } from './ip-bounds.js';
+import { incrementCounter, readCounter } from './counters.js';
+import type { Db } from './db.js';
 import type { DecisionRow, Tables } from './tables.js';
-
-type Q = Kysely<Tables> | Transaction<Tables>;
 
 /**
  * SQLite binds at most 32,766 variables per statement; a decision row takes 14, so 1,000 rows per
@@ -14,16 +15,6 @@ type Q = Kysely<Tables> | Transaction<Tables>;
 export const DECISION_BATCH = 1000;
 /** Id lists in `IN (…)` are cut to this size for the same reason. */
 export const ID_BATCH = 5000;
-
-/** The range stored as fixed-width hex bounds, or null for scopes that are not IPs. */
-export function rangeFromBounds(ipSize: number, startHex: string, endHex: string): IpRange | null {
-  if (ipSize !== 4 && ipSize !== 16) return null;
-  const start = BigInt(`0x${startHex}`);
-  const end = endHex === startHex ? start : BigInt(`0x${endHex}`);
-  const span = end - start + 1n;
-  const prefix = ipSize * 8 - (span.toString(2).length - 1);
-  return { size: ipSize as 4 | 16, start, end, prefix };
-}
 
 /**
  * Scenario, origin, type and scope repeat across thousands of rows; each row read brings its own copy.
@@ -62,19 +53,14 @@ export function toDecision(r: DecisionRow): Decision {
  * and a reader following `(seq, id) > cursor` never skips a row.
  */
 export async function nextSequence(trx: Transaction<Tables>): Promise<number> {
-  await trx
-    .updateTable('counters')
-    .set((eb) => ({ value: eb('value', '+', 1) }))
-    .where('name', '=', 'decisions')
-    .execute();
+  await incrementCounter(trx, 'decisions');
   const row = await trx.selectFrom('counters').select('value').where('name', '=', 'decisions').executeTakeFirstOrThrow();
   return Number(row.value);
 }
 
 /** The newest change sequence handed out. */
-export async function currentSequence(db: Q): Promise<number> {
-  const row = await db.selectFrom('counters').select('value').where('name', '=', 'decisions').executeTakeFirst();
-  return Number(row?.value ?? 0);
+export async function currentSequence(db: Db): Promise<number> {
+  return readCounter(db, 'decisions');
 }
 
 /** Inserts decisions for one alert under the transaction's change sequence. */
@@ -107,7 +93,7 @@ export async function insertDecisions(
 }
 
 /** Every row changed after the cursor `(seq, id)`, in that order, at most `limit` rows. */
-export async function changesSince(db: Q, after: { seq: number; id: number }, limit: number): Promise<Decision[]> {
+export async function changesSince(db: Db, after: { seq: number; id: number }, limit: number): Promise<Decision[]> {
   const rows = await db
     .selectFrom('decisions')
     .selectAll()
@@ -122,7 +108,7 @@ export async function changesSince(db: Q, after: { seq: number; id: number }, li
 }
 
 /** Decisions still active, or expired after `since`: what the in-memory index is rebuilt from. */
-export async function decisionsLiveSince(db: Q, since: number, afterId: number, limit: number): Promise<Decision[]> {
+export async function decisionsLiveSince(db: Db, since: number, afterId: number, limit: number): Promise<Decision[]> {
   const rows = await db
     .selectFrom('decisions')
     .selectAll()
@@ -159,7 +145,7 @@ export async function expireDecisions(
 }
 
 /** Decision ids of these alerts that are still active. */
-export async function activeDecisionIdsOfAlerts(db: Q, alertIds: number[], now: number): Promise<number[]> {
+export async function activeDecisionIdsOfAlerts(db: Db, alertIds: number[], now: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < alertIds.length; i += ID_BATCH) {
     const rows = await db
@@ -173,12 +159,12 @@ export async function activeDecisionIdsOfAlerts(db: Q, alertIds: number[], now: 
   return out;
 }
 
-export async function decisionExists(db: Q, id: number): Promise<boolean> {
+export async function decisionExists(db: Db, id: number): Promise<boolean> {
   return (await db.selectFrom('decisions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 }
 
 /** Purges decisions expired before `before` that no longer belong to an alert or whose alert is gone. */
-export async function purgeExpired(db: Q, before: number, limit: number): Promise<number> {
+export async function purgeExpired(db: Db, before: number, limit: number): Promise<number> {
   const rows = await db
     .selectFrom('decisions')
     .select('id')
@@ -199,7 +185,7 @@ export async function purgeExpired(db: Q, before: number, limit: number): Promis
 }
 
 /** Ids of the active decisions (`until > now`, simulated included) a delete filter selects. */
-export async function activeDecisionIds(db: Q, f: DecisionDeleteFilter, now: number): Promise<number[]> {
+export async function activeDecisionIds(db: Db, f: DecisionDeleteFilter, now: number): Promise<number[]> {
   let q = db.selectFrom('decisions').select('id').where('until', '>', now);
   if (f.scope !== undefined) q = q.where('scope', '=', f.scope);
   if (f.value !== undefined) q = q.where('value', '=', f.value);
@@ -220,7 +206,7 @@ export async function activeDecisionIds(db: Q, f: DecisionDeleteFilter, now: num
  * Ids of the active decisions (simulated included, any origin) whose IP or range overlaps one of `ranges`:
  * CIDR blocks overlap exactly when one contains the other, which is how allowlists match.
  */
-export async function activeDecisionIdsOverlapping(db: Q, ranges: readonly IpRange[], now: number): Promise<number[]> {
+export async function activeDecisionIdsOverlapping(db: Db, ranges: readonly IpRange[], now: number): Promise<number[]> {
   const ids = new Set<number>();
   for (let i = 0; i < ranges.length; i += 100) {
     const rows = await db
@@ -262,7 +248,7 @@ export interface DecisionHistoryItem {
  * Every decision ever stored (expired and simulated included) that covers a value: ranges that
  * contain it for IPs and ranges, exact matches otherwise. Feeds the profiles' escalation helpers.
  */
-export async function decisionHistory(db: Q, value: string, range: IpRange | null): Promise<DecisionHistoryItem[]> {
+export async function decisionHistory(db: Db, value: string, range: IpRange | null): Promise<DecisionHistoryItem[]> {
   let q = db.selectFrom('decisions').select(['created_at', 'until', 'simulated']);
   if (range) {
     q = q

@@ -1,11 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
 import { UserExistsError, NotFoundError } from '../errors.js';
-import { dropTagsIn } from './allowlists.js';
-import { inTransaction } from './db.js';
+import { dropTagsIn } from './entity-tags.js';
+import { type Db, inTransaction } from './db.js';
 import { isUniqueViolation } from './dialect.js';
-import type { MachineRow, Tables } from './tables.js';
-
-type Q = Kysely<Tables> | Transaction<Tables>;
+import type { MachineRow } from './tables.js';
 
 export type AuthType = 'password' | 'tls';
 
@@ -58,7 +55,7 @@ export interface NewMachine {
 }
 
 /** Creates a machine. Throws UserExistsError (upstream's 403 "user already exist") when the id is taken. */
-export async function createMachine(db: Q, m: NewMachine, now = Date.now()): Promise<Machine> {
+export async function createMachine(db: Db, m: NewMachine, now = Date.now()): Promise<Machine> {
   try {
     await db
       .insertInto('machines')
@@ -90,18 +87,18 @@ export async function createMachine(db: Q, m: NewMachine, now = Date.now()): Pro
   return (await getMachine(db, m.machineId))!;
 }
 
-export async function getMachine(db: Q, machineId: string): Promise<Machine | undefined> {
+export async function getMachine(db: Db, machineId: string): Promise<Machine | undefined> {
   const row = await db.selectFrom('machines').selectAll().where('machine_id', '=', machineId).executeTakeFirst();
   return row && toMachine(row);
 }
 
-export async function listMachines(db: Q): Promise<Machine[]> {
+export async function listMachines(db: Db): Promise<Machine[]> {
   const rows = await db.selectFrom('machines').selectAll().orderBy('id').execute();
   return rows.map(toMachine);
 }
 
 /** Marks a machine validated. Throws NotFoundError when it does not exist. */
-export async function validateMachine(db: Q, machineId: string, now = Date.now()): Promise<void> {
+export async function validateMachine(db: Db, machineId: string, now = Date.now()): Promise<void> {
   const r = await db
     .updateTable('machines')
     .set({ is_validated: 1, updated_at: now })
@@ -110,7 +107,7 @@ export async function validateMachine(db: Q, machineId: string, now = Date.now()
   if (Number(r.numUpdatedRows) === 0) throw new NotFoundError('machine not found');
 }
 
-export async function setMachinePassword(db: Q, machineId: string, passwordHash: string, now = Date.now()): Promise<void> {
+export async function setMachinePassword(db: Db, machineId: string, passwordHash: string, now = Date.now()): Promise<void> {
   await db
     .updateTable('machines')
     .set({ password: passwordHash, is_validated: 1, updated_at: now })
@@ -122,7 +119,7 @@ export async function setMachinePassword(db: Q, machineId: string, passwordHash:
  * Deletes a machine with its tags, in one transaction (the caller's when `db` is one); its alerts stay
  * without an owner. Returns whether it existed.
  */
-export async function deleteMachine(db: Q, machineId: string): Promise<boolean> {
+export async function deleteMachine(db: Db, machineId: string): Promise<boolean> {
   return inTransaction(db, async (trx) => {
     const r = await trx.deleteFrom('machines').where('machine_id', '=', machineId).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) return false;
@@ -133,7 +130,7 @@ export async function deleteMachine(db: Q, machineId: string): Promise<boolean> 
 
 /** Login side effects: scenarios (when given), client IP and the version from the User-Agent. */
 export async function recordLogin(
-  db: Q,
+  db: Db,
   machineId: string,
   seen: { scenarios?: string[] | undefined; ipAddress: string; version?: string | undefined },
   now = Date.now(),
@@ -150,7 +147,7 @@ export async function recordLogin(
     .execute();
 }
 
-export async function touchHeartbeat(db: Q, machineId: string, now = Date.now()): Promise<void> {
+export async function touchHeartbeat(db: Db, machineId: string, now = Date.now()): Promise<void> {
   await db.updateTable('machines').set({ last_heartbeat: now }).where('machine_id', '=', machineId).execute();
 }
 
@@ -158,7 +155,7 @@ export async function touchHeartbeat(db: Q, machineId: string, now = Date.now())
  * Machines `lapis machines prune` would delete: every unvalidated machine, plus (unless `notValidatedOnly`)
  * validated ones whose last heartbeat is older than `before`, or that never sent one and were created before it.
  */
-export async function pruneCandidates(db: Q, before: number, notValidatedOnly: boolean): Promise<Machine[]> {
+export async function pruneCandidates(db: Db, before: number, notValidatedOnly: boolean): Promise<Machine[]> {
   const all = await listMachines(db);
   return all.filter(
     (m) => !m.isValidated || (!notValidatedOnly && (m.lastHeartbeat === null ? m.createdAt < before : m.lastHeartbeat < before)),
@@ -175,7 +172,7 @@ export interface HubItemState {
  * A machine's hub state as its agent last reported it (`{type: [{name, status, version}]}`, upstream's
  * `hubstate`), or undefined when the machine does not exist. An unreadable value reads as empty.
  */
-export async function getMachineHubState(db: Q, machineId: string): Promise<Record<string, HubItemState[]> | undefined> {
+export async function getMachineHubState(db: Db, machineId: string): Promise<Record<string, HubItemState[]> | undefined> {
   const row = await db.selectFrom('machines').select('hubstate').where('machine_id', '=', machineId).executeTakeFirst();
   if (!row) return undefined;
   try {

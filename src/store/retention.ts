@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { dropTagsIn } from './allowlists.js';
+import { dropTagsIn } from './entity-tags.js';
 import type { Tables } from './tables.js';
 
 /**

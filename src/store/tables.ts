@@ -201,3 +201,7 @@ export type MachineRow = Selectable<MachineTable>;
 export type BouncerRow = Selectable<BouncerTable>;
 export type AlertRow = Selectable<AlertTable>;
 export type DecisionRow = Selectable<DecisionTable>;
+export type AllowlistRow = Selectable<AllowlistTable>;
+export type AllowlistItemRow = Selectable<AllowlistItemTable>;
+export type AllowlistSubscriberRow = Selectable<AllowlistSubscriberTable>;
+export type EntityTagRow = Selectable<EntityTagTable>;

@@ -2,22 +2,9 @@ import { type Actor, type Allowlist, type AllowlistItem, SUBSCRIBER_TYPES, type 
 import type { IpRange } from '../domain/ip-range.js';
 import type { Transaction } from 'kysely';
 import { NotFoundError } from '../errors.js';
-import {
-  addItemsIn,
-  addSubscribersIn,
-  allLiveItems,
-  createAllowlist,
-  deleteAllowlist,
-  deleteItem,
-  listSubscribers,
-  removeSubscriber,
-  requireAllowlist,
-  updateAllowlist,
-  updateItem,
-  writeAllowlists,
-  type AddedItems,
-  type NewItems,
-} from '../store/allowlists.js';
+import { addItemsIn, allLiveItems, deleteItem, updateItem, type AddedItems, type NewItems } from '../store/allowlist-items.js';
+import { addSubscribersIn, listSubscribers, removeSubscriber } from '../store/allowlist-subscribers.js';
+import { createAllowlist, deleteAllowlist, requireAllowlist, updateAllowlist, writeAllowlists } from '../store/allowlists.js';
 import { getBouncer } from '../store/bouncers.js';
 import type { Db } from '../store/db.js';
 import { activeDecisionIdsOverlapping, expireDecisions, nextSequence } from '../store/decisions.js';

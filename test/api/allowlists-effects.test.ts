@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { changeTags } from '../../src/store/allowlists.js';
+import { changeTags } from '../../src/store/entity-tags.js';
 import { adminClient, makeList, type Json } from '../helpers/admin.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { agentAlerts } from '../helpers/fixture-files.js';

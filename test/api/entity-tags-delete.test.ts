@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runRetention } from '../../src/engine/retention-job.js';
-import { changeTags, tagsFor } from '../../src/store/allowlists.js';
+import { changeTags, tagsFor } from '../../src/store/entity-tags.js';
 import { getBouncer, setLastPull } from '../../src/store/bouncers.js';
 import { adminClient, makeList } from '../helpers/admin.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';

@@ -4,7 +4,9 @@ import { hashApiKey } from '../../src/auth/api-key.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { createMachine } from '../../src/store/machines.js';
-import { addItems, addSubscribers, createAllowlist } from '../../src/store/allowlists.js';
+import { addItems } from '../../src/store/allowlist-items.js';
+import { addSubscribers } from '../../src/store/allowlist-subscribers.js';
+import { createAllowlist } from '../../src/store/allowlists.js';
 import { cscliAlert } from '../helpers/fixtures.js';
 import { startTestServer } from '../helpers/server.js';
 

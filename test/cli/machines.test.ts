@@ -9,7 +9,7 @@ import { machinesInspect } from '../../src/cli/machines/inspect.js';
 import { machinesList, printMachines } from '../../src/cli/machines/list.js';
 import { machinesPruneCandidates, machinesPruneDelete } from '../../src/cli/machines/prune.js';
 import { machinesValidate } from '../../src/cli/machines/validate.js';
-import { rfc3339, rfc3339Nano } from '../../src/cli/output.js';
+import { rfc3339, rfc3339Nano } from '../../src/go-format.js';
 import { createMachine, getMachine, recordLogin, touchHeartbeat } from '../../src/store/machines.js';
 import { cli, cliEnv, printer, withEnvDb, type CliEnv } from './helpers.js';
 

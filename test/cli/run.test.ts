@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { helpText } from '../../src/cli/args.js';
+import { helpText } from '../../src/cli/help.js';
 import { ROOT } from '../../src/cli/run.js';
 import { migrate } from '../../src/cli/migrate.js';
 import { runCli } from '../../src/cli/run.js';

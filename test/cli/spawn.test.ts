@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { helpText } from '../../src/cli/args.js';
+import { helpText } from '../../src/cli/help.js';
 import { ROOT } from '../../src/cli/run.js';
 import { cliEnv, MAIN, runMain, spawnEnv } from './helpers.js';
 

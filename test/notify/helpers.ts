@@ -2,7 +2,8 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { parseNotifiers, type NotifierConfig } from '../../src/notify/config.js';
-import { NotificationDispatcher, type DispatcherOptions, type NotifyLogger } from '../../src/notify/dispatcher.js';
+import { NotificationDispatcher } from '../../src/notify/dispatcher.js';
+import type { DispatcherOptions, NotifyLogger } from '../../src/notify/types.js';
 import { fixture } from '../helpers/fixture-files.js';
 
 export interface Received {

@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { NotificationDispatcher, type NotifyLogger } from '../../src/notify/dispatcher.js';
+import { NotificationDispatcher } from '../../src/notify/dispatcher.js';
+import type { NotifyLogger } from '../../src/notify/types.js';
 import { alert, captureLogger, dispatcher, httpNotifier, startReceiver, waitUntil } from './helpers.js';
 
 // Nothing here may leave a promise rejection unhandled.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { allowlistsVersion, changeTags, tagsFor } from '../../src/store/allowlists.js';
+import { allowlistsVersion } from '../../src/store/allowlists.js';
+import { changeTags, tagsFor } from '../../src/store/entity-tags.js';
 import { createBouncer, deleteBouncersById, deleteBouncerWithChildren, getBouncer } from '../../src/store/bouncers.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { createMachine, deleteMachine } from '../../src/store/machines.js';

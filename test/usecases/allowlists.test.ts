@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDecisionFilter } from '../../src/domain/decision-filter.js';
-import { allLiveItems } from '../../src/store/allowlists.js';
+import { allLiveItems } from '../../src/store/allowlist-items.js';
 import { organizationId } from '../../src/store/instance.js';
 import { addItemsAndApply, createList, subscribe } from '../../src/usecases/allowlists.js';
 import { addDecisions, failUpdates, openTestDeps, sqliteOnly } from './helpers.js';

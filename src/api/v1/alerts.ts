@@ -1,20 +1,16 @@
 import type { FastifyReply } from 'fastify';
 import { parseAlertFilter } from '../../domain/alert-filter.js';
 import { parseIp, rangeContains } from '../../domain/ip-range.js';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
 import { deleteAlerts, getAlert, matchingAlertIds, searchAlerts } from '../../store/alerts.js';
 import { ingestAlerts } from '../../usecases/ingest-alerts.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
+import { parsePathId } from '../path-id.js';
 import { parseAlerts } from '../schemas/alert.js';
 import { alertWire } from '../wire.js';
 
 const AlertId = Params('alert_id');
-
-function alertId(text: string): number {
-  if (!/^\d{1,15}$/.test(text)) throw new BadRequestError('alert_id must be valid integer');
-  return Number(text);
-}
 
 /** HEAD on the alert routes: 200, text/plain, empty (as upstream). */
 function emptyOk(reply: FastifyReply) {
@@ -53,7 +49,7 @@ export function alertEndpoints(deps: AppDeps) {
     get: endpoint({
       schema: { params: AlertId },
       handler: async (req, reply) => {
-        const alert = await getAlert(deps.db, alertId(req.params.alert_id));
+        const alert = await getAlert(deps.db, parsePathId(req.params.alert_id, 'alert_id'));
         if (!alert) throw new NotFoundError('object not found');
         if (req.method === 'HEAD') return emptyOk(reply);
         return reply.send(alertWire(alert, Date.now()));
@@ -76,7 +72,7 @@ export function alertEndpoints(deps: AppDeps) {
       schema: { params: AlertId },
       handler: async (req, reply) => {
         checkTrusted(req.clientIp);
-        const id = alertId(req.params.alert_id);
+        const id = parsePathId(req.params.alert_id, 'alert_id');
         // upstream answers 500 `ent: alert not found`; an unknown id is a 404
         if (!(await getAlert(deps.db, id))) throw new NotFoundError('alert not found');
         const n = await deleteAlerts(deps.db, [id]);

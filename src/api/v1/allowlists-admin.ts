@@ -4,17 +4,9 @@ import { parseItemValue, type Actor } from '../../domain/allowlist.js';
 import { IpParseError } from '../../domain/ip-range.js';
 import { parseTimestamp } from '../../domain/timestamp.js';
 import { BadRequestError, withField } from '../../errors.js';
-import {
-  countAllowlists,
-  countItems,
-  liveItemCounts,
-  listSubscribers,
-  pageAllowlists,
-  pageItems,
-  requireAllowlist,
-  requireItem,
-  subscribersOf,
-} from '../../store/allowlists.js';
+import { countItems, liveItemCounts, pageItems, requireItem } from '../../store/allowlist-items.js';
+import { listSubscribers, subscribersOf } from '../../store/allowlist-subscribers.js';
+import { countAllowlists, pageAllowlists, requireAllowlist } from '../../store/allowlists.js';
 import type { AdminKey } from '../../store/admin-keys.js';
 import { organizationId } from '../../store/instance.js';
 import {

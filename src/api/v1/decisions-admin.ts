@@ -1,8 +1,9 @@
 import { parseDecisionDeleteFilter } from '../../domain/decision-filter.js';
-import { BadRequestError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import { activeDecisionIds, decisionExists, expireDecisionIds } from '../../store/decisions.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
+import { parsePathId } from '../path-id.js';
 
 /** Decision deletion, for machines (JWT): deleting expires, so bouncers receive it in `deleted`. */
 export function decisionAdminEndpoints(deps: AppDeps) {
@@ -21,9 +22,7 @@ export function decisionAdminEndpoints(deps: AppDeps) {
     deleteOne: endpoint({
       schema: { params: Params('decision_id') },
       handler: async (req, reply) => {
-        const text = req.params.decision_id;
-        if (!/^\d{1,15}$/.test(text)) throw new BadRequestError('decision_id must be valid integer');
-        const id = Number(text);
+        const id = parsePathId(req.params.decision_id, 'decision_id');
         // upstream answers 500 here; an unknown id is a 404
         if (!(await decisionExists(deps.db, id))) throw new NotFoundError(`decision with id '${id}' doesn't exist`);
         const n = await expireDecisionIds(deps.db, [id], Date.now(), false);

@@ -1,5 +1,6 @@
 import { stringify as toYaml } from 'yaml';
-import { alertWire, rfc3339 } from '../../api/wire.js';
+import { rfc3339 } from '../../go-format.js';
+import { alertWire } from '../../api/wire.js';
 import type { Alert } from '../../domain/alert.js';
 import { remainingDuration } from '../../domain/duration.js';
 import { getAlert } from '../../store/alerts.js';

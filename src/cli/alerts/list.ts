@@ -1,10 +1,11 @@
-import { alertWire, rfc3339 } from '../../api/wire.js';
+import { rfc3339 } from '../../go-format.js';
+import { alertWire } from '../../api/wire.js';
 import type { Alert } from '../../domain/alert.js';
 import type { Db } from '../../store/db.js';
+import { alertQuery, listFlags, searchWithFlags } from '../alert-search.js';
 import type { FlagValues, LeafCommand } from '../args.js';
 import { withDb } from '../context.js';
 import type { Printer } from '../output.js';
-import { alertQuery, listFlags, searchWithFlags } from '../decisions/list.js';
 
 /** `lapis alerts list`: the newest alerts (50 by default), CAPI ones left out unless `-a`. */
 export async function alertsList(db: Db, flags: FlagValues, now = Date.now()): Promise<Alert[]> {

@@ -7,7 +7,8 @@ import {
   type SubscriberType,
 } from '../../domain/allowlist.js';
 import type { IpRange } from '../../domain/ip-range.js';
-import { getAllowlistByName, loadAllowlistState } from '../../store/allowlists.js';
+import { loadAllowlistState } from '../../store/allowlist-state.js';
+import { getAllowlistByName } from '../../store/allowlists.js';
 import type { Db } from '../../store/db.js';
 import { CliError } from '../context.js';
 import { AllowlistView } from '../../engine/allowlists.js';

@@ -5,7 +5,7 @@ import { withField } from '../../errors.js';
 import type { Db } from '../../store/db.js';
 import { stringFlag, type LeafCommand } from '../args.js';
 import { CliError, withDb } from '../context.js';
-import { parseImport, readInput } from '../decisions/import.js';
+import { parseImport, readInput } from '../input.js';
 import { CLI_ACTOR, requireListByName } from './common.js';
 
 export interface ImportResult {
@@ -21,7 +21,7 @@ export interface ImportResult {
  */
 export async function allowlistsImport(db: Db, name: string, csv: string, now = Date.now()): Promise<ImportResult> {
   const list = await requireListByName(db, name);
-  const rows = parseImport(csv, 'csv') as Record<string, string | undefined>[];
+  const rows = parseImport(csv, 'csv');
   if (rows.length === 0) throw new CliError('no values to import');
   // rows sharing an expiration and a comment go in together
   const groups = new Map<string, { expiresAt: number | null; comment: string; values: string[] }>();

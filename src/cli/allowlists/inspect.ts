@@ -1,9 +1,11 @@
 import { lapiAllowlist } from '../../api/allowlist-wire.js';
-import { allLiveItems, listSubscribers } from '../../store/allowlists.js';
+import { allLiveItems } from '../../store/allowlist-items.js';
+import { listSubscribers } from '../../store/allowlist-subscribers.js';
 import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
 import { withDb } from '../context.js';
-import { rfc3339, type Printer } from '../output.js';
+import { rfc3339 } from '../../go-format.js';
+import type { Printer } from '../output.js';
 import { requireListByName, subscribersText } from './common.js';
 import { updatedAt, type ListedAllowlist } from './list.js';
 

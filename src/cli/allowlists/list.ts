@@ -1,10 +1,11 @@
 import { lapiAllowlist } from '../../api/allowlist-wire.js';
 import { itemLive, type Allowlist, type AllowlistItem, type Subscriber } from '../../domain/allowlist.js';
-import { loadAllowlistState } from '../../store/allowlists.js';
+import { loadAllowlistState } from '../../store/allowlist-state.js';
 import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
 import { withDb } from '../context.js';
-import { rfc3339, type Printer } from '../output.js';
+import { rfc3339 } from '../../go-format.js';
+import type { Printer } from '../output.js';
 import { subscribersText } from './common.js';
 
 export interface ListedAllowlist {

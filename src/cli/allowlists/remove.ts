@@ -1,4 +1,4 @@
-import { removeItemsByValue } from '../../store/allowlists.js';
+import { removeItemsByValue } from '../../store/allowlist-items.js';
 import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
 import { withDb } from '../context.js';

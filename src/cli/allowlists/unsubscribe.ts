@@ -1,5 +1,5 @@
 import type { SubscriberType } from '../../domain/allowlist.js';
-import { listSubscribers, removeSubscriber } from '../../store/allowlists.js';
+import { listSubscribers, removeSubscriber } from '../../store/allowlist-subscribers.js';
 import type { Db } from '../../store/db.js';
 import { stringFlag, type LeafCommand } from '../args.js';
 import { CliError, withDb } from '../context.js';

@@ -2,7 +2,8 @@ import { listAdminKeys, type AdminKey } from '../../store/admin-keys.js';
 import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
 import { withDb } from '../context.js';
-import { rfc3339, rfc3339Nano, type Printer } from '../output.js';
+import { rfc3339, rfc3339Nano } from '../../go-format.js';
+import type { Printer } from '../output.js';
 
 /** Every admin key, oldest first (hashes included: the caller prints what it needs). */
 export async function apikeysList(db: Db): Promise<AdminKey[]> {

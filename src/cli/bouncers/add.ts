@@ -4,7 +4,8 @@ import { createBouncer } from '../../store/bouncers.js';
 import type { Db } from '../../store/db.js';
 import { stringFlag, type LeafCommand } from '../args.js';
 import { CliError, withDb } from '../context.js';
-import { goJson, type Printer } from '../output.js';
+import { goJson } from '../../go-format.js';
+import type { Printer } from '../output.js';
 
 /**
  * `lapis bouncers add`: stores the SHA-512 of the key (given, else a random 43-char one) with an empty IP.

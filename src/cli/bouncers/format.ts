@@ -1,6 +1,7 @@
 import type { Bouncer } from '../../store/bouncers.js';
 import { CHECK, osNameAndVersion, PROHIBITED } from '../machines/format.js';
-import { rfc3339, rfc3339Nano, type Printer } from '../output.js';
+import { rfc3339, rfc3339Nano } from '../../go-format.js';
+import type { Printer } from '../output.js';
 
 /** cscli's `bouncerInfo` (list and inspect json). */
 export function bouncerInfo(b: Bouncer): Record<string, unknown> {

@@ -3,7 +3,8 @@ import type { Db } from '../../store/db.js';
 import type { LeafCommand } from '../args.js';
 import { CliError, withDb } from '../context.js';
 import { osNameAndVersion } from '../machines/format.js';
-import { rfc3339, type Printer } from '../output.js';
+import { rfc3339 } from '../../go-format.js';
+import type { Printer } from '../output.js';
 import { bouncerInfo } from './format.js';
 
 /** One bouncer. Throws CliError `unable to read bouncer data 'X': ent: bouncer not found`. */

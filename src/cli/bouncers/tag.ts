@@ -1,4 +1,4 @@
-import { entityTagCommand } from '../machines/tag.js';
+import { entityTagCommand } from '../tags.js';
 
 /** `lapis bouncers tag NAME [TAG...] [--remove]`. */
 export const tagCommand = entityTagCommand('bouncer', 'bouncers');

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { NewDecision } from '../../domain/alert.js';
 import { parseDuration } from '../../domain/duration.js';
 import { parseIpOrRange } from '../../domain/ip-range.js';
@@ -9,7 +8,7 @@ import type { Db } from '../../store/db.js';
 import { boolFlag, stringFlag, type LeafCommand } from '../args.js';
 import { allowlistChecker } from '../allowlists/common.js';
 import { CliError, withDb } from '../context.js';
-import { parseCsvRecords } from '../csv.js';
+import { parseImport, readInput } from '../input.js';
 import { manualAlert } from './common.js';
 
 interface Row {
@@ -18,43 +17,6 @@ interface Row {
   reason?: string;
   scope?: string;
   type?: string;
-}
-
-/** The text of `-i FILE` (`-` is stdin), or CliError `open FILE: no such file or directory`. */
-export function readInput(input: string): string {
-  try {
-    return readFileSync(input === '-' ? 0 : input, 'utf8');
-  } catch (err) {
-    throw new CliError(
-      `open ${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
-    );
-  }
-}
-
-/** Parses the input as json (array of records), csv (with a header) or values (one per line). */
-export function parseImport(text: string, format: string): Row[] {
-  switch (format) {
-    case 'json': {
-      let rows: unknown;
-      try {
-        rows = JSON.parse(text);
-      } catch (err) {
-        throw new CliError(`unable to parse json: ${(err as Error).message}`);
-      }
-      if (!Array.isArray(rows)) throw new CliError('unable to parse json: expected an array of decisions');
-      return rows as Row[];
-    }
-    case 'csv':
-      return parseCsvRecords(text) as Row[];
-    case 'values':
-      return text
-        .split(/\r?\n/)
-        .map((v) => v.trim())
-        .filter((v) => v !== '')
-        .map((value) => ({ value }));
-    default:
-      throw new CliError(`invalid format '${format}', expected one of 'json', 'csv', 'values'`);
-  }
 }
 
 export interface ImportDefaults {

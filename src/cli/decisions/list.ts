@@ -1,46 +1,12 @@
 import { alertWire } from '../../api/wire.js';
 import type { Alert } from '../../domain/alert.js';
-import { parseAlertFilter } from '../../domain/alert-filter.js';
 import type { Decision } from '../../domain/decision.js';
 import { remainingDuration } from '../../domain/duration.js';
-import { searchAlerts } from '../../store/alerts.js';
 import type { Db } from '../../store/db.js';
-import { boolFlag, stringFlag, type FlagValues, type LeafCommand } from '../args.js';
+import { alertQuery, listFlags, searchWithFlags } from '../alert-search.js';
+import type { FlagValues, LeafCommand } from '../args.js';
 import { withDb } from '../context.js';
 import type { Printer } from '../output.js';
-
-/** Alert-search parameters from cscli's flags (cscli.md §3, §4), validated like the API's. */
-export function alertQuery(flags: FlagValues, extra: Record<string, string>): Record<string, string> {
-  const q: Record<string, string> = { ...extra };
-  const map: [string, string][] = [
-    ['since', 'since'],
-    ['until', 'until'],
-    ['type', 'decision_type'],
-    ['scope', 'scope'],
-    ['origin', 'origin'],
-    ['value', 'value'],
-    ['scenario', 'scenario'],
-    ['ip', 'ip'],
-    ['range', 'range'],
-    ['limit', 'limit'],
-    ['kind', 'kind'],
-  ];
-  for (const [flag, param] of map) {
-    const v = stringFlag(flags, flag);
-    if (v !== undefined) q[param] = v;
-  }
-  if (boolFlag(flags, 'contained')) q.contains = 'false';
-  if (boolFlag(flags, 'no-simu')) q.simulated = 'false';
-  if (boolFlag(flags, 'all')) {
-    q.include_capi = 'true';
-    q.limit = '0';
-  }
-  return q;
-}
-
-export async function searchWithFlags(db: Db, q: Record<string, string>, now: number): Promise<Alert[]> {
-  return searchAlerts(db, parseAlertFilter(q, now), now);
-}
 
 /** `lapis decisions list`: alerts holding an active decision, each decision listed once per (simulated, type, scope, value). */
 export async function decisionsList(db: Db, flags: FlagValues, now = Date.now()): Promise<Alert[]> {
@@ -89,21 +55,6 @@ export function printDecisions(out: Printer, alerts: Alert[], now = Date.now()):
       return out.table(HEADER, rows);
   }
 }
-
-export const listFlags = {
-  all: { type: 'boolean', short: 'a', description: 'Include decisions from Central API' },
-  since: { type: 'string', description: 'restrict to alerts newer than since (ie. 4h, 30d)' },
-  until: { type: 'string', description: 'restrict to alerts older than until (ie. 4h, 30d)' },
-  type: { type: 'string', short: 't', description: 'restrict to this decision type (ie. ban,captcha)' },
-  scope: { type: 'string', description: 'restrict to this scope (ie. ip,range,session)' },
-  origin: { type: 'string', description: 'the value to match for the specified origin (ie. cscli, crowdsec, CAPI, lists)' },
-  value: { type: 'string', short: 'v', description: 'restrict to this value (ie. 1.2.3.4,userName)' },
-  scenario: { type: 'string', short: 's', description: 'restrict to this scenario (ie. crowdsecurity/ssh-bf)' },
-  ip: { type: 'string', short: 'i', description: 'restrict to alerts from this source ip (shorthand for --scope ip --value <IP>)' },
-  range: { type: 'string', short: 'r', description: 'restrict to alerts from this range (shorthand for --scope range --value <RANGE/X>)' },
-  limit: { type: 'string', short: 'l', description: 'number of alerts to get (use 0 to remove the limit)', defaultText: '100' },
-  contained: { type: 'boolean', description: 'query decisions contained by range' },
-} as const;
 
 export const listCommand: LeafCommand = {
   name: 'list',

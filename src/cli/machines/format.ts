@@ -1,5 +1,6 @@
 import type { Machine } from '../../store/machines.js';
-import { elapsedSeconds, rfc3339, rfc3339Nano, type Printer } from '../output.js';
+import { rfc3339, rfc3339Nano } from '../../go-format.js';
+import { elapsedSeconds, type Printer } from '../output.js';
 
 /** cscli's emoji column values. */
 export const CHECK = '\u2714\ufe0f';

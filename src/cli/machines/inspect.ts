@@ -2,7 +2,8 @@ import type { Db } from '../../store/db.js';
 import { getMachine, getMachineHubState, type HubItemState, type Machine } from '../../store/machines.js';
 import { boolFlag, type LeafCommand } from '../args.js';
 import { CliError, withDb } from '../context.js';
-import { rfc3339, type Printer } from '../output.js';
+import { rfc3339 } from '../../go-format.js';
+import type { Printer } from '../output.js';
 import { machineInfo, osNameAndVersion } from './format.js';
 
 export interface MachineInspection {

@@ -1,38 +1,9 @@
 /**
- * Go's textual forms that the engine needs: strconv.Quote, strconv.FormatFloat ('e', 'f', 'g',
+ * Go's textual forms of numbers and values that the engine needs: strconv.FormatFloat ('e', 'f', 'g',
  * shortest or with a precision, rounding half-to-even on the exact binary value), and fmt's `%v`.
+ * strconv.Quote is shared with the rest of Lapis, in `../go-format.ts`.
  */
 import { asNum, isNil } from './values.js';
-
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-const QUOTE_ESCAPES: Record<string, string> = {
-  '\x07': '\\a',
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\v': '\\v',
-};
-
-/** strconv.Quote (or QuoteRune with `quote = "'"`): Go escapes for anything not printable. */
-export function goQuote(s: string, quote = '"'): string {
-  let out = quote;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === quote || ch === '\\') out += `\\${ch}`;
-    else if (PRINTABLE.test(ch)) out += ch;
-    else if (QUOTE_ESCAPES[ch] !== undefined) out += QUOTE_ESCAPES[ch];
-    else if (cp < 0x80) out += `\\x${hex(cp, 2)}`;
-    else if (cp < 0x10000) out += `\\u${hex(cp, 4)}`;
-    else out += `\\U${hex(cp, 8)}`;
-  }
-  return out + quote;
-}
-
-function hex(n: number, width: number): string {
-  return n.toString(16).padStart(width, '0');
-}
 
 /** Decimal digits `d` (no leading zeros) and the decimal point position `dp`: value = 0.d × 10^dp. */
 interface Decimal {

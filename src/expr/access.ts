@@ -5,7 +5,7 @@
  * class's prototype chain are reachable: never `constructor`, `__proto__`, nor anything inherited
  * from Object, Function or Array, so an expression cannot climb to the Function constructor.
  */
-import { formatValue } from './go-format.js';
+import { formatValue } from './format.js';
 import type { Fail } from './operators.js';
 import { asNum, isPlainObject, toHost, typeName } from './values.js';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { goJson, parseTemplate, TemplateError } from '../../src/notify/template.js';
+import { goJson } from '../../src/go-format.js';
+import { parseTemplate, TemplateError } from '../../src/gotemplate/template.js';
 
 const alerts = [
   {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cachedGoRegexp, compileGoRegexp } from '../../../src/domain/expr/regex.js';
+import { cachedGoRegexp, compileGoRegexp } from '../../src/expr/regex.js';
 
 describe('RE2 patterns on JS RegExp', () => {
   const cases: [pattern: string, input: string, matches: boolean][] = [

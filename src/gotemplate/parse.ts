@@ -2,7 +2,7 @@
  * Parser for the Go-template subset described in template.ts. Errors read as Go's
  * (`template: NAME:LINE: unexpected {{end}}`), so a message found in upstream's issues still applies.
  */
-import { lex, type ActionItem, type Tok } from './template-lex.js';
+import { lex, type ActionItem, type Tok } from './lex.js';
 import { InvalidValueError } from '../errors.js';
 
 export class TemplateError extends InvalidValueError {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compile, sprintf } from '../../../src/domain/expr/index.js';
+import { compile, sprintf } from '../../src/expr/index.js';
 
 /** Each row is the argument list of a `Sprintf(...)` call, so literals keep Go's int/float64 typing. */
 function table(cases: [args: string, expected: string][]): void {

@@ -4,7 +4,8 @@
  * precision (digits or `*`). Misuse prints Go's markers: `%!d(string=x)`, `%!d(MISSING)`,
  * `%!(EXTRA int=1)`, `%!(NOVERB)`, `%!(BADWIDTH)`, `%!(BADPREC)`.
  */
-import { entriesOf, formatFloat, formatValue, goQuote } from './go-format.js';
+import { goQuote } from '../go-format.js';
+import { entriesOf, formatFloat, formatValue } from './format.js';
 import { asNum, isNil, typeName } from './values.js';
 
 interface Spec {

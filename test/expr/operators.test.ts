@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compile, ExprRuntimeError } from '../../../src/domain/expr/index.js';
+import { compile, ExprRuntimeError } from '../../src/expr/index.js';
 
 const run = (src: string, env: Record<string, unknown> = {}): unknown => compile(src).run(env);
 const typeOf = (src: string, env: Record<string, unknown> = {}): unknown => run(`Sprintf("%T", ${src})`, env);

@@ -20,7 +20,7 @@ import type { Node } from './ast.js';
 import { findUnknownName } from './check.js';
 import { ExprError, ExprRuntimeError, ExprSyntaxError } from './errors.js';
 import { evaluate } from './evaluate.js';
-import { formatValue } from './go-format.js';
+import { formatValue } from './format.js';
 import { parse } from './parser.js';
 import { toHost, typeName } from './values.js';
 

@@ -3,7 +3,7 @@
  * int float string`, plus CrowdSec's `Sprintf` helper. They take engine values (see values.ts) and
  * win over env entries of the same name, as expr-lang's built-ins do.
  */
-import { formatValue } from './go-format.js';
+import { formatValue } from './format.js';
 import type { Fail } from './operators.js';
 import { sprintf } from './sprintf.js';
 import { asNum, float, isPlainObject, typeName, utf8Length } from './values.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compile, ExprRuntimeError, runBool } from '../../../src/domain/expr/index.js';
+import { compile, ExprRuntimeError, runBool } from '../../src/expr/index.js';
 
 /** An Alert shaped like CrowdSec's models.Alert as profiles see it: fields plus Get* methods. */
 class AlertStub {

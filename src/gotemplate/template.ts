@@ -32,7 +32,8 @@
 // Not supported: `define`/`template`/`block`, `break`/`continue`, `$x = …` assignment, method calls
 // (`.GetScope`), `printf`, and every other sprig function.
 
-import { parse, describe, TemplateError, type Arity, type Node, type Operand, type Pipeline } from './template-parse.js';
+import { goJson } from '../go-format.js';
+import { parse, describe, TemplateError, type Arity, type Node, type Operand, type Pipeline } from './parse.js';
 
 export { TemplateError };
 
@@ -45,12 +46,6 @@ export interface Template {
 export interface TemplateOptions {
   /** What `env "NAME"` reads. */
   env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** Go's json.Marshal of a JSON value: HTML-sensitive characters and line separators escaped. */
-export function goJson(value: unknown, pretty = false): string {
-  const text = JSON.stringify(value === undefined ? null : value, null, pretty ? 2 : undefined) ?? 'null';
-  return text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Go's `truth`, over JSON values (objects stand for structs, which are always true). */
@@ -81,7 +76,7 @@ const firstOr = (index: number, fallback: number) => (index < 0 ? fallback : ind
 const FUNCS = new Map<string, Func>([
   ['len', { arity: any(1), call: ([v]) => length(v) }],
   ['toJson', { arity: any(1), call: ([v]) => goJson(v) }],
-  ['toPrettyJson', { arity: any(1), call: ([v]) => goJson(v, true) }],
+  ['toPrettyJson', { arity: any(1), call: ([v]) => goJson(v, 2) }],
   ['not', { arity: any(1), call: ([v]) => !truth(v) }],
   [
     'and',

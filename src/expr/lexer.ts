@@ -3,7 +3,7 @@
  * expr-lang's `parser/lexer`, so syntax errors read the same: `unexpected token Operator("*")`.
  */
 import { ExprSyntaxError } from './errors.js';
-import { goQuote } from './go-format.js';
+import { goQuote } from '../go-format.js';
 
 export type TokenKind = 'Identifier' | 'Number' | 'String' | 'Operator' | 'Bracket' | 'EOF';
 

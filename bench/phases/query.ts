@@ -1,0 +1,65 @@
+import { holdsBan, loadedIp, QUERY_KEY, query, UA } from '../api.js';
+import { memory, type ServerChild, withCpu } from '../child.js';
+import { buildRequest, type LoadOptions, runLoad } from '../load.js';
+import { fmt, log, queryRows, type Row, statusText } from '../report.js';
+import type { PhaseContext } from './context.js';
+
+export interface QueryPhase {
+  rows: Row[];
+  /** The banned IPs queried, and their requests (the allowlist phase queries them again). */
+  bannedIps: string[];
+  bannedReqs: Buffer[];
+  /** The load settings of a query phase, but the request. */
+  load: Omit<LoadOptions, 'request'>;
+  /** Whether the sampled answers (banned: an array with the IP; clean: null) were right. */
+  samplesOk: boolean;
+  /** The server's RSS after the query phases, in MiB. */
+  rssAfter: number;
+}
+
+/** Query mode: a warm-up, then banned IPs and clean IPs, each for the phase's length. */
+export async function queryPhase(ctx: PhaseContext, server: ServerChild): Promise<QueryPhase> {
+  const { n, seconds, connections } = ctx;
+  const base = server.url;
+  const bannedIps = Array.from({ length: Math.min(1000, n) }, (_, i) => loadedIp(1 + ((i * 7919) % n)));
+  const cleanIps = Array.from({ length: 508 }, (_, i) => (i < 254 ? `192.0.2.${i + 1}` : `198.51.100.${i - 253}`));
+  const keyHeaders = { 'X-Api-Key': QUERY_KEY, 'User-Agent': UA };
+  const bannedReqs = bannedIps.map((ip) => buildRequest('GET', `/v1/decisions?ip=${ip}`, keyHeaders));
+  const cleanReqs = cleanIps.map((ip) => buildRequest('GET', `/v1/decisions?ip=${ip}`, keyHeaders));
+  for (const ip of bannedIps.slice(0, 3)) if (!holdsBan(await query(base, ip), ip)) throw new Error(`query check: ${ip} should be banned`);
+  for (const ip of cleanIps.slice(0, 3)) if ((await query(base, ip)) !== null) throw new Error(`query check: ${ip} should get null`);
+  const queryCap = Math.ceil(seconds * 200_000);
+  const phase = { host: '127.0.0.1', port: server.port, connections, seconds, okStatus: 200, maxRequests: queryCap };
+  // a short unrecorded warm-up, so the measured phases do not include the JIT compiling the request path
+  const warmup = Math.min(2, seconds / 5);
+  log(`warm-up: ${warmup} s of queries…`);
+  await runLoad({
+    ...phase,
+    seconds: warmup,
+    request: (i) => (i % 2 ? bannedReqs[(i >> 1) % bannedReqs.length]! : cleanReqs[(i >> 1) % cleanReqs.length]!),
+  });
+  log(`query mode, banned IPs: ${connections} connections for ${seconds} s…`);
+  const qBanned = await ctx.profiled('query-banned', () =>
+    withCpu(server.pid, () => runLoad({ ...phase, request: (i) => bannedReqs[i % bannedReqs.length]! })),
+  );
+  log(
+    `  ${fmt(qBanned.rps)} req/s, p50 ${qBanned.p50ms.toFixed(2)} ms, p99 ${qBanned.p99ms.toFixed(2)} ms, statuses ${statusText(qBanned)}`,
+  );
+  log(`query mode, clean IPs: ${connections} connections for ${seconds} s…`);
+  const qClean = await withCpu(server.pid, () => runLoad({ ...phase, request: (i) => cleanReqs[i % cleanReqs.length]! }));
+  log(`  ${fmt(qClean.rps)} req/s, p50 ${qClean.p50ms.toFixed(2)} ms, p99 ${qClean.p99ms.toFixed(2)} ms, statuses ${statusText(qClean)}`);
+  const bannedSample = qBanned.sample;
+  const bannedSampleOk = !!bannedSample && holdsBan(JSON.parse(bannedSample.body), bannedIps[bannedSample.request % bannedIps.length]!);
+  const cleanSampleOk = qClean.sample?.body === 'null';
+  if (!bannedSampleOk) log(`  banned sample answer is wrong: ${bannedSample?.body.slice(0, 200)}`);
+  if (!cleanSampleOk) log(`  clean sample answer is wrong: ${qClean.sample?.body.slice(0, 200)}`);
+  const memQuery = memory(server.pid);
+  return {
+    rows: [...queryRows('banned IP', qBanned, ctx.targets.p99), ...queryRows('clean IP', qClean, ctx.targets.p99)],
+    bannedIps,
+    bannedReqs,
+    load: phase,
+    samplesOk: bannedSampleOk && cleanSampleOk,
+    rssAfter: memQuery.rss,
+  };
+}
