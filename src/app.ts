@@ -13,7 +13,7 @@ import { adminApiRoutes, localApiRoutes } from './api/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The client address after the forwarded-headers policy (protocol §1.5). */
+    /** The client address after the forwarded-headers policy (api/client-ip.ts). */
     clientIp: string;
   }
 }

@@ -1,7 +1,7 @@
 import type { Allowlist, AllowlistItem, Subscriber } from '../domain/allowlist.js';
 import { goDateTime, isoMicros } from '../go-format.js';
 
-/** Domain → wire for allowlists: the admin API's console shapes (seed 003), then the LAPI's upstream shapes. */
+/** Domain → wire for allowlists: the admin API's console shapes (Service API), then the LAPI's upstream shapes. */
 
 export function adminList(l: Allowlist, organizationId: string, totalItems: number, subscribers?: readonly Subscriber[]) {
   return {

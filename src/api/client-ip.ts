@@ -7,7 +7,7 @@ export interface ClientIpPolicy {
 }
 
 /**
- * As upstream (protocol §1.5): forwarded headers are off unless `use_forwarded_for_headers` or
+ * As upstream (pkg/apiserver/apiserver.go, gin's trusted proxies): forwarded headers are off unless `use_forwarded_for_headers` or
  * `trusted_proxies` is set; either turns the other on, and the flag alone trusts every IPv4 proxy
  * (upstream's 0.0.0.0/0): an IPv6 peer's forwarded headers are then ignored, so it cannot name its address.
  */

@@ -1,6 +1,6 @@
 import { BadRequestError } from '../errors.js';
 
-/** The admin API's pages (seed 003): `page` from 1, `size` from 1 to 1000, 50 by default. */
+/** The admin API's pages (the console's Service API): `page` from 1, `size` from 1 to 1000, 50 by default. */
 export const MAX_PAGE_SIZE = 1000;
 
 export interface PageRequest {

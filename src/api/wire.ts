@@ -13,7 +13,7 @@ export function tokenResponse(token: string, expS: number): { code: number; expi
   return { code: 200, expire: rfc3339Local(expS * 1000), token };
 }
 
-/** A decision as bouncers receive it (protocol §5.3); the stream adds `uuid`. Keys in Go's order. */
+/** A decision as bouncers receive it (pkg/models/decision.go); the stream adds `uuid`. Keys in Go's order. */
 export function bouncerDecision(d: Decision, now: number, withUuid: boolean): string {
   return (
     `{"duration":"${remainingDuration(d.until, now)}","id":${d.id},"origin":${goString(d.origin)},"scenario":${goString(d.scenario)}` +
@@ -84,7 +84,7 @@ function alertDecisionWire(d: Decision, now: number) {
   };
 }
 
-/** An alert as the alert routes return it (protocol §5.1): keys alphabetical, upstream's omissions and nulls. */
+/** An alert as the alert routes return it (pkg/models/alert.go, as pkg/apiserver/controllers/v1/alerts.go FormatAlerts): keys alphabetical, upstream's omissions and nulls. */
 export function alertWire(a: Alert, now: number): Record<string, unknown> {
   const s = a.source;
   return {

@@ -62,7 +62,7 @@ export function bouncerAuthenticator(db: Db, now: () => number = Date.now): (req
 }
 
 /**
- * Authenticates an `X-Api-Key` request (lapi-behaviour §9.2): the bouncer whose key and IP match, or the
+ * Authenticates an `X-Api-Key` request (as pkg/apiserver/middlewares/v1/api_key.go): the bouncer whose key and IP match, or the
  * key's only bouncer on its first use, or else a new `name@ip` bouncer for a key reused from another IP.
  * Returns undefined for every rejection (the caller answers 403 `access forbidden`).
  */

@@ -17,7 +17,7 @@ export interface TlsBouncerRequest {
 }
 
 /**
- * Bouncer authentication by client certificate (lapi-behaviour §10): the certificate must pass TlsAuth
+ * Bouncer authentication by client certificate (as pkg/apiserver/middlewares/v1/tls_auth.go): the certificate must pass TlsAuth
  * for the bouncer OUs; the bouncer is `CN@client-ip`, created on first use (auth_type tls, auto-created,
  * an unusable random key) and refused when that name belongs to an API-key bouncer. The certificate is
  * checked on every request; the database row is remembered for AUTH_CACHE_MS, as for API keys.

@@ -6,7 +6,7 @@ import { searchAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { boolFlag, stringFlag, type FlagValues } from './args.js';
 
-/** Alert-search parameters from cscli's flags (cscli.md §3, §4), validated like the API's. */
+/** Alert-search parameters from cscli's flags (as cmd/crowdsec-cli/clidecision/decisions.go), validated like the API's. */
 export function alertQuery(flags: FlagValues, extra: Record<string, string>): Record<string, string> {
   const q: Record<string, string> = { ...extra };
   const map: [string, string][] = [

@@ -123,7 +123,7 @@ export const ServerSchema = Section({
   }),
 });
 
-/** Lapis: the admin API (allowlists management, seed 003), on a listener of its own. */
+/** Lapis: the admin API (allowlists management in the shapes of the console's Service API), on a listener of its own. */
 export const AdminSchema = Section({
   enabled: Bool(true),
   listen_uri: Str('127.0.0.1:8081'),

@@ -2,7 +2,7 @@ import { DurationError, parseDuration } from './duration.js';
 import { badParam, FilterError, parseBool, parseRangeParam } from './decision-filter.js';
 import type { IpRange } from './ip-range.js';
 
-/** An alert search or deletion (protocol §4.8, §4.10), parsed. Durations are relative to `now`. */
+/** An alert search or deletion (as pkg/database/alerts.go AlertPredicatesFromFilter), parsed. Durations are relative to `now`. */
 export interface AlertFilter {
   scope?: string;
   value?: string;

@@ -13,7 +13,7 @@ export function badParam(key: string, why: string): FilterError {
   return new FilterError(`${key}: ${why}`, { field: key });
 }
 
-/** What a bouncer asks for, in query or stream mode (protocol §4.14, §4.15). */
+/** What a bouncer asks for, in query or stream mode (as pkg/apiserver/controllers/v1/decisions.go and pkg/database/decisions.go). */
 export interface DecisionFilter {
   /** Scope IN list (normalised). Both `scope` and `scopes` constrain when both are given, as upstream. */
   scopeSets: ReadonlySet<string>[];
@@ -112,7 +112,7 @@ export function matchesFilter(f: DecisionFilter, d: Decision): boolean {
   return f.contains ? rangeContains(d.range, f.range) : rangeContains(f.range, d.range);
 }
 
-/** `DELETE /v1/decisions` filters (protocol §4.12): exact matches, `scopes` not normalised, as upstream. */
+/** `DELETE /v1/decisions` filters (as pkg/database/decisions.go): exact matches, `scopes` not normalised, as upstream. */
 export interface DecisionDeleteFilter {
   scope?: string;
   value?: string;

@@ -4,7 +4,7 @@ import { parseDuration } from './duration.js';
 import { InvalidValueError, withField } from '../errors.js';
 
 /**
- * profiles.yaml, as upstream (lapi-behaviour §6.2): a multi-document YAML, one profile per document.
+ * profiles.yaml, as upstream (pkg/csprofiles/csprofiles.go): a multi-document YAML, one profile per document.
  * Expressions compile once, at load; an error names the profile and the field.
  */
 export interface DecisionTemplate {

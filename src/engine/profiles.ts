@@ -31,7 +31,7 @@ function needOf(err: unknown): NeedHistory | undefined {
 }
 
 /**
- * Runs profiles over incoming alerts (lapi-behaviour §6): alerts without decisions get those of the
+ * Runs profiles over incoming alerts (as pkg/apiserver/controllers/v1/alerts.go CreateAlert): alerts without decisions get those of the
  * first matching profile that yields some; alerts that arrived with decisions keep them, and profiles
  * only choose their notifications. An evaluation error is logged and never fails the request.
  */

@@ -12,7 +12,7 @@ import type { Db } from '../store/db.js';
 const AGGREGATED = ['cs_lapi_route_requests_total', 'cs_info', 'lapis_notifications_dropped_total'];
 
 /**
- * Every Prometheus metric Lapis exports, with CrowdSec's names and labels (lapi-behaviour §15),
+ * Every Prometheus metric Lapis exports, with CrowdSec's names and labels (as pkg/apiserver/controllers/v1/metrics.go),
  * served on their own listener (`prometheus.listen_addr:listen_port/metrics`), as upstream.
  */
 export class LapiMetrics {

@@ -172,7 +172,7 @@ function where(f: AlertFilter, now: number) {
   };
 }
 
-/** Alert search (protocol §4.8): newest first by default, decisions loaded unless asked not to. */
+/** Alert search (as pkg/database/alerts.go): newest first by default, decisions loaded unless asked not to. */
 export async function searchAlerts(db: Db, f: AlertFilter, now = Date.now()): Promise<Alert[]> {
   let q = baseQuery(db)
     .where(where(f, now))

@@ -44,7 +44,7 @@ const SourceIn = Type.Object({
   longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
 });
 
-/** The swagger's Alert, as agents and cscli send it (protocol §5.1). */
+/** The swagger's Alert, as agents and cscli send it (pkg/models/localapi_swagger.yaml). */
 export const AlertIn = Type.Object({
   scenario: Key,
   scenario_hash: Key,

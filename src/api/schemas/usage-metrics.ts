@@ -3,7 +3,7 @@ import type { HubItemState } from '../../store/machines.js';
 import type { DetailedMetrics, UsageReport } from '../../store/usage-metrics.js';
 
 /**
- * The swagger's AllMetrics (lapi-protocol §5.6), with bounds on what one push may store. Upstream has
+ * The swagger's AllMetrics (pkg/models/localapi_swagger.yaml), with bounds on what one push may store. Upstream has
  * none past its 50 MiB body cap, and stored every field as sent. Here only the fields the swagger names
  * are kept, and one push is bounded as follows:
  * - every string the swagger names: at most 255 chars (its own bound on version, os, name, unit and

@@ -34,7 +34,7 @@ declare module 'fastify' {
   }
 }
 
-// Bodies are closed (additionalProperties: false): seed 003 names every key a client sends, and a key it
+// Bodies are closed (additionalProperties: false): the console's Service API names every key a client sends, and a key it
 // does not name is a 400 naming it rather than something a store could mistake for a column.
 const closed = { additionalProperties: false } as const;
 const Name = Type.String({ minLength: 1, maxLength: 200 });
@@ -91,7 +91,7 @@ function acceptedType(raw: string | string[] | undefined): AcceptedType | undefi
 }
 
 /**
- * The admin API for allowlists (seed 003, the console's shapes), on its own listener behind admin keys.
+ * The admin API for allowlists (the console's Service API shapes), on its own listener behind admin keys.
  * Every write goes through usecases/allowlists.ts, which reloads this node's allowlists before the answer
  * (other nodes reload within their poll).
  */

@@ -11,7 +11,7 @@ import { parseBody } from '../validate.js';
 const BulkCheck = Type.Object({ targets: Type.Array(Type.String()) });
 
 /**
- * Allowlists as agents read them (JWT; lapi-protocol §4.17–4.20): the lists that apply to the calling
+ * Allowlists as agents read them (JWT; as pkg/apiserver/controllers/v1/allowlist.go): the lists that apply to the calling
  * machine (subscribed through `org`, `engine` with its name, or one of its tags), live items only.
  */
 export function allowlistEndpoints(deps: AppDeps) {

@@ -10,7 +10,7 @@ function refuse(problems: string[]): void {
 }
 
 /**
- * `POST /v1/usage-metrics` (protocol §4.16): agents and bouncers report their version, OS, features
+ * `POST /v1/usage-metrics` (as pkg/apiserver/controllers/v1/usagemetrics.go): agents and bouncers report their version, OS, features
  * and counters; the route table's `either` group says which one called. Only validated, named fields are
  * stored, within the bounds documented in schemas/usage-metrics.ts.
  */

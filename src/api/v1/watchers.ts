@@ -77,7 +77,7 @@ export function watcherEndpoints(deps: AppDeps) {
       ...small,
       errorHandler: loginErrors(deps, tls),
       handler: async (req, reply) => {
-        // a client certificate decides alone: the password in the body is not read (lapi-behaviour §10)
+        // a client certificate decides alone: the password in the body is not read (as pkg/apiserver/middlewares/v1/jwt.go)
         const peer = tls?.peer(req.raw.socket);
         const { machineId, scenarios } = peer
           ? await certificateLogin(deps, tls!, peer, req, req.body)

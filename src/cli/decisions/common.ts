@@ -32,7 +32,7 @@ export function target(
   return { scope: s, value, range: isIpScope(s) ? parseIpOrRange(value) : null };
 }
 
-/** An alert shaped like the ones cscli writes for manual decisions (cscli.md §3). */
+/** An alert shaped like the ones cscli writes for manual decisions (as cmd/crowdsec-cli/clidecision/decisions.go). */
 export function manualAlert(
   scenario: string,
   message: string,
