@@ -5,7 +5,6 @@ import {
   itemLive,
   listsCovering,
   matchingItems,
-  RangeSet,
   baseName,
   rangeKey,
   subscriptionCovers,
@@ -15,6 +14,7 @@ import {
   type Subscriber,
 } from '../domain/allowlist.js';
 import type { Decision } from '../domain/decision.js';
+import { RangeSet } from '../domain/range-set.js';
 import { parseIpOrRange, type IpRange } from '../domain/ip-range.js';
 import { allowlistsVersion, loadAllowlistState } from '../store/allowlists.js';
 import type { Db } from '../store/db.js';
