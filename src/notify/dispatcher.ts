@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { NotifierConfig } from './config.js';
 import { levelled, NotifierQueue, type QueueOptions } from './notifier-queue.js';
 
@@ -9,6 +10,9 @@ export interface NotifyLogger {
   warn: NotifyLogFn;
   error: NotifyLogFn;
 }
+
+// the server hands the dispatcher its pino Logger: this stops compiling if the two drift apart
+null as unknown as Logger satisfies NotifyLogger;
 
 /**
  * `sent` and `failed` count messages (one HTTP request body, carrying one alert or a group), `retried`

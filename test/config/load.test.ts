@@ -5,6 +5,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { ConfigError, expandEnv, loadConfig, mergeOverlay } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { tempDir, testConfig } from '../helpers/app.js';
+import { throwsExactly } from '../helpers/assert.js';
 
 /** Loads `yaml` (and `local`, the `.local` overlay, when given) from a fresh temp dir. */
 function load(t: TestContext, yaml: string, env: NodeJS.ProcessEnv = {}, local?: string): Config {
@@ -17,14 +18,7 @@ function load(t: TestContext, yaml: string, env: NodeJS.ProcessEnv = {}, local?:
 function failsWith(t: TestContext, yaml: string, message: string, env: NodeJS.ProcessEnv = {}, local?: string): void {
   const dir = tempDir(t);
   if (local !== undefined) writeFileSync(join(dir, 'config.yaml.local'), local);
-  assert.throws(
-    () => testConfig(dir, yaml, env),
-    (err: unknown) => {
-      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-      assert.equal(err.message, message.replaceAll('PATH', join(dir, 'config.yaml')));
-      return true;
-    },
-  );
+  throwsExactly(() => testConfig(dir, yaml, env), ConfigError, message.replaceAll('PATH', join(dir, 'config.yaml')));
 }
 
 /** `api.server` keys as YAML. */

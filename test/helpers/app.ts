@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -14,6 +13,7 @@ import type { DecisionFeed } from '../../src/engine/decision-feed.js';
 import type { AllowlistCache } from '../../src/engine/allowlists.js';
 import { openRuntime } from '../../src/runtime.js';
 import type { Db } from '../../src/store/db.js';
+import type { After } from './context.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -28,7 +28,7 @@ export interface TestApp {
 }
 
 /** A fresh temp dir, removed when the test ends. */
-export function tempDir(t: TestContext | { after(fn: () => unknown): void }, prefix = 'lapis-test-'): string {
+export function tempDir(t: After, prefix = 'lapis-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -70,7 +70,7 @@ export function testDbConfig(dir: string, yaml = '', env: NodeJS.ProcessEnv = {}
 
 /** A real app on a real SQLite file in a temp dir, closed when the test ends. */
 export async function buildTestApp(
-  t: TestContext | { after(fn: () => unknown): void },
+  t: After,
   opts: { yaml?: string; env?: NodeJS.ProcessEnv; extraBouncerRoutes?: FastifyPluginAsync; logger?: Logger } = {},
 ): Promise<TestApp> {
   const dir = tempDir(t);

@@ -4,6 +4,7 @@ import type { TestContext } from 'node:test';
 import { parseNotifiers, type NotifierConfig } from '../../src/notify/config.js';
 import { NotificationDispatcher, type DispatcherOptions, type NotifyLogger } from '../../src/notify/dispatcher.js';
 import { fixture } from '../helpers/fixture-files.js';
+import { waitUntil } from '../helpers/wait.js';
 
 export interface Received {
   method: string;
@@ -55,15 +56,6 @@ export async function startReceiver(t: TestContext, reply: Reply = () => ({ stat
     waitFor: (n, timeoutMs = 3000) =>
       waitUntil(() => requests.length >= n, timeoutMs, `${n} requests (got ${requests.length})`).then(() => requests),
   };
-}
-
-/** Polls `cond` every 5 ms; rejects with `what` after `timeoutMs`. */
-export async function waitUntil(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 export interface LogEntry {
