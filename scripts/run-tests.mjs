@@ -14,7 +14,7 @@ const filter = process.argv[2] ?? '';
 /** LAPIS_TEST_SKIP=substring leaves out the matching files (see .ci/run). */
 const skip = process.env.LAPIS_TEST_SKIP || '';
 /** Suites that exercise the store; pure ones (domain, config…) run once. */
-const DB_SUITES = ['/api/', '/clients/', '/cli/', '/store/', '/engine/', '/nodes/', '/reliability/fuzz'];
+const DB_SUITES = ['/api/', '/clients/', '/cli/', '/store/', '/engine/', '/usecases/', '/nodes/', '/reliability/fuzz'];
 
 const files = [];
 (function walk(dir) {

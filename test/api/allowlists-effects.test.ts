@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { changeTags } from '../../src/store/allowlists.js';
 import { adminClient, makeList, type Json } from '../helpers/admin.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { agentAlerts } from '../helpers/fixture-files.js';
-import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+import { agentAlerts } from '../helpers/fixture-alerts.js';
+import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
 import { waitUntil } from '../helpers/wait.js';
 
 type Stream = { new: { value: string; id: number }[] | null; deleted: { value: string; id: number }[] | null };

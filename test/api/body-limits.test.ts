@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp } from '../helpers/app.js';
-import { addBouncer, addMachine, bouncerGet, login, UA } from '../helpers/fixtures.js';
+import { addBouncer, addMachine, bouncerGet, login, UA } from '../helpers/actors.js';
 import { parseRaw, rawConnect, readAnswer } from '../helpers/raw-http.js';
 import { startTestServer } from '../helpers/server.js';
 import { pause } from '../helpers/wait.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts, stripDurations } from '../helpers/fixtures.js';
+import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts, stripDurations } from '../helpers/actors.js';
 import { waitUntil } from '../helpers/wait.js';
 
 async function setup(t: Parameters<typeof buildTestApp>[0]): Promise<{ ta: TestApp; token: string; key: string }> {

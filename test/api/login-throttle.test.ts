@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { FORGET_MS, LoginThrottle } from '../../src/auth/login-throttle.js';
 import { TooManyRequestsError } from '../../src/errors.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addMachine, UA } from '../helpers/fixtures.js';
+import { addMachine, UA } from '../helpers/actors.js';
 import { pause } from '../helpers/wait.js';
 
 // Issue 11 §7: password guesses are slowed per source and per machine; working agents are not.

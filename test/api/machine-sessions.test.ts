@@ -5,7 +5,7 @@ import { MAX_REFRESH_S, TOKEN_TTL_S } from '../../src/auth/jwt.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createMachine, deleteMachine, setMachinePassword } from '../../src/store/machines.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addMachine, cscliAlert, login, UA } from '../helpers/fixtures.js';
+import { addMachine, cscliAlert, login, UA } from '../helpers/actors.js';
 import { waitUntil } from '../helpers/wait.js';
 
 // Issue 11 §1: a JWT acts only while its machine exists, is validated, and is not older than the machine.

@@ -5,7 +5,7 @@ import { hashPassword } from '../../src/auth/password.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { createMachine } from '../../src/store/machines.js';
 import { addItems, addSubscribers, createAllowlist } from '../../src/store/allowlists.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { startTestServer } from '../helpers/server.js';
 
 test('Prometheus metrics on their own listener, with CrowdSec names and route patterns as labels', async (t) => {

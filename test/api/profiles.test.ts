@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadProfiles } from '../../src/config/profiles.js';
 import { buildTestApp, tempDir } from '../helpers/app.js';
-import { addBouncer, addMachine, bouncerGet, login, pushAlerts } from '../helpers/fixtures.js';
-import { agentAlerts } from '../helpers/fixture-files.js';
+import { addBouncer, addMachine, bouncerGet, login, pushAlerts } from '../helpers/actors.js';
+import { agentAlerts } from '../helpers/fixture-alerts.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const ESCALATION = `name: escalating_ban

@@ -4,7 +4,7 @@ import { hashApiKey } from '../../src/auth/api-key.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { createMachine } from '../../src/store/machines.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { startTestServer } from '../helpers/server.js';
 import { pause } from '../helpers/wait.js';
 

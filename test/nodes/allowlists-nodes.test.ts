@@ -8,7 +8,7 @@ import type { Config } from '../../src/config/schema.js';
 import { addItems, addSubscribers, createAllowlist, removeItemsByValue } from '../../src/store/allowlists.js';
 import { parseIpOrRange } from '../../src/domain/ip-range.js';
 import { usingDb } from '../../src/store/db.js';
-import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
 import type { After } from '../helpers/context.js';
 import { waitUntil } from '../helpers/wait.js';
 

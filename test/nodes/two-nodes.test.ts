@@ -8,7 +8,7 @@ import { createBouncer } from '../../src/store/bouncers.js';
 import { usingDb } from '../../src/store/db.js';
 import { createMachine } from '../../src/store/machines.js';
 import { tempDir, testConfig, withTestDb } from '../helpers/app.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { pause, waitUntil } from '../helpers/wait.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { parseNotifiers, type NotifierConfig } from '../../src/notify/config.js';
 import { NotificationDispatcher, type DispatcherOptions, type NotifyLogger } from '../../src/notify/dispatcher.js';
-import { fixture } from '../helpers/fixture-files.js';
+import { fixture } from '../helpers/fixture-alerts.js';
 import { waitUntil } from '../helpers/wait.js';
 
 export interface Received {
