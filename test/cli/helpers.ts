@@ -19,10 +19,11 @@ export interface CliEnv {
   readonly config: Config;
 }
 
-export function cliEnv(t: After, yaml = ''): CliEnv {
+/** `migrated: false` gives an empty database (the default: one cloned from the run's migrated template). */
+export function cliEnv(t: After, yaml = '', opts: { migrated?: boolean } = {}): CliEnv {
   const dir = tempDir(t, 'lapis-cli-');
   const configPath = join(dir, 'config.yaml');
-  writeFileSync(configPath, withTestDb(`config_paths:\n  data_dir: ${join(dir, 'data')}\n${yaml}`));
+  writeFileSync(configPath, withTestDb(`config_paths:\n  data_dir: ${join(dir, 'data')}\n${yaml}`, undefined, opts.migrated));
   let config: Config | undefined;
   return {
     dir,

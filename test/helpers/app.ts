@@ -45,17 +45,17 @@ export function testConfig(dir: string, yaml = '', env: NodeJS.ProcessEnv = {}):
  * Adds a fresh, migrated database of the run's engine to a config text (see helpers/dialect.ts), and puts the
  * admin listener on a free port unless the text says where: tests run side by side. On SQLite the text keeps the
  * default file, `lapis.db` in the data dir: the text's `config_paths.data_dir`, else `dataDir`, gets a clone
- * (without either, the runtime migrates an empty file).
+ * (without either, the runtime migrates an empty file). `migrated: false` leaves the database empty (migration tests).
  */
-export function withTestDb(yaml = '', dataDir?: string): string {
-  const db = freshDbConfig();
+export function withTestDb(yaml = '', dataDir?: string, migrated = true): string {
+  const db = freshDbConfig(undefined, migrated);
   const doc = (parseYaml(yaml) ?? {}) as {
     db_config?: Record<string, unknown>;
     api?: { admin?: Record<string, unknown> };
     config_paths?: { data_dir?: string };
   };
   if (db) doc.db_config = { ...(doc.db_config ?? {}), ...db };
-  else if (doc.db_config?.db_path === undefined) {
+  else if (migrated && doc.db_config?.db_path === undefined) {
     const dir = doc.config_paths?.data_dir ?? dataDir;
     if (dir !== undefined) cloneSqlite(join(dir, 'lapis.db'));
   }

@@ -81,15 +81,16 @@ export function cloneSqlite(path: string): void {
 }
 
 /**
- * The `db_config` section for a fresh, migrated database on the test engine, or on `dialect` for suites that
- * cover several engines in one run (null for SQLite: the default file, which the caller clones with cloneSqlite).
+ * The `db_config` section for a fresh database on the test engine, or on `dialect` for suites that cover several
+ * engines in one run: migrated unless `migrated` is false (null for SQLite: the default file, which the caller
+ * clones with cloneSqlite, or leaves to be created).
  */
-export function freshDbConfig(dialect: TestDialect = testDialect()): Record<string, unknown> | null {
+export function freshDbConfig(dialect: TestDialect = testDialect(), migrated = true): Record<string, unknown> | null {
   if (dialect === 'sqlite') return null;
   const name = `lapis_t_${randomBytes(6).toString('hex')}`;
-  const template = templateOf(dialect);
-  if (dialect === 'postgres') runOn(dialect, `CREATE DATABASE ${name} TEMPLATE ${template}`);
-  else runOn(dialect, `CREATE DATABASE ${name};\nUSE ${name};\n${(mysqlDump ??= readFileSync(template, 'utf8'))}`);
+  if (!migrated) runOn(dialect, `CREATE DATABASE ${name}`);
+  else if (dialect === 'postgres') runOn(dialect, `CREATE DATABASE ${name} TEMPLATE ${templateOf(dialect)}`);
+  else runOn(dialect, `CREATE DATABASE ${name};\nUSE ${name};\n${(mysqlDump ??= readFileSync(templateOf(dialect), 'utf8'))}`);
   created.push({ dialect, name });
   return dbSection(dialect, name);
 }
