@@ -14,7 +14,7 @@ const filter = process.argv[2] ?? '';
 /** LAPIS_TEST_SKIP=substring leaves out the matching files (see .ci/run). */
 const skip = process.env.LAPIS_TEST_SKIP || '';
 /** Suites that exercise the store; pure ones (domain, config…) run once. */
-const DB_SUITES = ['/api/', '/clients/', '/cli/', '/store/', '/engine/', '/nodes/', '/reliability/fuzz'];
+const DB_SUITES = ['/api/', '/clients/', '/cli/', '/store/', '/engine/', '/usecases/', '/nodes/', '/reliability/fuzz'];
 
 const files = [];
 (function walk(dir) {
@@ -56,9 +56,17 @@ for (const d of ['postgres', 'mysql']) {
 let failed = false;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const tapDir = mkdtempSync(join(tmpdir(), 'lapis-tap-'));
+// each engine is migrated once, into a template the test apps clone (test/helpers/db-template.ts)
+const { TEMPLATE_ENV, createTemplate, dropTemplate } = await import(join(root, 'helpers/db-template.js'));
+const templates = new Map();
 for (const dialect of dialects) {
   const list = dialect === 'sqlite' ? files : files.filter((f) => DB_SUITES.some((s) => f.includes(s)));
   if (list.length === 0) continue;
+  const env = { ...process.env, NODE_NO_WARNINGS: '1', LAPIS_TEST_DIALECT: dialect };
+  if (list.some((f) => DB_SUITES.some((s) => f.includes(s)))) {
+    templates.set(dialect, await createTemplate(dialect, tapDir));
+    env[TEMPLATE_ENV[dialect]] = templates.get(dialect);
+  }
   console.log(`\n== ${dialect}: ${list.length} test files`);
   const tap = join(tapDir, `${dialect}.tap`);
   const r = spawnSync(
@@ -72,7 +80,7 @@ for (const dialect of dialects) {
       `--test-reporter-destination=${tap}`,
       ...list,
     ],
-    { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1', LAPIS_TEST_DIALECT: dialect } },
+    { stdio: 'inherit', env },
   );
   if (r.status !== 0) failed = true;
   const text = readFileSync(tap, 'utf8');
@@ -81,6 +89,7 @@ for (const dialect of dialects) {
   totals.failed += count('fail') + count('cancelled');
   totals.skipped += count('skipped');
 }
+for (const [dialect, template] of templates) dropTemplate(dialect, template);
 rmSync(tapDir, { recursive: true, force: true });
 console.log(`\nall engines (${dialects.join(', ')}):`);
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);

@@ -5,7 +5,6 @@ import {
   itemLive,
   listsCovering,
   matchingItems,
-  RangeSet,
   rangeKey,
   subscriptionCovers,
   reasonOf,
@@ -15,6 +14,7 @@ import {
 } from '../domain/allowlist.js';
 import { baseName } from '../domain/bouncer-name.js';
 import type { Decision } from '../domain/decision.js';
+import { RangeSet } from '../domain/range-set.js';
 import { parseIpOrRange, type IpRange } from '../domain/ip-range.js';
 import { loadAllowlistState } from '../store/allowlist-state.js';
 import { allowlistsVersion } from '../store/allowlists.js';

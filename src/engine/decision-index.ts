@@ -1,114 +1,10 @@
 import type { Decision } from '../domain/decision.js';
 import { matchesAttributes, type DecisionFilter } from '../domain/decision-filter.js';
 import { rangeContains, type IpRange } from '../domain/ip-range.js';
-import { RangeSet } from '../domain/allowlist.js';
+import { RangeSet } from '../domain/range-set.js';
+import { upperBound } from '../domain/sorted.js';
 import { MinHeap } from './min-heap.js';
-
-/**
- * Most keys hold one decision: a bucket is that decision itself, and becomes an array only when a
- * second one arrives. At a million decisions, a Set per key would cost more memory than the decisions.
- */
-type Bucket = Decision | Decision[];
-
-function bucketAdd<K>(map: Map<K, Bucket>, key: K, d: Decision): void {
-  const b = map.get(key);
-  if (b === undefined) map.set(key, d);
-  else if (Array.isArray(b)) b.push(d);
-  else map.set(key, [b, d]);
-}
-
-function bucketRemove<K>(map: Map<K, Bucket>, key: K, d: Decision): void {
-  const b = map.get(key);
-  if (b === d) map.delete(key);
-  else if (Array.isArray(b)) {
-    const i = b.indexOf(d);
-    if (i >= 0) b.splice(i, 1);
-    if (b.length === 1) map.set(key, b[0]!);
-    else if (b.length === 0) map.delete(key);
-  }
-}
-
-function asList(b: Bucket | undefined): readonly Decision[] {
-  return b === undefined ? [] : Array.isArray(b) ? b : [b];
-}
-
-/**
- * A family's ranges by prefix length, then by network address: a lookup costs one probe per prefix
- * length in use (typically two: /32 and /24). IPv4 addresses are numbers, IPv6 ones bigints.
- */
-class PrefixTable {
-  private readonly byPrefix = new Map<number, Map<number | bigint, Bucket>>();
-  private prefixes: number[] = [];
-
-  constructor(private readonly bits: 32 | 128) {}
-
-  private key(start: bigint): number | bigint {
-    return this.bits === 32 ? Number(start) : start;
-  }
-
-  add(d: Decision, r: IpRange): void {
-    let table = this.byPrefix.get(r.prefix);
-    if (!table) {
-      this.byPrefix.set(r.prefix, (table = new Map()));
-      this.prefixes = [...this.byPrefix.keys()].sort((a, b) => a - b);
-    }
-    bucketAdd(table, this.key(r.start), d);
-  }
-
-  remove(d: Decision, r: IpRange): void {
-    const table = this.byPrefix.get(r.prefix);
-    if (table) bucketRemove(table, this.key(r.start), d);
-  }
-
-  /**
-   * Decisions whose range overlaps `q` (contains it, or lies inside it). For the ranges inside, each prefix
-   * length costs the fewer of its possible networks under `q` and its entries.
-   */
-  *overlapping(q: IpRange): Generator<Decision> {
-    yield* this.containing(q);
-    for (const p of this.prefixes) {
-      if (p <= q.prefix) continue;
-      const table = this.byPrefix.get(p)!;
-      if (2 ** (p - q.prefix) > table.size) {
-        for (const b of table.values()) for (const d of asList(b)) if (d.range && rangeContains(q, d.range)) yield d;
-      } else if (this.bits === 32) {
-        const step = 2 ** (32 - p);
-        for (let net = Number(q.start), end = Number(q.end); net <= end; net += step) {
-          const b = table.get(net);
-          if (b !== undefined) yield* asList(b);
-        }
-      } else {
-        const step = 1n << BigInt(128 - p);
-        for (let net = q.start; net <= q.end; net += step) {
-          const b = table.get(net);
-          if (b !== undefined) yield* asList(b);
-        }
-      }
-    }
-  }
-
-  /** About how many lookups `overlapping(q)` makes. */
-  overlapCost(q: IpRange): number {
-    let n = 0;
-    for (const p of this.prefixes) n += p <= q.prefix ? 1 : Math.min(2 ** (p - q.prefix), this.byPrefix.get(p)!.size);
-    return n;
-  }
-
-  /** Decisions whose range contains `q`. */
-  *containing(q: IpRange): Generator<Decision> {
-    const v4 = this.bits === 32 ? Number(q.start) : 0;
-    for (const p of this.prefixes) {
-      if (p > q.prefix) break;
-      const key =
-        this.bits === 32
-          ? p === 0
-            ? 0
-            : (v4 & ((0xffffffff << (32 - p)) >>> 0)) >>> 0
-          : q.start & (((1n << 128n) - 1n) ^ ((1n << BigInt(128 - p)) - 1n));
-      yield* asList(this.byPrefix.get(p)!.get(key));
-    }
-  }
-}
+import { asList, bucketAdd, bucketRemove, PrefixTable, type Bucket } from './prefix-table.js';
 
 /** What hides decisions from one bouncer: the allowlists that apply to it. */
 export interface Visibility {
@@ -121,6 +17,7 @@ export interface StreamDelta {
 }
 
 const byIdOrder = (a: Decision, b: Decision) => a.id - b.id;
+const NO_KEYS: ReadonlySet<string> = new Set();
 const better = (a: Decision, b: Decision | undefined) => !b || a.until > b.until || (a.until === b.until && a.id > b.id);
 
 /**
@@ -138,7 +35,8 @@ export class DecisionIndex {
   private readonly v4 = new PrefixTable(32);
   private readonly v6 = new PrefixTable(128);
   private readonly expiry = new MinHeap<Decision>((a, b) => a.until - b.until);
-  /** Natural expiries, in `until` order (see sweep). */
+  /** Natural expiries in `until` order (see sweep), as two parallel arrays: the `until` of each, and its row. */
+  private expiredUntil: number[] = [];
   private expired: Decision[] = [];
   /** The change log, as two parallel arrays in sequence order: the sequence of each entry, and its row. */
   private logSeq: number[] = [];
@@ -183,13 +81,16 @@ export class DecisionIndex {
 
   /**
    * Retires decisions whose `until` has passed. Only decisions active when applied enter the heap,
-   * and they leave it in `until` order, so `expired` stays sorted by `until`.
+   * and they leave it in `until` order, so `expiredUntil` stays sorted.
    */
   sweep(now: number): void {
     for (let top = this.expiry.peek(); top && top.until <= now; top = this.expiry.peek()) {
       this.expiry.pop();
       // a replaced or already retired decision leaves the heap without a trace
-      if (this.byId.get(top.id) === top && this.retire(top)) this.expired.push(top);
+      if (this.byId.get(top.id) === top && this.retire(top)) {
+        this.expiredUntil.push(top.until);
+        this.expired.push(top);
+      }
     }
   }
 
@@ -282,36 +183,13 @@ export class DecisionIndex {
       const d = this.logRow[i]!;
       if (d.seq === this.logSeq[i] && this.byId.get(d.id) === d) touch(d);
     }
-    for (let i = firstExpiredAfter(this.expired, sinceTime); i < this.expired.length; i++) {
+    for (let i = upperBound(this.expiredUntil, sinceTime); i < this.expired.length; i++) {
       const d = this.expired[i]!;
       if (d.until > now) break;
       if (d.seq <= sinceSeq && this.byId.get(d.id) === d) touch(d);
     }
-    // the values allowlist changes affect, found through the prefix tables rather than a pass over everything
-    const flipped = new Set<string>();
-    if (changed && changed.length > 0) {
-      // values the log touched: ended or new decisions whose allowlisting changed as well
-      const set = new RangeSet(changed);
-      for (const [v, list] of touched) if (list.some((d) => d.range && set.overlaps(d.range))) flipped.add(v);
-      // past this many (a restart that forgot what came before is `0.0.0.0/0`), one pass over everything is
-      // cheaper than the maps; it answers a superset, and re-sends are harmless
-      const limit = Math.max(10_000, this.activeCount / 8);
-      const hit: Decision[] = [];
-      const table = (r: IpRange) => (r.size === 4 ? this.v4 : this.v6);
-      // many small ranges (a thousand /24 items) cost more in lookups than one pass with the merged set
-      const probe = changed.reduce((n, r) => n + table(r).overlapCost(r), 0) < this.activeCount;
-      const candidates = probe ? changed.flatMap((r) => [...table(r).overlapping(r)]) : this.activeDecisions(now);
-      for (const d of candidates) {
-        if (d.until <= now || !d.range || !matchesAttributes(f, d) || (!probe && !set.overlaps(d.range))) continue;
-        if (hit.push(d) > limit) return this.resendAll(f, touched, now, view);
-      }
-      for (const d of hit) {
-        flipped.add(d.value);
-        const list = touched.get(d.value);
-        if (!list) touched.set(d.value, [d]);
-        else if (!list.includes(d)) list.push(d);
-      }
-    }
+    const flipped = changed && changed.length > 0 ? this.flippedKeys(f, changed, touched, now) : NO_KEYS;
+    if (flipped === null) return this.resendAll(f, touched, now, view);
     const out: StreamDelta = { new: [], deleted: [] };
     for (const [v, all] of touched) {
       const justFlipped = flipped.has(v);
@@ -328,6 +206,43 @@ export class DecisionIndex {
     out.new.sort(byIdOrder);
     out.deleted.sort(byIdOrder);
     return out;
+  }
+
+  /**
+   * The values whose allowlisting changed since the cursor: those the log touched that the changed ranges
+   * overlap, and the active decisions these ranges overlap (added to `touched`, to be sent again). Found
+   * through the prefix tables rather than a pass over everything; null when so many keys flip that the
+   * delta should resend everything instead.
+   */
+  private flippedKeys(
+    f: DecisionFilter,
+    changed: readonly IpRange[],
+    touched: Map<string, Decision[]>,
+    now: number,
+  ): ReadonlySet<string> | null {
+    const flipped = new Set<string>();
+    // values the log touched: ended or new decisions whose allowlisting changed as well
+    const set = new RangeSet(changed);
+    for (const [v, list] of touched) if (list.some((d) => d.range && set.overlaps(d.range))) flipped.add(v);
+    // past this many (a restart that forgot what came before is `0.0.0.0/0`), one pass over everything is
+    // cheaper than the maps; it answers a superset, and re-sends are harmless
+    const limit = Math.max(10_000, this.activeCount / 8);
+    const hit: Decision[] = [];
+    const table = (r: IpRange) => (r.size === 4 ? this.v4 : this.v6);
+    // many small ranges (a thousand /24 items) cost more in lookups than one pass with the merged set
+    const probe = changed.reduce((n, r) => n + table(r).overlapCost(r), 0) < this.activeCount;
+    const candidates = probe ? changed.flatMap((r) => [...table(r).overlapping(r)]) : this.activeDecisions(now);
+    for (const d of candidates) {
+      if (d.until <= now || !d.range || !matchesAttributes(f, d) || (!probe && !set.overlaps(d.range))) continue;
+      if (hit.push(d) > limit) return null;
+    }
+    for (const d of hit) {
+      flipped.add(d.value);
+      const list = touched.get(d.value);
+      if (!list) touched.set(d.value, [d]);
+      else if (!list.includes(d)) list.push(d);
+    }
+    return flipped;
   }
 
   /**
@@ -365,7 +280,16 @@ export class DecisionIndex {
     }
     this.logSeq = seqs;
     this.logRow = rows;
-    this.expired = this.expired.filter((d) => this.byId.get(d.id) === d);
+    const untils: number[] = [];
+    const expired: Decision[] = [];
+    for (const d of this.expired) {
+      if (this.byId.get(d.id) === d) {
+        untils.push(d.until);
+        expired.push(d);
+      }
+    }
+    this.expiredUntil = untils;
+    this.expired = expired;
   }
 }
 
@@ -379,28 +303,4 @@ function byTypeAndScope(list: Decision[]): Decision[][] {
     else groups.push([d]);
   }
   return groups;
-}
-
-/** First index whose value is greater than `x`, in an ascending array. */
-function upperBound(list: number[], x: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose `until` is greater than `t`, in an array sorted by `until`. */
-function firstExpiredAfter(list: Decision[], t: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.until <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -1,6 +1,10 @@
+import type { Logger } from 'pino';
 import type { NotifierConfig } from './config.js';
 import { levelled, NotifierQueue, type QueueOptions } from './notifier-queue.js';
 import type { DispatcherOptions, NotifyCounter, NotifyLogger, NotifyStats } from './types.js';
+
+// the server hands the dispatcher its pino Logger: this stops compiling if the two drift apart
+null as unknown as Logger satisfies NotifyLogger;
 
 /**
  * Sends alerts to the configured notifiers without ever holding up the caller: each notifier has a

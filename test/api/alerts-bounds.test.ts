@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addMachine, cscliAlert, login } from '../helpers/fixtures.js';
-import { sshAlert } from '../helpers/fixture-files.js';
+import { addMachine, cscliAlert, login } from '../helpers/actors.js';
+import { sshAlert } from '../helpers/fixture-alerts.js';
 
 /**
  * Numbers a column cannot hold, and query values an engine cannot compare, are a 400 naming the field

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts, UA } from '../helpers/fixtures.js';
-import { sshAlert } from '../helpers/fixture-files.js';
+import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts, UA } from '../helpers/actors.js';
+import { sshAlert } from '../helpers/fixture-alerts.js';
 
 async function setup(t: Parameters<typeof buildTestApp>[0], yaml = '') {
   const ta = await buildTestApp(t, { yaml });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp } from '../helpers/app.js';
 import { adminClient, type Json } from '../helpers/admin.js';
-import { addAdminKey } from '../helpers/fixtures.js';
+import { addAdminKey } from '../helpers/actors.js';
 
 /**
  * Mass assignment on the admin API: a body key the seed 003 shapes do not name is refused with a 400

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp } from '../helpers/app.js';
 import { adminClient, type Json } from '../helpers/admin.js';
-import { addAdminKey, addBouncer, addMachine, bouncerGet } from '../helpers/fixtures.js';
+import { addAdminKey, addBouncer, addMachine, bouncerGet } from '../helpers/actors.js';
 
 const ID = /^[0-9a-f]{24}$/;
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { changeTags } from '../../src/store/entity-tags.js';
 import { adminClient, makeList, type Json } from '../helpers/admin.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { agentAlerts } from '../helpers/fixture-files.js';
-import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+import { agentAlerts } from '../helpers/fixture-alerts.js';
+import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
+import { waitUntil } from '../helpers/wait.js';
 
 type Stream = { new: { value: string; id: number }[] | null; deleted: { value: string; id: number }[] | null };
 
@@ -50,7 +50,7 @@ test('end to end: a streaming bouncer gets the allowlisted ban in deleted, new a
   assert.deepEqual(await stream(ta, fw), { new: null, deleted: null });
 
   // the item expires, with no restart: the next alert bans again
-  await sleep(Math.max(0, Date.parse(expiration) - Date.now()) + 50);
+  await waitUntil(() => Date.now() > Date.parse(expiration), 5000, 'the item to expire');
   assert.deepEqual(await pushAlerts(ta, token, agentAlerts('192.0.2.8')), ['2']);
   assert.match(await query(ta, fw, '192.0.2.8'), /"value":"192.0.2.8"/);
   assert.deepEqual(values((await stream(ta, fw)).new), ['192.0.2.8']);

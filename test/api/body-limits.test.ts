@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp } from '../helpers/app.js';
-import { addBouncer, addMachine, bouncerGet, login, UA } from '../helpers/fixtures.js';
+import { addBouncer, addMachine, bouncerGet, login, UA } from '../helpers/actors.js';
 import { parseRaw, rawConnect, readAnswer } from '../helpers/raw-http.js';
 import { startTestServer } from '../helpers/server.js';
+import { pause } from '../helpers/wait.js';
 
 // Issue 11 §3–5: bodies over the cap get their 413 (not a reset), NUL and deep nesting are 400s naming
 // where, and the bodies being read share one budget.
@@ -111,7 +112,7 @@ test('bodies being read share one budget: past it, 503 with a message; the serve
     return s;
   };
   const first = await holdOpen(700 * 1024);
-  await new Promise((r) => setTimeout(r, 200));
+  await pause(200); // the server reads the first body (how far it got is not visible from here)
   const second = await holdOpen(700 * 1024);
   const res = parseRaw((await readAnswer(second, { untilText: /"\}$/ })).text);
   assert.equal(res.status, 503);

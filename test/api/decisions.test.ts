@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts, stripDurations } from '../helpers/fixtures.js';
+import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts, stripDurations } from '../helpers/actors.js';
+import { waitUntil } from '../helpers/wait.js';
 
 async function setup(t: Parameters<typeof buildTestApp>[0]): Promise<{ ta: TestApp; token: string; key: string }> {
   const ta = await buildTestApp(t);
@@ -151,7 +152,8 @@ test('a decision that expires on its own reaches the stream in deleted, once', a
   await pushAlerts(ta, token, [cscliAlert('192.0.2.9', { duration: '1s', stopAt: new Date().toISOString() })]);
   const first = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream?startup=true')).body) as { new: unknown[] | null };
   assert.equal(first.new?.length, 1);
-  await new Promise((r) => setTimeout(r, 1100));
+  // query mode drops it once its `until` has passed; the stream then sees it ended
+  await waitUntil(async () => (await bouncerGet(ta, key, '/v1/decisions?ip=192.0.2.9')).body === 'null', 3000, 'the decision to expire');
   const next = JSON.parse((await bouncerGet(ta, key, '/v1/decisions/stream')).body) as { new: unknown; deleted: { id: number }[] | null };
   assert.equal(next.new, null);
   assert.deepEqual(

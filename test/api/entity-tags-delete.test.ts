@@ -5,7 +5,7 @@ import { changeTags, tagsFor } from '../../src/store/entity-tags.js';
 import { getBouncer, setLastPull } from '../../src/store/bouncers.js';
 import { adminClient, makeList } from '../helpers/admin.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
 
 // A machine or bouncer re-created under a deleted one's name must not inherit its tags, nor with them its
 // tag-subscribed allowlists (issue 12, defect 2).

@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { adminClient, makeList } from '../helpers/admin.js';
 import { buildTestApp, type tempDir, type TestApp } from '../helpers/app.js';
-import { addAdminKey, addBouncer, addMachine, login, UA } from '../helpers/fixtures.js';
+import { addAdminKey, addBouncer, addMachine, login, UA } from '../helpers/actors.js';
 
 // Issue 12, defect 7: one row per status code the API sends, each with its exact body; the 500 is a real
 // store failure, and leaks neither SQL, nor a table name, nor a stack (STYLE §3).

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { FORGET_MS, LoginThrottle } from '../../src/auth/login-throttle.js';
 import { TooManyRequestsError } from '../../src/errors.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addMachine, UA } from '../helpers/fixtures.js';
+import { addMachine, UA } from '../helpers/actors.js';
+import { pause } from '../helpers/wait.js';
 
 // Issue 11 §7: password guesses are slowed per source and per machine; working agents are not.
 
@@ -74,7 +75,7 @@ test('LoginThrottle: password checks run two at a time, in order', async () => {
   const check = (i: number) =>
     th.checking(async () => {
       peak = Math.max(peak, ++running);
-      await new Promise((r) => setTimeout(r, 5));
+      await pause(5);
       running--;
       order.push(i);
       return i;

@@ -5,7 +5,8 @@ import { MAX_REFRESH_S, TOKEN_TTL_S } from '../../src/auth/jwt.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createMachine, deleteMachine, setMachinePassword } from '../../src/store/machines.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addMachine, cscliAlert, login, UA } from '../helpers/fixtures.js';
+import { addMachine, cscliAlert, login, UA } from '../helpers/actors.js';
+import { waitUntil } from '../helpers/wait.js';
 
 // Issue 11 §1: a JWT acts only while its machine exists, is validated, and is not older than the machine.
 
@@ -45,13 +46,7 @@ async function expectRefusedEverywhere(ta: TestApp, token: string, message: stri
 }
 
 /** Retries `check` until it holds: a machine deleted by another process is refused within MACHINE_CACHE_MS. */
-async function eventually(check: () => Promise<boolean>, withinMs: number): Promise<void> {
-  const end = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`not within ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = (check: () => Promise<boolean>, withinMs: number) => waitUntil(check, withinMs, `a change within ${withinMs} ms`);
 
 test('a token of a machine deleted by another process is refused on every machine route, within the cache time', async (t) => {
   const ta = await buildTestApp(t);

@@ -7,7 +7,7 @@ import { createMachine } from '../../src/store/machines.js';
 import { addItems } from '../../src/store/allowlist-items.js';
 import { addSubscribers } from '../../src/store/allowlist-subscribers.js';
 import { createAllowlist } from '../../src/store/allowlists.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { startTestServer } from '../helpers/server.js';
 
 test('Prometheus metrics on their own listener, with CrowdSec names and route patterns as labels', async (t) => {
@@ -53,24 +53,24 @@ test('Prometheus metrics on their own listener, with CrowdSec names and route pa
 });
 
 test('alerts dropped by an allowlist are counted', async (t) => {
-  const srv = await startTestServer(t, 'prometheus:\n  enabled: true\n  listen_addr: 127.0.0.1\n  listen_port: 0\n');
-  await createMachine(srv.db, { machineId: 'm', passwordHash: await hashPassword('pw'), isValidated: true });
-  const list = await createAllowlist(srv.db, 'office', '');
-  await addItems(srv.db, list.id, {
-    values: ['192.0.2.0/24'],
-    description: '',
-    expiresAt: null,
-    actor: { source_type: 'user', identifier: 'test' },
+  // the allowlist is in the store before the server starts: its first load has it
+  const srv = await startTestServer(t, 'prometheus:\n  enabled: true\n  listen_addr: 127.0.0.1\n  listen_port: 0\n', async (db) => {
+    await createMachine(db, { machineId: 'm', passwordHash: await hashPassword('pw'), isValidated: true });
+    const list = await createAllowlist(db, 'office', '');
+    await addItems(db, list.id, {
+      values: ['192.0.2.0/24'],
+      description: '',
+      expiresAt: null,
+      actor: { source_type: 'user', identifier: 'test' },
+    });
+    await addSubscribers(db, list.id, 'engine', ['m']);
   });
-  await addSubscribers(srv.db, list.id, 'engine', ['m']);
   const login = await fetch(`${srv.url}/v1/watchers/login`, {
     method: 'POST',
     headers: { 'user-agent': 't/1' },
     body: '{"machine_id":"m","password":"pw"}',
   });
   const { token } = (await login.json()) as { token: string };
-  // the server hears of a store-direct write within its poll
-  await new Promise((r) => setTimeout(r, 700));
   const agentAlert = { ...cscliAlert('192.0.2.1'), decisions: [] };
   const pushed = await fetch(`${srv.url}/v1/alerts`, {
     method: 'POST',

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadProfiles } from '../../src/config/profiles.js';
 import { buildTestApp, tempDir } from '../helpers/app.js';
-import { addBouncer, addMachine, bouncerGet, login, pushAlerts } from '../helpers/fixtures.js';
-import { agentAlerts } from '../helpers/fixture-files.js';
+import { addBouncer, addMachine, bouncerGet, login, pushAlerts } from '../helpers/actors.js';
+import { agentAlerts } from '../helpers/fixture-alerts.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const ESCALATION = `name: escalating_ban
 filters:
@@ -138,7 +139,7 @@ test('a profile notification reaches a real HTTP receiver, and a dead one never 
   await addMachine(ta);
   const token = await login(ta);
   await pushAlerts(ta, token, agentAlerts('198.51.100.77'));
-  for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => received.length > 0, 2000, 'the notification');
   assert.deepEqual(received, ['crowdsecurity/ssh-bf 198.51.100.77;\n']);
 });
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { runRetention } from '../../src/engine/retention-job.js';
 import { listBouncers, setLastPull } from '../../src/store/bouncers.js';
 import { buildTestApp } from '../helpers/app.js';
-import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
 
 test('flush by age and by count never deletes an alert that still carries an active decision (#3978)', async (t) => {
   const ta = await buildTestApp(t, { yaml: 'db_config:\n  flush:\n    max_age: 1h\n    max_items: 2\n' });

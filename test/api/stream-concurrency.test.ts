@@ -4,8 +4,9 @@ import { hashApiKey } from '../../src/auth/api-key.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { createMachine } from '../../src/store/machines.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { startTestServer } from '../helpers/server.js';
+import { pause } from '../helpers/wait.js';
 
 interface WireDecision {
   id: number;
@@ -72,7 +73,7 @@ test('two writers add and delete 10,000 decisions while three bouncers stream: e
     await pull(true);
     const deadline = Date.now() + 120_000;
     while (writing && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+      await pause(100); // a bouncer's pull interval, while the writers write
       await pull(false);
     }
     await pull(false);

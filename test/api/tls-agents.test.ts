@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkPassword, hashPassword } from '../../src/auth/password.js';
 import { createMachine, getMachine, listMachines } from '../../src/store/machines.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { hasOpenssl } from '../helpers/pki.js';
 import { filePki, https, startTlsServer, type HttpsCall } from '../helpers/tls.js';
 

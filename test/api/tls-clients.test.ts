@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { BouncerClient, WatcherClient } from 'crowdsec-client';
 import { getBouncer } from '../../src/store/bouncers.js';
 import { getMachine } from '../../src/store/machines.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { hasOpenssl } from '../helpers/pki.js';
 import { filePki, startTlsServer } from '../helpers/tls.js';
 

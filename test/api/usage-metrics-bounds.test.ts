@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getBouncer } from '../../src/store/bouncers.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { addBouncer, addMachine, login } from '../helpers/fixtures.js';
+import { addBouncer, addMachine, login } from '../helpers/actors.js';
 
 /**
  * POST /v1/usage-metrics stores what the swagger names and nothing else, within documented bounds

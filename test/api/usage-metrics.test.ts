@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { getBouncer } from '../../src/store/bouncers.js';
 import { getMachine } from '../../src/store/machines.js';
 import { buildTestApp } from '../helpers/app.js';
-import { addBouncer, addMachine, login } from '../helpers/fixtures.js';
+import { addBouncer, addMachine, login } from '../helpers/actors.js';
 
 const base = {
   version: 'v1.7.8',

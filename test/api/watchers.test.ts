@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { getMachine } from '../../src/store/machines.js';
 import { buildTestApp } from '../helpers/app.js';
-import { addMachine, gzipJson, login, UA } from '../helpers/fixtures.js';
+import { addMachine, gzipJson, login, UA } from '../helpers/actors.js';
 
 const REALM = 'JWT realm=Crowdsec API local';
 

@@ -8,6 +8,7 @@ import { parseDuration } from '../../src/domain/duration.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { startTestServer } from '../helpers/server.js';
 import { cli, cliEnv, runMain } from './helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 test('decisions add, list (human, raw, json) and delete, with cscli messages', async (t) => {
   const env = cliEnv(t);
@@ -178,12 +179,10 @@ test("a decision added with the CLI reaches a running server's bouncers within 1
   const srv = await startTestServer(t);
   await createBouncer(srv.db, { name: 'fw', keyHash: hashApiKey('fw-key') });
   await decisionsAdd(srv.db, { ip: '203.0.113.77', duration: '1h' });
-  const started = Date.now();
   let body = 'null';
-  while (body === 'null' && Date.now() - started < 1500) {
-    body = await (await fetch(`${srv.url}/v1/decisions?ip=203.0.113.77`, { headers: { 'x-api-key': 'fw-key' } })).text();
-    if (body === 'null') await new Promise((r) => setTimeout(r, 50));
-  }
+  const served = async () =>
+    (body = await (await fetch(`${srv.url}/v1/decisions?ip=203.0.113.77`, { headers: { 'x-api-key': 'fw-key' } })).text());
+  await waitUntil(async () => (await served()) !== 'null', 1500, 'the server to serve the decision');
   assert.match(body, /"value":"203\.0\.113\.77"/);
 
   const env = cliEnv(t);

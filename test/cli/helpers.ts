@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -10,8 +9,7 @@ import { Printer, type OutputFormat } from '../../src/cli/output.js';
 import { runCli } from '../../src/cli/run.js';
 import { usingDb, type Db } from '../../src/store/db.js';
 import { tempDir, withTestDb } from '../helpers/app.js';
-
-type After = TestContext | { after(fn: () => unknown): void };
+import type { After } from '../helpers/context.js';
 
 /** A config file in a temp dir (data dir inside it, the run's database engine), loaded. */
 export interface CliEnv {
@@ -21,10 +19,11 @@ export interface CliEnv {
   readonly config: Config;
 }
 
-export function cliEnv(t: After, yaml = ''): CliEnv {
+/** `migrated: false` gives an empty database (the default: one cloned from the run's migrated template). */
+export function cliEnv(t: After, yaml = '', opts: { migrated?: boolean } = {}): CliEnv {
   const dir = tempDir(t, 'lapis-cli-');
   const configPath = join(dir, 'config.yaml');
-  writeFileSync(configPath, withTestDb(`config_paths:\n  data_dir: ${join(dir, 'data')}\n${yaml}`));
+  writeFileSync(configPath, withTestDb(`config_paths:\n  data_dir: ${join(dir, 'data')}\n${yaml}`, undefined, opts.migrated));
   let config: Config | undefined;
   return {
     dir,

@@ -6,7 +6,7 @@ import { profilesCheck } from '../../src/cli/profiles/check.js';
 import { profilesTest } from '../../src/cli/profiles/test.js';
 import { usingDb } from '../../src/store/db.js';
 import { tempDir, testDbConfig } from '../helpers/app.js';
-import { fixture } from '../helpers/fixture-files.js';
+import { fixture } from '../helpers/fixture-alerts.js';
 
 test('profiles check loads the embedded defaults or a file, and refuses a bad one naming the field', (t) => {
   assert.deepEqual(

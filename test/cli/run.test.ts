@@ -130,7 +130,7 @@ test('global flags are accepted before the noun, aliases resolve, `--` ends the 
 });
 
 test('migrate reports the migrations it ran, then that the schema is up to date', async (t) => {
-  const env = cliEnv(t);
+  const env = cliEnv(t, '', { migrated: false });
   const first = await cli(env, ['migrate']);
   assert.equal(first.code, 0);
   const lines = first.stdout.trimEnd().split('\n');

@@ -5,7 +5,7 @@ import { hashApiKey } from '../../src/auth/api-key.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createBouncer } from '../../src/store/bouncers.js';
 import { createMachine, getMachine, validateMachine } from '../../src/store/machines.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { startTestServer } from '../helpers/server.js';
 
 // the bouncer library logs at debug level unless told otherwise, and reads this when it loads

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RangeSet } from '../../src/domain/allowlist.js';
+import { RangeSet } from '../../src/domain/range-set.js';
 import type { Decision } from '../../src/domain/decision.js';
 import { parseDecisionFilter } from '../../src/domain/decision-filter.js';
 import { formatAddress, parseIp, parseIpOrRange } from '../../src/domain/ip-range.js';

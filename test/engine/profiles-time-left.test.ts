@@ -6,7 +6,7 @@ import { parseAlerts } from '../../src/api/schemas/alert.js';
 import { loadProfiles } from '../../src/config/profiles.js';
 import { ProfileRunner } from '../../src/engine/profiles.js';
 import { buildTestApp, tempDir } from '../helpers/app.js';
-import { addMachine, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+import { addMachine, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
 
 // A profile that bans for as long as the value's current ban still runs: duration_expr reads the helper's text.
 const EXTEND = `name: extend

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { makePki, type Pki } from './pki.js';
 import { startTestServer } from './server.js';
+import type { After } from './context.js';
 
 /** One PKI per test file (made once, removed when the process exits). */
 export function filePki(opts: { ocspUrl?: string } = {}): Pki {
@@ -27,12 +27,7 @@ export function tlsYaml(pki: Pki, extra: string[] = [], base: Record<string, str
 }
 
 /** A real Lapis listener on HTTPS with the PKI's server certificate. */
-export function startTlsServer(
-  t: TestContext | { after(fn: () => unknown): void },
-  pki: Pki,
-  extra: string[] = [],
-  base: Record<string, string> = {},
-) {
+export function startTlsServer(t: After, pki: Pki, extra: string[] = [], base: Record<string, string> = {}) {
   return startTestServer(t, tlsYaml(pki, extra, base));
 }
 

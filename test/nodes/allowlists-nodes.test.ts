@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { buildAdminApp, buildApp } from '../../src/app.js';
 import { openRuntime } from '../../src/runtime.js';
@@ -11,12 +10,14 @@ import { addSubscribers } from '../../src/store/allowlist-subscribers.js';
 import { createAllowlist } from '../../src/store/allowlists.js';
 import { parseIpOrRange } from '../../src/domain/ip-range.js';
 import { usingDb } from '../../src/store/db.js';
-import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/fixtures.js';
+import { addAdminKey, addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
+import type { After } from '../helpers/context.js';
+import { waitUntil } from '../helpers/wait.js';
 
 type Node = TestApp & { close(): Promise<void> };
 
 /** A node on the config's database, in this process: its own runtime (index, allowlists, poll) and apps. */
-async function startNode(t: Parameters<typeof tempDir>[0], config: Config): Promise<Node> {
+async function startNode(t: After, config: Config): Promise<Node> {
   const runtime = await openRuntime(config, undefined, { pollMs: 100 });
   const app = await buildApp(runtime.deps);
   const admin = await buildAdminApp(runtime.deps);
@@ -32,7 +33,7 @@ async function startNode(t: Parameters<typeof tempDir>[0], config: Config): Prom
   return { app, admin, db, jwt, feed, allowlists, config, dir: '', close };
 }
 
-async function twoNodes(t: Parameters<typeof tempDir>[0]): Promise<[Node, Node]> {
+async function twoNodes(t: After): Promise<[Node, Node]> {
   const config = testDbConfig(tempDir(t));
   return [await startNode(t, config), await startNode(t, config)];
 }
@@ -48,13 +49,13 @@ test('an allowlist written on one node reaches bouncers pulling from the other, 
   const token = await login(a, 'web-01');
   const key = await addBouncer(a, 'fw01');
   await pushAlerts(a, token, [cscliAlert('192.0.2.1'), cscliAlert('192.0.2.2'), cscliAlert('203.0.113.5')]);
-  await sleep(300);
+  await waitUntil(() => b.feed.index.size === 3, 3000, "B's poll");
   assert.deepEqual(values((await pull(b, key, true)).new), ['192.0.2.1', '192.0.2.2', '203.0.113.5']);
 
   const call = adminClient(a, await addAdminKey(a));
   const id = await makeList(call, 'fw01', [{ type: 'remediation_component_integration', ids: ['fw01'] }], ['192.0.2.0/30']);
   // node B hears of it within its poll, without any request to it
-  await sleep(400);
+  await waitUntil(() => b.allowlists.servedVersion === a.allowlists.servedVersion, 3000, "B's poll");
   assert.equal((await bouncerGet(b, key, '/v1/decisions?ip=192.0.2.1')).body, 'null');
   assert.deepEqual(values((await pull(b, key)).deleted), ['192.0.2.1', '192.0.2.2']);
   // the cursor B wrote names the allowlists version: A does not send the same change again
@@ -65,7 +66,8 @@ test('an allowlist written on one node reaches bouncers pulling from the other, 
   const item = ((await call('GET', `/v1/allowlists/${id}/items`)).json().items as { id: string }[])[0]!.id;
   assert.equal((await call('DELETE', `/v1/allowlists/${id}/items/${item}`)).status, 204);
   assert.deepEqual(values((await pull(a, key)).new), ['192.0.2.1', '192.0.2.2']);
-  await sleep(400);
+  // once B knows of the removal too, it has nothing to send either
+  await waitUntil(() => b.allowlists.servedVersion === a.allowlists.servedVersion, 3000, "B's poll");
   assert.deepEqual(await pull(b, key), { new: null, deleted: null });
 });
 

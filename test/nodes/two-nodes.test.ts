@@ -8,7 +8,8 @@ import { createBouncer } from '../../src/store/bouncers.js';
 import { usingDb } from '../../src/store/db.js';
 import { createMachine } from '../../src/store/machines.js';
 import { tempDir, testConfig, withTestDb } from '../helpers/app.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
+import { pause, waitUntil } from '../helpers/wait.js';
 
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 const SECRET = `${'x'.repeat(40)}shared-between-the-two-nodes-of-this-test`;
@@ -108,7 +109,7 @@ test('two lapis serve processes on one database act as one server, and the survi
       visibleAfter = Date.now() - started;
       break;
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await pause(20);
   }
   assert.ok(visibleAfter >= 0 && visibleAfter <= 1000, `B saw A's write after ${visibleAfter} ms`);
 
@@ -118,7 +119,10 @@ test('two lapis serve processes on one database act as one server, and the survi
     if (i % 4 === 3) await fetch(`${a.url}/v1/decisions?ip=198.51.100.${i - 1}`, { method: 'DELETE', headers: machine });
     await pull();
   }
-  await new Promise((r) => setTimeout(r, 700)); // both nodes have polled
+  // both nodes have polled: B serves A's last write and its last delete
+  const bServes = async (ip: string) =>
+    (await (await fetch(`${b.url}/v1/decisions?ip=${ip}`, { headers: { 'x-api-key': 'fw-key' } })).text()) !== 'null';
+  await waitUntil(async () => (await bServes('198.51.100.19')) && !(await bServes('198.51.100.18')), 5000, 'B to catch up with A');
   await pull();
   await pull();
   const expected = ['192.0.2.1', ...Array.from({ length: 20 }, (_, i) => `198.51.100.${i}`).filter((_, i) => i % 4 !== 2)];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { loadNotifiers, NotificationConfigError } from '../../src/notify/config.js';
 import { tempDir } from '../helpers/app.js';
+import { throwsExactly } from '../helpers/assert.js';
 
 // Upstream's shipped http.yaml (config/notifications/http.yaml), keys uncommented.
 const UPSTREAM_HTTP = `type: http          # Don't change
@@ -40,14 +41,7 @@ function failsWith(t: TestContext, yaml: string, message: string): void {
   const dir = tempDir(t, 'lapis-notify-');
   const file = join(dir, 'http.yaml');
   writeFileSync(file, yaml);
-  assert.throws(
-    () => loadNotifiers(dir, { env: {} }),
-    (err: unknown) => {
-      assert.ok(err instanceof NotificationConfigError, `expected a NotificationConfigError, got ${String(err)}`);
-      assert.equal(err.message, message.replaceAll('FILE', file));
-      return true;
-    },
-  );
+  throwsExactly(() => loadNotifiers(dir, { env: {} }), NotificationConfigError, message.replaceAll('FILE', file));
 }
 
 const DEFAULTS = ['type: http', 'name: hook', 'url: http://127.0.0.1:1/x', "format: '{{.|toJson}}'"];

@@ -4,7 +4,8 @@ import type { TestContext } from 'node:test';
 import { parseNotifiers, type NotifierConfig } from '../../src/notify/config.js';
 import { NotificationDispatcher } from '../../src/notify/dispatcher.js';
 import type { DispatcherOptions, NotifyLogger } from '../../src/notify/types.js';
-import { fixture } from '../helpers/fixture-files.js';
+import { fixture } from '../helpers/fixture-alerts.js';
+import { waitUntil } from '../helpers/wait.js';
 
 export interface Received {
   method: string;
@@ -56,15 +57,6 @@ export async function startReceiver(t: TestContext, reply: Reply = () => ({ stat
     waitFor: (n, timeoutMs = 3000) =>
       waitUntil(() => requests.length >= n, timeoutMs, `${n} requests (got ${requests.length})`).then(() => requests),
   };
-}
-
-/** Polls `cond` every 5 ms; rejects with `what` after `timeoutMs`. */
-export async function waitUntil(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 export interface LogEntry {

@@ -14,7 +14,7 @@ import { createMachine } from '../../src/store/machines.js';
 import { pino } from 'pino';
 import { startServer } from '../../src/server.js';
 import { tempDir, testDbConfig } from '../helpers/app.js';
-import { cscliAlert, UA } from '../helpers/fixtures.js';
+import { cscliAlert, UA } from '../helpers/actors.js';
 
 /**
  * What the auth matrix runs against: a real `lapis serve` (Local API and admin API listeners) per

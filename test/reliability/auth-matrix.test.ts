@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { machinesDelete } from '../../src/cli/machines/delete.js';
-import { cscliAlert, UA } from '../helpers/fixtures.js';
+import { cscliAlert, UA } from '../helpers/actors.js';
 import {
   addBouncerKey,
   addValidatedMachine,

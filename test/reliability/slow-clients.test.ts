@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { addBouncer } from '../helpers/fixtures.js';
+import { addBouncer } from '../helpers/actors.js';
 import { parseRaw, rawConnect, readAnswer } from '../helpers/raw-http.js';
 import { startTestServer } from '../helpers/server.js';
 import { buildTestApp } from '../helpers/app.js';

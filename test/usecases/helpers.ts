@@ -7,7 +7,7 @@ import { insertAlerts } from '../../src/store/alerts.js';
 import type { Db } from '../../src/store/db.js';
 import { tempDir, testDbConfig } from '../helpers/app.js';
 import { testDialect } from '../helpers/dialect.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { cscliAlert } from '../helpers/actors.js';
 
 /** Everything runtime.ts builds, on a fresh database of the run's engine, closed when the test ends. No HTTP. */
 export async function openTestDeps(t: TestContext): Promise<AppDeps> {

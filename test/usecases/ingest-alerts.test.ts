@@ -7,8 +7,8 @@ import { searchAlerts } from '../../src/store/alerts.js';
 import { parseAlertFilter } from '../../src/domain/alert-filter.js';
 import { addItemsAndApply, createList, subscribe } from '../../src/usecases/allowlists.js';
 import { ingestAlerts } from '../../src/usecases/ingest-alerts.js';
-import { agentAlerts } from '../helpers/fixture-files.js';
-import { cscliAlert } from '../helpers/fixtures.js';
+import { agentAlerts } from '../helpers/fixture-alerts.js';
+import { cscliAlert } from '../helpers/actors.js';
 import { openTestDeps } from './helpers.js';
 
 test('ingestion drops the agent alerts an allowlist covers, keeps the rest and serves their decisions at once', async (t) => {

@@ -1,4 +1,4 @@
-import { cscliAlert } from '../../helpers/fixtures.js';
+import { cscliAlert } from '../../helpers/actors.js';
 
 /** One decision an alert carries, as sent. */
 export interface PlannedDecision {

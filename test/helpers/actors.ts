@@ -1,3 +1,7 @@
+/**
+ * The actors of a test app and what they send: machines (login, alerts as cscli and agents push them), bouncers
+ * (GET with their key), admin keys. For the recorded alert payloads under test/fixtures, see fixture-alerts.ts.
+ */
 import { gzipSync } from 'node:zlib';
 import { hashPassword } from '../../src/auth/password.js';
 import { createMachine } from '../../src/store/machines.js';
