@@ -1,6 +1,7 @@
 // The alert search that `lapis decisions list` and `lapis alerts list` share: cscli's filter flags, turned
 // into the API's query parameters and run through the same parser as `GET /v1/alerts`.
 import type { Alert } from '../domain/alert.js';
+import { CONTAINED_FLAG } from './flags.js';
 import { parseAlertFilter } from '../domain/alert-filter.js';
 import { searchAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
@@ -51,5 +52,5 @@ export const listFlags = {
   ip: { type: 'string', short: 'i', description: 'restrict to alerts from this source ip (shorthand for --scope ip --value <IP>)' },
   range: { type: 'string', short: 'r', description: 'restrict to alerts from this range (shorthand for --scope range --value <RANGE/X>)' },
   limit: { type: 'string', short: 'l', description: 'number of alerts to get (use 0 to remove the limit)', defaultText: '100' },
-  contained: { type: 'boolean', description: 'query decisions contained by range' },
+  contained: CONTAINED_FLAG,
 } as const;

@@ -16,8 +16,8 @@ const hasCurl = await run('curl', ['--version']).then(
 );
 
 /** `curl -i …` as the seed writes it, against the real admin listener: the status line and the JSON body. */
-async function curl(args: string[]): Promise<{ status: number; json: Record<string, unknown> }> {
-  const { stdout } = await run('curl', ['-s', ...args]);
+async function curl(command: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const { stdout } = await run('sh', ['-c', `curl -s ${command}`]);
   const [head, ...body] = stdout.split('\r\n\r\n');
   return {
     status: Number(/^HTTP\/[\d.]+ (\d{3})/.exec(head!)![1]),
@@ -43,42 +43,24 @@ test("seed 003's curl commands, as written, against `lapis serve`'s admin listen
   });
   const base = srv.adminUrl!;
 
-  const created = await curl([
-    '-i',
-    '-H',
-    `x-api-key: ${KEY}`,
-    '-X',
-    'POST',
-    '-H',
-    'Content-Type: application/json',
-    `${base}/v1/allowlists`,
-    '-d',
-    '{ "name":"my_test_allowlist", "description": "testing allowlists feature" }',
-  ]);
+  const created = await curl(
+    `-i -H 'x-api-key: ${KEY}' -X POST -H 'Content-Type: application/json' '${base}/v1/allowlists' -d '{ "name":"my_test_allowlist", "description": "testing allowlists feature" }'`,
+  );
   assert.equal(created.status, 201);
   assert.equal(created.json.name, 'my_test_allowlist');
   assert.equal(created.json.total_items, 0);
   const id = created.json.id as string;
 
-  const listed = await curl(['-i', '-H', `x-api-key: ${KEY}`, '-H', 'Content-Type: application/json', `${base}/v1/allowlists`]);
+  const listed = await curl(`-i -H 'x-api-key: ${KEY}' -H 'Content-Type: application/json' '${base}/v1/allowlists'`);
   assert.equal(listed.status, 200);
   assert.deepEqual([listed.json.total, listed.json.page, listed.json.size, listed.json.pages], [1, 1, 50, 1]);
 
-  const added = await curl([
-    '-i',
-    '-H',
-    `x-api-key: ${KEY}`,
-    '-X',
-    'POST',
-    '-H',
-    'Content-Type: application/json',
-    `${base}/v1/allowlists/${id}/items`,
-    '-d',
-    '{ "items": ["1.2.3.4", "5.6.7.8"], "description": "allow my office ips"}',
-  ]);
+  const added = await curl(
+    `-i -H 'x-api-key: ${KEY}' -X POST -H 'Content-Type: application/json' '${base}/v1/allowlists/${id}/items' -d '{ "items": ["1.2.3.4", "5.6.7.8"], "description": "allow my office ips"}'`,
+  );
   assert.equal(added.status, 201);
 
-  const items = await curl(['-i', '-H', `x-api-key: ${KEY}`, '-H', 'Content-Type: application/json', `${base}/v1/allowlists/${id}/items`]);
+  const items = await curl(`-i -H 'x-api-key: ${KEY}' -H 'Content-Type: application/json' '${base}/v1/allowlists/${id}/items'`);
   assert.equal(items.status, 200);
   const first = (items.json.items as Record<string, unknown>[])[0]!;
   assert.deepEqual(
@@ -86,36 +68,18 @@ test("seed 003's curl commands, as written, against `lapis serve`'s admin listen
     ['1.2.3.4', 'ip', { source_type: 'apikey', identifier: 'test-key-for-monitoring' }],
   );
 
-  const patched = await curl([
-    '-i',
-    '-H',
-    `x-api-key: ${KEY}`,
-    '-H',
-    'Content-Type: application/json',
-    `${base}/v1/allowlists/${id}/items/${first.id as string}`,
-    '-X',
-    'PATCH',
-    '-d',
-    '{ "description": "allow my office ips for 1 day", "expiration": "2025-03-27T16:45:53" }',
-  ]);
+  const patched = await curl(
+    `-i -H 'x-api-key: ${KEY}' -H 'Content-Type: application/json' '${base}/v1/allowlists/${id}/items/${first.id as string}' -X PATCH -d '{ "description": "allow my office ips for 1 day", "expiration": "2025-03-27T16:45:53" }'`,
+  );
   assert.equal(patched.status, 200);
   assert.deepEqual(
     [patched.json.description, patched.json.expiration, patched.json.updated_by],
     ['allow my office ips for 1 day', '2025-03-27T16:45:53.000000Z', { source_type: 'apikey', identifier: 'test-key-for-monitoring' }],
   );
 
-  const sub = await curl([
-    '-i',
-    '-H',
-    `x-api-key: ${KEY}`,
-    '-X',
-    'POST',
-    '-H',
-    'Content-Type: application/json',
-    `${base}/v1/allowlists/${id}/subscribers`,
-    '-d',
-    '{ "ids": ["SECENGINEID5678"], "entity_type": "engine" }',
-  ]);
+  const sub = await curl(
+    `-i -H 'x-api-key: ${KEY}' -X POST -H 'Content-Type: application/json' '${base}/v1/allowlists/${id}/subscribers' -d '{ "ids": ["SECENGINEID5678"], "entity_type": "engine" }'`,
+  );
   assert.equal(sub.status, 200);
   assert.deepEqual(sub.json, { updated: ['SECENGINEID5678'], errors: [] });
 });

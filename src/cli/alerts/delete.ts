@@ -1,4 +1,5 @@
 import { parseAlertFilter } from '../../domain/alert-filter.js';
+import { CONTAINED_FLAG, IP_FLAG, RANGE_FLAG, VALUE_MATCH_FLAG } from '../flags.js';
 import { deleteAlerts, getAlert, matchingAlertIds } from '../../store/alerts.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, stringFlag, type FlagValues, type LeafCommand } from '../args.js';
@@ -44,13 +45,13 @@ export const deleteCommand: LeafCommand = {
   ],
   flags: {
     scope: { type: 'string', description: 'the scope (ie. ip,range)' },
-    value: { type: 'string', short: 'v', description: 'the value to match for in the specified scope' },
+    value: VALUE_MATCH_FLAG,
     scenario: { type: 'string', short: 's', description: 'the scenario (ie. crowdsecurity/ssh-bf)' },
-    ip: { type: 'string', short: 'i', description: 'Source ip (shorthand for --scope ip --value <IP>)' },
-    range: { type: 'string', short: 'r', description: 'Range source ip (shorthand for --scope range --value <RANGE>)' },
+    ip: IP_FLAG,
+    range: RANGE_FLAG,
     id: { type: 'string', description: 'alert ID' },
     all: { type: 'boolean', short: 'a', description: 'delete all alerts' },
-    contained: { type: 'boolean', description: 'query decisions contained by range' },
+    contained: CONTAINED_FLAG,
   },
   args: { min: 0, max: 0 },
   async run(ctx, _args, flags) {

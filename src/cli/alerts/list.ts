@@ -3,9 +3,9 @@ import { alertWire } from '../../api/wire.js';
 import type { Alert } from '../../domain/alert.js';
 import type { Db } from '../../store/db.js';
 import { alertQuery, listFlags, searchWithFlags } from '../alert-search.js';
-import type { FlagValues, LeafCommand } from '../args.js';
-import { withDb } from '../context.js';
+import type { FlagValues } from '../args.js';
 import type { Printer } from '../output.js';
+import { readVerb } from '../read-verb.js';
 
 /** `lapis alerts list`: the newest alerts (50 by default), CAPI ones left out unless `-a`. */
 export async function alertsList(db: Db, flags: FlagValues, now = Date.now()): Promise<Alert[]> {
@@ -68,23 +68,23 @@ export function printAlerts(out: Printer, alerts: Alert[], now = Date.now()): vo
   }
 }
 
-export const listCommand: LeafCommand = {
-  name: 'list',
-  summary: 'List alerts',
-  examples: [
-    'lapis alerts list',
-    'lapis alerts list --ip 1.2.3.4',
-    'lapis alerts list --range 1.2.3.0/24',
-    'lapis alerts list -s crowdsecurity/ssh-bf',
-  ],
-  flags: {
-    ...listFlags,
-    kind: { type: 'string', description: 'restrict to alerts of this kind (ie. crowdsec, cscli)' },
-    limit: { type: 'string', short: 'l', description: 'limit size of alerts list table (0 to view all alerts)', defaultText: '50' },
+export const listCommand = readVerb(
+  {
+    name: 'list',
+    summary: 'List alerts',
+    examples: [
+      'lapis alerts list',
+      'lapis alerts list --ip 1.2.3.4',
+      'lapis alerts list --range 1.2.3.0/24',
+      'lapis alerts list -s crowdsecurity/ssh-bf',
+    ],
+    flags: {
+      ...listFlags,
+      kind: { type: 'string', description: 'restrict to alerts of this kind (ie. crowdsec, cscli)' },
+      limit: { type: 'string', short: 'l', description: 'limit size of alerts list table (0 to view all alerts)', defaultText: '50' },
+    },
+    args: { min: 0, max: 0 },
   },
-  args: { min: 0, max: 0 },
-  async run(ctx, _args, flags) {
-    const now = Date.now();
-    printAlerts(ctx.out, await withDb(ctx, (db) => alertsList(db, flags, now)), now);
-  },
-};
+  (db, _args, flags, now) => alertsList(db, flags, now),
+  printAlerts,
+);

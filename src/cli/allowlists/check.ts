@@ -1,8 +1,7 @@
 import type { Db } from '../../store/db.js';
-import type { LeafCommand } from '../args.js';
-import { withDb } from '../context.js';
 import type { Printer } from '../output.js';
 import { allowlistChecker, itemRange } from './common.js';
+import { readVerb } from '../read-verb.js';
 
 export interface CheckResult {
   value: string;
@@ -28,14 +27,15 @@ export function printCheck(out: Printer, results: readonly CheckResult[]): void 
     out.line(r.reasons.length > 0 ? `${r.value} is allowlisted by item ${r.reasons.join(', ')}` : `${r.value} is not allowlisted`);
 }
 
-export const checkCommand: LeafCommand = {
-  name: 'check',
-  usage: 'VALUE...',
-  summary: 'Check if a value is in an allowlist',
-  description: 'Check IPs or CIDR ranges against the allowlists that apply somewhere (those with at least one subscriber).',
-  examples: ['lapis allowlists check 1.2.3.4 2001:db8::/64'],
-  args: { min: 1, max: Infinity },
-  async run(ctx, values) {
-    printCheck(ctx.out, await withDb(ctx, (db) => allowlistsCheck(db, values)));
+export const checkCommand = readVerb(
+  {
+    name: 'check',
+    usage: 'VALUE...',
+    summary: 'Check if a value is in an allowlist',
+    description: 'Check IPs or CIDR ranges against the allowlists that apply somewhere (those with at least one subscriber).',
+    examples: ['lapis allowlists check 1.2.3.4 2001:db8::/64'],
+    args: { min: 1, max: Infinity },
   },
-};
+  (db, values) => allowlistsCheck(db, values),
+  printCheck,
+);

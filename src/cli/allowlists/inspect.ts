@@ -2,12 +2,11 @@ import { lapiAllowlist } from '../../api/allowlist-wire.js';
 import { allLiveItems } from '../../store/allowlist-items.js';
 import { listSubscribers } from '../../store/allowlist-subscribers.js';
 import type { Db } from '../../store/db.js';
-import type { LeafCommand } from '../args.js';
-import { withDb } from '../context.js';
 import { rfc3339 } from '../../go-format.js';
 import type { Printer } from '../output.js';
 import { requireListByName, subscribersText } from './common.js';
 import { updatedAt, type ListedAllowlist } from './list.js';
+import { readVerb } from '../read-verb.js';
 
 /** One list with its live items and subscribers. Throws CliError `allowlist 'NAME' not found`. */
 export async function allowlistsInspect(db: Db, name: string, now = Date.now()): Promise<ListedAllowlist> {
@@ -47,13 +46,14 @@ export function printAllowlistInspection(out: Printer, { list, items, subscriber
   }
 }
 
-export const inspectCommand: LeafCommand = {
-  name: 'inspect',
-  usage: 'NAME',
-  summary: 'Inspect an allowlist',
-  examples: ['lapis allowlists inspect my_allowlist'],
-  args: { min: 1, max: 1 },
-  async run(ctx, [name]) {
-    printAllowlistInspection(ctx.out, await withDb(ctx, (db) => allowlistsInspect(db, name!)));
+export const inspectCommand = readVerb(
+  {
+    name: 'inspect',
+    usage: 'NAME',
+    summary: 'Inspect an allowlist',
+    examples: ['lapis allowlists inspect my_allowlist'],
+    args: { min: 1, max: 1 },
   },
-};
+  (db, [name]) => allowlistsInspect(db, name!),
+  printAllowlistInspection,
+);

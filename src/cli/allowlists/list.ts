@@ -2,11 +2,10 @@ import { lapiAllowlist } from '../../api/allowlist-wire.js';
 import { itemLive, type Allowlist, type AllowlistItem, type Subscriber } from '../../domain/allowlist.js';
 import { loadAllowlistState } from '../../store/allowlist-state.js';
 import type { Db } from '../../store/db.js';
-import type { LeafCommand } from '../args.js';
-import { withDb } from '../context.js';
 import { rfc3339 } from '../../go-format.js';
 import type { Printer } from '../output.js';
 import { subscribersText } from './common.js';
+import { readVerb } from '../read-verb.js';
 
 export interface ListedAllowlist {
   list: Allowlist;
@@ -61,13 +60,14 @@ export function printAllowlists(out: Printer, lists: readonly ListedAllowlist[])
   }
 }
 
-export const listCommand: LeafCommand = {
-  name: 'list',
-  summary: 'List all allowlists',
-  description: 'List all allowlists, with their size (live items) and their subscribers (a list without subscribers applies nowhere).',
-  examples: ['lapis allowlists list'],
-  args: { min: 0, max: 0 },
-  async run(ctx) {
-    printAllowlists(ctx.out, await withDb(ctx, (db) => allowlistsList(db)));
+export const listCommand = readVerb(
+  {
+    name: 'list',
+    summary: 'List all allowlists',
+    description: 'List all allowlists, with their size (live items) and their subscribers (a list without subscribers applies nowhere).',
+    examples: ['lapis allowlists list'],
+    args: { min: 0, max: 0 },
   },
-};
+  (db) => allowlistsList(db),
+  printAllowlists,
+);

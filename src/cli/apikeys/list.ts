@@ -1,9 +1,8 @@
 import { listAdminKeys, type AdminKey } from '../../store/admin-keys.js';
 import type { Db } from '../../store/db.js';
-import type { LeafCommand } from '../args.js';
-import { withDb } from '../context.js';
 import { rfc3339, rfc3339Nano } from '../../go-format.js';
 import type { Printer } from '../output.js';
+import { readVerb } from '../read-verb.js';
 
 /** Every admin key, oldest first (hashes included: the caller prints what it needs). */
 export async function apikeysList(db: Db): Promise<AdminKey[]> {
@@ -33,12 +32,8 @@ export function printAdminKeys(out: Printer, keys: readonly AdminKey[]): void {
   }
 }
 
-export const listCommand: LeafCommand = {
-  name: 'list',
-  summary: 'list the admin API keys',
-  examples: ['lapis apikeys list'],
-  args: { min: 0, max: 0 },
-  async run(ctx) {
-    printAdminKeys(ctx.out, await withDb(ctx, (db) => apikeysList(db)));
-  },
-};
+export const listCommand = readVerb(
+  { name: 'list', summary: 'list the admin API keys', examples: ['lapis apikeys list'], args: { min: 0, max: 0 } },
+  (db) => apikeysList(db),
+  printAdminKeys,
+);

@@ -1,11 +1,11 @@
 import { getBouncer, type Bouncer } from '../../store/bouncers.js';
 import type { Db } from '../../store/db.js';
-import type { LeafCommand } from '../args.js';
-import { CliError, withDb } from '../context.js';
+import { CliError } from '../context.js';
 import { osNameAndVersion } from '../machines/format.js';
 import { rfc3339 } from '../../go-format.js';
 import type { Printer } from '../output.js';
 import { bouncerInfo } from './format.js';
+import { readVerb } from '../read-verb.js';
 
 /** One bouncer. Throws CliError `unable to read bouncer data 'X': ent: bouncer not found`. */
 export async function bouncersInspect(db: Db, name: string): Promise<Bouncer> {
@@ -41,13 +41,14 @@ export function printBouncerInspection(out: Printer, b: Bouncer): void {
   }
 }
 
-export const inspectCommand: LeafCommand = {
-  name: 'inspect',
-  usage: 'NAME',
-  summary: 'inspect a bouncer by name',
-  examples: ['lapis bouncers inspect "bouncer1"'],
-  args: { min: 1, max: 1 },
-  async run(ctx, [name]) {
-    printBouncerInspection(ctx.out, await withDb(ctx, (db) => bouncersInspect(db, name!)));
+export const inspectCommand = readVerb(
+  {
+    name: 'inspect',
+    usage: 'NAME',
+    summary: 'inspect a bouncer by name',
+    examples: ['lapis bouncers inspect "bouncer1"'],
+    args: { min: 1, max: 1 },
   },
-};
+  (db, [name]) => bouncersInspect(db, name!),
+  printBouncerInspection,
+);

@@ -1,9 +1,8 @@
 import { listBouncers, type Bouncer } from '../../store/bouncers.js';
 import type { Db } from '../../store/db.js';
-import type { LeafCommand } from '../args.js';
-import { withDb } from '../context.js';
 import type { Printer } from '../output.js';
 import { BOUNCER_CSV_HEADER, bouncerCsvRow, bouncerInfo, printBouncerTable } from './format.js';
+import { readVerb } from '../read-verb.js';
 
 /** Every bouncer, oldest first. */
 export async function bouncersList(db: Db): Promise<Bouncer[]> {
@@ -21,12 +20,8 @@ export function printBouncers(out: Printer, bouncers: readonly Bouncer[]): void 
   }
 }
 
-export const listCommand: LeafCommand = {
-  name: 'list',
-  summary: 'list all bouncers within the database',
-  examples: ['lapis bouncers list'],
-  args: { min: 0, max: 0 },
-  async run(ctx) {
-    printBouncers(ctx.out, await withDb(ctx, (db) => bouncersList(db)));
-  },
-};
+export const listCommand = readVerb(
+  { name: 'list', summary: 'list all bouncers within the database', examples: ['lapis bouncers list'], args: { min: 0, max: 0 } },
+  (db) => bouncersList(db),
+  printBouncers,
+);

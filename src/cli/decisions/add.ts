@@ -1,4 +1,5 @@
 import { DurationError, parseDuration } from '../../domain/duration.js';
+import { IP_FLAG, RANGE_FLAG } from '../flags.js';
 import { insertAlerts } from '../../store/alerts.js';
 import type { Db } from '../../store/db.js';
 import { boolFlag, stringFlag, type LeafCommand } from '../args.js';
@@ -64,8 +65,8 @@ export const addCommand: LeafCommand = {
     'lapis decisions add --scope username --value foobar',
   ],
   flags: {
-    ip: { type: 'string', short: 'i', description: 'Source ip (shorthand for --scope ip --value <IP>)' },
-    range: { type: 'string', short: 'r', description: 'Range source ip (shorthand for --scope range --value <RANGE>)' },
+    ip: IP_FLAG,
+    range: RANGE_FLAG,
     duration: { type: 'string', short: 'd', description: 'Decision duration (ie. 1h,4h,30m)', defaultText: '4h' },
     value: { type: 'string', short: 'v', description: 'The value (ie. --scope username --value foobar)' },
     scope: { type: 'string', description: 'Decision scope (ie. ip,range,username)', defaultText: 'Ip' },

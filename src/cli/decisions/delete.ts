@@ -1,4 +1,5 @@
 import type { DecisionDeleteFilter } from '../../domain/decision-filter.js';
+import { CONTAINED_FLAG, IP_FLAG, RANGE_FLAG, VALUE_MATCH_FLAG } from '../flags.js';
 import { normalizeScope } from '../../domain/scope.js';
 import type { Db } from '../../store/db.js';
 import { activeDecisionIds, decisionExists, expireDecisionIds } from '../../store/decisions.js';
@@ -48,16 +49,16 @@ export const deleteCommand: LeafCommand = {
     'lapis decisions delete --all',
   ],
   flags: {
-    ip: { type: 'string', short: 'i', description: 'Source ip (shorthand for --scope ip --value <IP>)' },
-    range: { type: 'string', short: 'r', description: 'Range source ip (shorthand for --scope range --value <RANGE>)' },
+    ip: IP_FLAG,
+    range: RANGE_FLAG,
     type: { type: 'string', short: 't', description: 'the decision type (ie. ban,captcha)' },
-    value: { type: 'string', short: 'v', description: 'the value to match for in the specified scope' },
+    value: VALUE_MATCH_FLAG,
     scope: { type: 'string', description: 'the scope to match (with --value)' },
     scenario: { type: 'string', short: 's', description: 'the scenario name (ie. crowdsecurity/ssh-bf)' },
     origin: { type: 'string', description: 'the value to match for the specified origin (ie. cscli, crowdsec, CAPI, lists)' },
     id: { type: 'string', description: 'decision id' },
     all: { type: 'boolean', description: 'delete all decisions' },
-    contained: { type: 'boolean', description: 'query decisions contained by range' },
+    contained: CONTAINED_FLAG,
   },
   args: { min: 0, max: 0 },
   async run(ctx, _args, flags) {

@@ -4,9 +4,9 @@ import type { Decision } from '../../domain/decision.js';
 import { remainingDuration } from '../../domain/duration.js';
 import type { Db } from '../../store/db.js';
 import { alertQuery, listFlags, searchWithFlags } from '../alert-search.js';
-import type { FlagValues, LeafCommand } from '../args.js';
-import { withDb } from '../context.js';
+import type { FlagValues } from '../args.js';
 import type { Printer } from '../output.js';
+import { readVerb } from '../read-verb.js';
 
 /** `lapis decisions list`: alerts holding an active decision, each decision listed once per (simulated, type, scope, value). */
 export async function decisionsList(db: Db, flags: FlagValues, now = Date.now()): Promise<Alert[]> {
@@ -56,19 +56,19 @@ export function printDecisions(out: Printer, alerts: Alert[], now = Date.now()):
   }
 }
 
-export const listCommand: LeafCommand = {
-  name: 'list',
-  summary: 'List decisions from LAPI',
-  examples: [
-    'lapis decisions list -i 1.2.3.4',
-    'lapis decisions list -r 1.2.3.0/24',
-    'lapis decisions list -s crowdsecurity/ssh-bf',
-    'lapis decisions list --origin lists',
-  ],
-  flags: { ...listFlags, 'no-simu': { type: 'boolean', description: 'exclude decisions in simulation mode' } },
-  args: { min: 0, max: 0 },
-  async run(ctx, _args, flags) {
-    const now = Date.now();
-    printDecisions(ctx.out, await withDb(ctx, (db) => decisionsList(db, flags, now)), now);
+export const listCommand = readVerb(
+  {
+    name: 'list',
+    summary: 'List decisions from LAPI',
+    examples: [
+      'lapis decisions list -i 1.2.3.4',
+      'lapis decisions list -r 1.2.3.0/24',
+      'lapis decisions list -s crowdsecurity/ssh-bf',
+      'lapis decisions list --origin lists',
+    ],
+    flags: { ...listFlags, 'no-simu': { type: 'boolean', description: 'exclude decisions in simulation mode' } },
+    args: { min: 0, max: 0 },
   },
-};
+  (db, _args, flags, now) => decisionsList(db, flags, now),
+  printDecisions,
+);

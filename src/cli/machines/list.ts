@@ -1,9 +1,8 @@
 import type { Db } from '../../store/db.js';
 import { listMachines, type Machine } from '../../store/machines.js';
-import type { LeafCommand } from '../args.js';
-import { withDb } from '../context.js';
 import type { Printer } from '../output.js';
 import { MACHINE_CSV_HEADER, machineCsvRow, machineInfo, printMachineTable } from './format.js';
+import { readVerb } from '../read-verb.js';
 
 /** Every machine, oldest first. */
 export async function machinesList(db: Db): Promise<Machine[]> {
@@ -21,14 +20,14 @@ export function printMachines(out: Printer, machines: readonly Machine[], now = 
   }
 }
 
-export const listCommand: LeafCommand = {
-  name: 'list',
-  summary: 'list all machines in the database',
-  description: 'list all machines in the database with their status and last heartbeat',
-  examples: ['lapis machines list'],
-  args: { min: 0, max: 0 },
-  async run(ctx) {
-    const machines = await withDb(ctx, (db) => machinesList(db));
-    printMachines(ctx.out, machines);
+export const listCommand = readVerb(
+  {
+    name: 'list',
+    summary: 'list all machines in the database',
+    description: 'list all machines in the database with their status and last heartbeat',
+    examples: ['lapis machines list'],
+    args: { min: 0, max: 0 },
   },
-};
+  (db) => machinesList(db),
+  printMachines,
+);

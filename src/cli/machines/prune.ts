@@ -1,13 +1,12 @@
 import type { Db } from '../../store/db.js';
 import { deleteMachine, pruneCandidates, type Machine } from '../../store/machines.js';
 import { boolFlag, durationFlag, type LeafCommand } from '../args.js';
-import { confirmOrRefuse, withDb, type Ctx } from '../context.js';
+import type { Ctx } from '../context.js';
+import { deleteInBatches, runPrune } from '../prune.js';
 import { printMachineTable } from './format.js';
 
 export const DEFAULT_MACHINE_PRUNE_MS = 10 * 60_000;
 const SHORT_DURATION_MS = 2 * 60_000;
-/** Deletions per transaction: short write locks, so that a running server keeps answering. */
-const BATCH = 500;
 
 /** Machines `prune` would delete (see store pruneCandidates). */
 export async function machinesPruneCandidates(db: Db, durationMs: number, notValidatedOnly: boolean, now = Date.now()): Promise<Machine[]> {
@@ -15,53 +14,32 @@ export async function machinesPruneCandidates(db: Db, durationMs: number, notVal
 }
 
 /** Deletes the given machines (and their tags) in batches; `progress` gets the running count. Returns how many went. */
-export async function machinesPruneDelete(
-  db: Db,
-  machines: readonly Machine[],
-  progress: (done: number) => void = () => {},
-): Promise<number> {
-  let deleted = 0;
-  for (let i = 0; i < machines.length; i += BATCH) {
-    const batch = machines.slice(i, i + BATCH);
-    deleted += await db.transaction().execute(async (trx) => {
+export async function machinesPruneDelete(db: Db, machines: readonly Machine[], progress?: (done: number) => void): Promise<number> {
+  const deleteBatch = (batch: readonly Machine[]) =>
+    db.transaction().execute(async (trx) => {
       let n = 0;
       for (const m of batch) if (await deleteMachine(trx, m.machineId)) n++;
       return n;
     });
-    progress(deleted);
-  }
-  return deleted;
+  return deleteInBatches(machines, deleteBatch, progress);
 }
 
-async function run(ctx: Ctx, durationMs: number, notValidatedOnly: boolean, force: boolean): Promise<void> {
-  const aborted = () => ctx.out.line('User aborted prune. No changes were made.');
-  if (durationMs < SHORT_DURATION_MS && !notValidatedOnly && !force) {
-    const ok = await confirmOrRefuse(
-      ctx,
-      'The duration you provided is less than 2 minutes. This can break installations if the machines are only temporarily disconnected. Continue?',
-      'a prune duration under 2 minutes',
-    );
-    if (!ok) return aborted();
-  }
-  await withDb(ctx, async (db) => {
-    const now = Date.now();
-    const machines = await machinesPruneCandidates(db, durationMs, notValidatedOnly, now);
-    if (machines.length === 0) return ctx.out.line('No machines to prune.');
-    printMachineTable(ctx.out, machines, now);
-    if (!force) {
-      const ok = await confirmOrRefuse(
-        ctx,
-        'You are about to PERMANENTLY remove the above machines from the database. These will NOT be recoverable. Continue?',
-        `pruning ${machines.length} machine(s)`,
-      );
-      if (!ok) return aborted();
-    }
-    const big = machines.length > BATCH;
-    const deleted = await machinesPruneDelete(db, machines, (n) => {
-      if (big) ctx.out.info(`deleted ${n}/${machines.length} machines`);
-    });
-    ctx.out.notice(`successfully deleted ${deleted} machines`);
-  });
+function run(ctx: Ctx, durationMs: number, notValidatedOnly: boolean, force: boolean): Promise<void> {
+  const short = durationMs < SHORT_DURATION_MS && !notValidatedOnly;
+  return runPrune(
+    ctx,
+    {
+      plural: 'machines',
+      shortDurationQuestion: short
+        ? 'The duration you provided is less than 2 minutes. This can break installations if the machines are only temporarily disconnected. Continue?'
+        : null,
+      find: (db, now) => machinesPruneCandidates(db, durationMs, notValidatedOnly, now),
+      print: (c, found, now) => printMachineTable(c.out, found, now),
+      remove: machinesPruneDelete,
+      done: (n) => `successfully deleted ${n} machines`,
+    },
+    force,
+  );
 }
 
 export const pruneCommand: LeafCommand = {
