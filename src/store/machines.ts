@@ -2,6 +2,7 @@ import { UserExistsError, NotFoundError } from '../errors.js';
 import { dropTagsIn } from './entity-tags.js';
 import { type Db, inTransaction } from './db.js';
 import { isUniqueViolation } from './dialect.js';
+import { senderColumns, senderInfo } from './usage-metrics.js';
 import type { MachineRow } from './tables.js';
 
 export type AuthType = 'password' | 'tls';
@@ -41,8 +42,7 @@ function toMachine(r: MachineRow): Machine {
     updatedAt: Number(r.updated_at),
     lastPush: r.last_push === null ? null : Number(r.last_push),
     lastHeartbeat: r.last_heartbeat === null ? null : Number(r.last_heartbeat),
-    os: { name: r.os_name, family: r.os_family, version: r.os_version },
-    featureFlags: split(r.feature_flags),
+    ...senderInfo(r),
   };
 }
 
@@ -72,10 +72,7 @@ export async function createMachine(db: Db, m: NewMachine, now = Date.now()): Pr
         // as upstream: last_push is set at creation
         last_push: now,
         last_heartbeat: null,
-        os_name: '',
-        os_family: '',
-        os_version: '',
-        feature_flags: '',
+        ...senderColumns(),
         hubstate: '{}',
         datasources: '{}',
       })
