@@ -1,7 +1,7 @@
 import { UserExistsError, NotFoundError } from '../errors.js';
 import { dropTagsIn } from './entity-tags.js';
 import { type Db, inTransaction } from './db.js';
-import { isUniqueViolation } from './dialect.js';
+import { refusingDuplicates } from './dialect.js';
 import { senderColumns, senderInfo } from './usage-metrics.js';
 import type { MachineRow } from './tables.js';
 
@@ -56,31 +56,30 @@ export interface NewMachine {
 
 /** Creates a machine. Throws UserExistsError (upstream's 403 "user already exist") when the id is taken. */
 export async function createMachine(db: Db, m: NewMachine, now = Date.now()): Promise<Machine> {
-  try {
-    await db
-      .insertInto('machines')
-      .values({
-        machine_id: m.machineId,
-        password: m.passwordHash,
-        ip_address: m.ipAddress ?? '',
-        scenarios: '',
-        version: '',
-        is_validated: m.isValidated ? 1 : 0,
-        auth_type: m.authType ?? 'password',
-        created_at: now,
-        updated_at: now,
-        // as upstream: last_push is set at creation
-        last_push: now,
-        last_heartbeat: null,
-        ...senderColumns(),
-        hubstate: '{}',
-        datasources: '{}',
-      })
-      .execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new UserExistsError(`user '${m.machineId}': user already exist`);
-    throw err;
-  }
+  await refusingDuplicates(
+    () =>
+      db
+        .insertInto('machines')
+        .values({
+          machine_id: m.machineId,
+          password: m.passwordHash,
+          ip_address: m.ipAddress ?? '',
+          scenarios: '',
+          version: '',
+          is_validated: m.isValidated ? 1 : 0,
+          auth_type: m.authType ?? 'password',
+          created_at: now,
+          updated_at: now,
+          // as upstream: last_push is set at creation
+          last_push: now,
+          last_heartbeat: null,
+          ...senderColumns(),
+          hubstate: '{}',
+          datasources: '{}',
+        })
+        .execute(),
+    () => new UserExistsError(`user '${m.machineId}': user already exist`),
+  );
   return (await getMachine(db, m.machineId))!;
 }
 
