@@ -4,7 +4,7 @@
 // LAPIS_TEST_DIALECTS=sqlite to skip them, or to a list to require them).
 // Node 20 has no glob support in `--test`, so the files are listed here.
 // Usage: node scripts/run-tests.mjs [filter-substring]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,16 +29,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-function answers(dialect) {
-  try {
-    if (dialect === 'postgres')
-      execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', 'select 1'], { stdio: 'pipe', timeout: 5000 });
-    else execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', 'select 1'], { stdio: 'pipe', timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
+// the probe and the templates (each engine is migrated once, into a template the test apps clone) are the tests' own helpers
+const { engineAnswers } = await import(join(root, 'helpers/dialect.js'));
+const { TEMPLATE_ENV, createTemplate, dropTemplate } = await import(join(root, 'helpers/db-template.js'));
 
 const required = process.env.LAPIS_TEST_DIALECTS?.split(',')
   .map((s) => s.trim())
@@ -46,7 +39,7 @@ const required = process.env.LAPIS_TEST_DIALECTS?.split(',')
 const dialects = ['sqlite'];
 for (const d of ['postgres', 'mysql']) {
   if (required && !required.includes(d)) continue;
-  if (answers(d)) dialects.push(d);
+  if (engineAnswers(d)) dialects.push(d);
   else if (required) {
     console.error(`${d} is required (LAPIS_TEST_DIALECTS) but does not answer on 127.0.0.1`);
     process.exit(1);
@@ -56,8 +49,6 @@ for (const d of ['postgres', 'mysql']) {
 let failed = false;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const tapDir = mkdtempSync(join(tmpdir(), 'lapis-tap-'));
-// each engine is migrated once, into a template the test apps clone (test/helpers/db-template.ts)
-const { TEMPLATE_ENV, createTemplate, dropTemplate } = await import(join(root, 'helpers/db-template.js'));
 const templates = new Map();
 for (const dialect of dialects) {
   const list = dialect === 'sqlite' ? files : files.filter((f) => DB_SUITES.some((s) => f.includes(s)));

@@ -86,7 +86,6 @@ export class AllowlistCache {
   /** The next time an item expires: views are rebuilt then. */
   private nextExpiry = Infinity;
   private readonly flight = new SingleFlight(() => this.load());
-  private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -98,14 +97,10 @@ export class AllowlistCache {
 
   async start(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => {
-      this.refresh().catch((err) => this.opts.log?.error({ err }, 'allowlists: reload failed'));
-    }, this.opts.pollMs);
-    this.timer.unref();
+    this.flight.every(this.opts.pollMs, (err) => this.opts.log?.error({ err }, 'allowlists: reload failed'));
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     await this.flight.stop();
   }
 

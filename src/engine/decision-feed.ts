@@ -29,7 +29,6 @@ export class DecisionFeed {
   servedSeq = 0;
   private cursor = { seq: 0, id: 0 };
   private readonly flight = new SingleFlight(() => this.run());
-  private timer: NodeJS.Timeout | undefined;
   private lastForget = 0;
   private readonly now: () => number;
 
@@ -58,15 +57,11 @@ export class DecisionFeed {
     this.cursor = { seq, id: Number.MAX_SAFE_INTEGER };
     this.servedSeq = seq;
     await this.catchUp();
-    this.timer = setInterval(() => {
-      this.catchUp().catch((err) => this.opts.log?.error({ err }, 'decision feed: catch-up failed'));
-    }, this.opts.pollMs);
-    this.timer.unref();
+    this.flight.every(this.opts.pollMs, (err) => this.opts.log?.error({ err }, 'decision feed: catch-up failed'));
   }
 
   /** Stops following the store, once a catch-up in flight has finished (the store is closed next). */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     await this.flight.stop();
   }
 

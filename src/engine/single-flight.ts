@@ -6,6 +6,7 @@ export class SingleFlight {
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly task: () => Promise<void>) {}
 
@@ -22,8 +23,17 @@ export class SingleFlight {
     return this.queued;
   }
 
-  /** Refuses further runs, once the one in flight (and the one queued) has finished. */
+  /** Also runs the task every `ms` until `stop()` (a timer that keeps no process alive); `onError` hears of each failure. */
+  every(ms: number, onError: (err: unknown) => void): void {
+    this.timer = setInterval(() => {
+      this.run().catch(onError);
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and refuses further runs, once the one in flight (and the one queued) has finished. */
   async stop(): Promise<void> {
+    clearInterval(this.timer);
     this.stopped = true;
     await this.running?.catch(() => undefined);
     await this.queued?.catch(() => undefined);

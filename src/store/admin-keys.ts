@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ConflictError } from '../errors.js';
-import { isUniqueViolation } from './dialect.js';
+import { refusingDuplicates } from './dialect.js';
 import type { Tables } from './tables.js';
 
 /** A key of the admin API: named, stored as the SHA-512 of the key (as bouncer keys), never in clear. */
@@ -25,12 +25,10 @@ function toKey(r: Row): AdminKey {
 }
 
 export async function createAdminKey(db: Kysely<Tables>, name: string, keyHash: string, now = Date.now()): Promise<void> {
-  try {
-    await db.insertInto('admin_keys').values({ name, key_hash: keyHash, created_at: now, last_used_at: null }).execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError(`admin key '${name}' already exists`);
-    throw err;
-  }
+  await refusingDuplicates(
+    () => db.insertInto('admin_keys').values({ name, key_hash: keyHash, created_at: now, last_used_at: null }).execute(),
+    () => new ConflictError(`admin key '${name}' already exists`),
+  );
 }
 
 export async function listAdminKeys(db: Kysely<Tables>): Promise<AdminKey[]> {

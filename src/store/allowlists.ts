@@ -3,7 +3,7 @@ import { newId, type Allowlist } from '../domain/allowlist.js';
 import { NotFoundError, ConflictError } from '../errors.js';
 import { incrementCounter, readCounter } from './counters.js';
 import type { Db } from './db.js';
-import { isUniqueViolation } from './dialect.js';
+import { refusingDuplicates } from './dialect.js';
 import type { AllowlistRow, Tables } from './tables.js';
 
 /** Every allowlist, item, subscriber or tag write runs in a transaction that bumps this counter: other nodes and the server reload on a change. */
@@ -33,14 +33,13 @@ export function toList(r: AllowlistRow): Allowlist {
 
 export async function createAllowlist(db: Db, name: string, description: string, now = Date.now()): Promise<Allowlist> {
   const list: Allowlist = { id: newId(now), name, description, createdAt: now, updatedAt: null };
-  try {
-    await writeAllowlists(db, (trx) =>
-      trx.insertInto('allowlists').values({ id: list.id, name, description, created_at: now, updated_at: null }).execute(),
-    );
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError(`allowlist '${name}' already exists`);
-    throw err;
-  }
+  await refusingDuplicates(
+    () =>
+      writeAllowlists(db, (trx) =>
+        trx.insertInto('allowlists').values({ id: list.id, name, description, created_at: now, updated_at: null }).execute(),
+      ),
+    () => new ConflictError(`allowlist '${name}' already exists`),
+  );
   return list;
 }
 
@@ -81,23 +80,22 @@ export async function updateAllowlist(
   patch: { name?: string | undefined; description?: string | undefined },
   now = Date.now(),
 ): Promise<Allowlist> {
-  try {
-    await writeAllowlists(db, async (trx) => {
-      const r = await trx
-        .updateTable('allowlists')
-        .set({
-          ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(patch.description !== undefined ? { description: patch.description } : {}),
-          updated_at: now,
-        })
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`allowlist '${id}' not found`);
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError(`allowlist '${patch.name}' already exists`);
-    throw err;
-  }
+  await refusingDuplicates(
+    () =>
+      writeAllowlists(db, async (trx) => {
+        const r = await trx
+          .updateTable('allowlists')
+          .set({
+            ...(patch.name !== undefined ? { name: patch.name } : {}),
+            ...(patch.description !== undefined ? { description: patch.description } : {}),
+            updated_at: now,
+          })
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`allowlist '${id}' not found`);
+      }),
+    () => new ConflictError(`allowlist '${patch.name}' already exists`),
+  );
   return (await getAllowlist(db, id))!;
 }
 

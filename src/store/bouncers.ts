@@ -1,7 +1,8 @@
 import { UserExistsError } from '../errors.js';
 import { dropTagsIn } from './entity-tags.js';
 import { type Db, inTransaction } from './db.js';
-import { isUniqueViolation } from './dialect.js';
+import { refusingDuplicates } from './dialect.js';
+import { senderColumns, senderInfo } from './usage-metrics.js';
 import type { BouncerRow } from './tables.js';
 
 export type BouncerAuthType = 'api-key' | 'tls';
@@ -36,8 +37,7 @@ function toBouncer(r: BouncerRow): Bouncer {
     version: r.version,
     lastPull: r.last_pull === null ? null : Number(r.last_pull),
     authType: r.auth_type as BouncerAuthType,
-    os: { name: r.os_name, family: r.os_family, version: r.os_version },
-    featureFlags: r.feature_flags === '' ? [] : r.feature_flags.split(','),
+    ...senderInfo(r),
     autoCreated: Boolean(Number(r.auto_created)),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
@@ -55,33 +55,29 @@ export interface NewBouncer {
 
 /** Creates a bouncer. Throws UserExistsError `bouncer NAME already exists` when the name is taken. */
 export async function createBouncer(db: Db, b: NewBouncer, now = Date.now()): Promise<Bouncer> {
-  try {
-    await db
-      .insertInto('bouncers')
-      .values({
-        name: b.name,
-        api_key: b.keyHash,
-        revoked: 0,
-        ip_address: b.ipAddress ?? '',
-        type: '',
-        version: '',
-        last_pull: null,
-        auth_type: b.authType ?? 'api-key',
-        os_name: '',
-        os_family: '',
-        os_version: '',
-        feature_flags: '',
-        auto_created: b.autoCreated ? 1 : 0,
-        created_at: now,
-        updated_at: now,
-        stream_seq: null,
-        stream_allowlists: null,
-      })
-      .execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new UserExistsError(`bouncer ${b.name} already exists`);
-    throw err;
-  }
+  await refusingDuplicates(
+    () =>
+      db
+        .insertInto('bouncers')
+        .values({
+          name: b.name,
+          api_key: b.keyHash,
+          revoked: 0,
+          ip_address: b.ipAddress ?? '',
+          type: '',
+          version: '',
+          last_pull: null,
+          auth_type: b.authType ?? 'api-key',
+          ...senderColumns(),
+          auto_created: b.autoCreated ? 1 : 0,
+          created_at: now,
+          updated_at: now,
+          stream_seq: null,
+          stream_allowlists: null,
+        })
+        .execute(),
+    () => new UserExistsError(`bouncer ${b.name} already exists`),
+  );
   return (await getBouncer(db, b.name))!;
 }
 

@@ -163,27 +163,6 @@ export async function decisionExists(db: Db, id: number): Promise<boolean> {
   return (await db.selectFrom('decisions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 }
 
-/** Purges decisions expired before `before` that no longer belong to an alert or whose alert is gone. */
-export async function purgeExpired(db: Db, before: number, limit: number): Promise<number> {
-  const rows = await db
-    .selectFrom('decisions')
-    .select('id')
-    .where('until', '<', before)
-    .where('alert_id', 'is', null)
-    .limit(limit)
-    .execute();
-  if (rows.length === 0) return 0;
-  const r = await db
-    .deleteFrom('decisions')
-    .where(
-      'id',
-      'in',
-      rows.map((x) => Number(x.id)),
-    )
-    .executeTakeFirst();
-  return Number(r.numDeletedRows);
-}
-
 /** Ids of the active decisions (`until > now`, simulated included) a delete filter selects. */
 export async function activeDecisionIds(db: Db, f: DecisionDeleteFilter, now: number): Promise<number[]> {
   let q = db.selectFrom('decisions').select('id').where('until', '>', now);

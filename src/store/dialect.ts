@@ -178,6 +178,16 @@ export function isUniqueViolation(err: unknown): boolean {
   );
 }
 
+/** Runs `write`; a unique-constraint violation becomes the error `taken()` makes, any other error passes through. */
+export async function refusingDuplicates<T>(write: () => Promise<T>, taken: () => Error): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw taken();
+    throw err;
+  }
+}
+
 /** Runs an INSERT of one row and returns its generated id (PostgreSQL needs RETURNING, the others report it). */
 export async function insertReturningId(db: Kysely<any>, query: InsertQueryBuilder<any, any, any>): Promise<number> {
   if (dialectOf(db) === 'postgres') return Number((await query.returning('id').executeTakeFirstOrThrow()).id);

@@ -1,7 +1,8 @@
 import { UserExistsError, NotFoundError } from '../errors.js';
 import { dropTagsIn } from './entity-tags.js';
 import { type Db, inTransaction } from './db.js';
-import { isUniqueViolation } from './dialect.js';
+import { refusingDuplicates } from './dialect.js';
+import { senderColumns, senderInfo } from './usage-metrics.js';
 import type { MachineRow } from './tables.js';
 
 export type AuthType = 'password' | 'tls';
@@ -41,8 +42,7 @@ function toMachine(r: MachineRow): Machine {
     updatedAt: Number(r.updated_at),
     lastPush: r.last_push === null ? null : Number(r.last_push),
     lastHeartbeat: r.last_heartbeat === null ? null : Number(r.last_heartbeat),
-    os: { name: r.os_name, family: r.os_family, version: r.os_version },
-    featureFlags: split(r.feature_flags),
+    ...senderInfo(r),
   };
 }
 
@@ -56,34 +56,30 @@ export interface NewMachine {
 
 /** Creates a machine. Throws UserExistsError (upstream's 403 "user already exist") when the id is taken. */
 export async function createMachine(db: Db, m: NewMachine, now = Date.now()): Promise<Machine> {
-  try {
-    await db
-      .insertInto('machines')
-      .values({
-        machine_id: m.machineId,
-        password: m.passwordHash,
-        ip_address: m.ipAddress ?? '',
-        scenarios: '',
-        version: '',
-        is_validated: m.isValidated ? 1 : 0,
-        auth_type: m.authType ?? 'password',
-        created_at: now,
-        updated_at: now,
-        // as upstream: last_push is set at creation
-        last_push: now,
-        last_heartbeat: null,
-        os_name: '',
-        os_family: '',
-        os_version: '',
-        feature_flags: '',
-        hubstate: '{}',
-        datasources: '{}',
-      })
-      .execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new UserExistsError(`user '${m.machineId}': user already exist`);
-    throw err;
-  }
+  await refusingDuplicates(
+    () =>
+      db
+        .insertInto('machines')
+        .values({
+          machine_id: m.machineId,
+          password: m.passwordHash,
+          ip_address: m.ipAddress ?? '',
+          scenarios: '',
+          version: '',
+          is_validated: m.isValidated ? 1 : 0,
+          auth_type: m.authType ?? 'password',
+          created_at: now,
+          updated_at: now,
+          // as upstream: last_push is set at creation
+          last_push: now,
+          last_heartbeat: null,
+          ...senderColumns(),
+          hubstate: '{}',
+          datasources: '{}',
+        })
+        .execute(),
+    () => new UserExistsError(`user '${m.machineId}': user already exist`),
+  );
   return (await getMachine(db, m.machineId))!;
 }
 

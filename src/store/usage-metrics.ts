@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { HubItemState } from './machines.js';
-import type { Tables } from './tables.js';
+import type { MachineTable, Tables } from './tables.js';
+
+type SenderColumns = Pick<MachineTable, 'os_name' | 'os_family' | 'os_version' | 'feature_flags'>;
 
 /** One metrics window, as the swagger's DetailedMetrics (only its named fields). */
 export interface DetailedMetrics {
@@ -20,6 +22,24 @@ export type UsageSender =
   | { kind: 'LP'; machineId: string; hubstate: Record<string, HubItemState[]>; datasources: Record<string, number> }
   | { kind: 'RC'; bouncerId: number; bouncerName: string; type?: string | undefined };
 
+/** The columns of a machine or bouncer row that usage-metrics pushes fill: all empty until the first. */
+export function senderColumns(report: Pick<UsageReport, 'os' | 'featureFlags'> = {}): SenderColumns {
+  return {
+    os_name: report.os?.name ?? '',
+    os_family: report.os?.family ?? '',
+    os_version: report.os?.version ?? '',
+    feature_flags: (report.featureFlags ?? []).join(','),
+  };
+}
+
+/** Those columns read back from a machine or bouncer row. */
+export function senderInfo(r: SenderColumns): { os: { name: string; family: string; version: string }; featureFlags: string[] } {
+  return {
+    os: { name: r.os_name, family: r.os_family, version: r.os_version },
+    featureFlags: r.feature_flags === '' ? [] : r.feature_flags.split(','),
+  };
+}
+
 /**
  * Stores one usage-metrics push and what it says about the sender, in one transaction. Every column is
  * named here; the stored payload is `{type?, metrics}` (RC) or `{metrics}` (LP), as upstream's.
@@ -27,10 +47,7 @@ export type UsageSender =
 export async function recordUsageMetrics(db: Kysely<Tables>, who: UsageSender, report: UsageReport, now = Date.now()): Promise<void> {
   const common = {
     ...(report.version ? { version: report.version } : {}),
-    os_name: report.os?.name ?? '',
-    os_family: report.os?.family ?? '',
-    os_version: report.os?.version ?? '',
-    feature_flags: (report.featureFlags ?? []).join(','),
+    ...senderColumns(report),
     updated_at: now,
   };
   const payload = who.kind === 'RC' ? { type: who.type, metrics: report.metrics } : { metrics: report.metrics };

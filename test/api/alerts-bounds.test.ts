@@ -23,24 +23,17 @@ async function setup(t: Parameters<typeof buildTestApp>[0]) {
   return { ta, call };
 }
 
-const rows = async (ta: TestApp) => [
+/** How many rows `table` holds. */
+const rowCount = async (ta: TestApp, table: 'alerts' | 'decisions') =>
   Number(
     (
       await ta.db
-        .selectFrom('alerts')
+        .selectFrom(table)
         .select((eb) => eb.fn.countAll().as('n'))
         .executeTakeFirstOrThrow()
     ).n,
-  ),
-  Number(
-    (
-      await ta.db
-        .selectFrom('decisions')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  ),
-];
+  );
+const rows = async (ta: TestApp) => [await rowCount(ta, 'alerts'), await rowCount(ta, 'decisions')];
 
 test('POST /v1/alerts: integers past int32 and coordinates past the globe are a 400 naming the field; nothing stored', async (t) => {
   const { ta, call } = await setup(t);

@@ -13,6 +13,18 @@ async function setup(t: Parameters<typeof buildTestApp>[0]) {
   return { ta, key, call: adminClient(ta, key) };
 }
 
+/** The envelope of the first and only page (size 50) of `total` items under `path`, its items left out (null). */
+function onlyPage(path: string, total: number) {
+  return {
+    items: null,
+    total,
+    page: 1,
+    size: 50,
+    pages: 1,
+    links: { first: `${path}?size=50&page=1`, last: `${path}?size=50&page=1`, self: `${path}?page=1&size=50`, next: null, prev: null },
+  };
+}
+
 /** The allowlist object of seed 003, field by field: same keys in the same order, same types. */
 function assertListShape(o: Json, want: { name: string; description: string; total_items: number; subscribers?: unknown[] }) {
   const keys = ['id', 'organization_id', 'name', 'description', 'created_at', 'updated_at', 'from_cti_query', 'since', 'total_items'];
@@ -81,23 +93,7 @@ test("seed 003's curl sequence, as written, returns the seed's shapes", async (t
   assert.equal(all.status, 200);
   const page = all.json();
   assert.deepEqual(Object.keys(page), ['items', 'total', 'page', 'size', 'pages', 'links']);
-  assert.deepEqual(
-    { ...page, items: null },
-    {
-      items: null,
-      total: 1,
-      page: 1,
-      size: 50,
-      pages: 1,
-      links: {
-        first: '/v1/allowlists?size=50&page=1',
-        last: '/v1/allowlists?size=50&page=1',
-        self: '/v1/allowlists?page=1&size=50',
-        next: null,
-        prev: null,
-      },
-    },
-  );
+  assert.deepEqual({ ...page, items: null }, onlyPage('/v1/allowlists', 1));
   const listed = (page.items as Json[])[0]!;
   assertListShape(listed, { name: 'my_test_allowlist', description: 'testing allowlists feature', total_items: 0, subscribers: [] });
   assert.equal(listed.id, id);
@@ -116,23 +112,7 @@ test("seed 003's curl sequence, as written, returns the seed's shapes", async (t
   const items = await call('GET', `/v1/allowlists/${id}/items`);
   assert.equal(items.status, 200);
   const ipage = items.json();
-  assert.deepEqual(
-    { ...ipage, items: null },
-    {
-      items: null,
-      total: 2,
-      page: 1,
-      size: 50,
-      pages: 1,
-      links: {
-        first: `/v1/allowlists/${id}/items?size=50&page=1`,
-        last: `/v1/allowlists/${id}/items?size=50&page=1`,
-        self: `/v1/allowlists/${id}/items?page=1&size=50`,
-        next: null,
-        prev: null,
-      },
-    },
-  );
+  assert.deepEqual({ ...ipage, items: null }, onlyPage(`/v1/allowlists/${id}/items`, 2));
   const [first, second] = ipage.items as Json[];
   assertItemShape(first!, id, { value: '1.2.3.4', description: 'allow my office ips', updated: false, expiration: null });
   assertItemShape(second!, id, { value: '5.6.7.8', description: 'allow my office ips', updated: false, expiration: null });

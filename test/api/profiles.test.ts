@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,7 +6,8 @@ import { loadProfiles } from '../../src/config/profiles.js';
 import { buildTestApp, tempDir } from '../helpers/app.js';
 import { addBouncer, addMachine, bouncerGet, login, pushAlerts } from '../helpers/actors.js';
 import { agentAlerts } from '../helpers/fixture-alerts.js';
-import { waitUntil } from '../helpers/wait.js';
+import type { After } from '../helpers/context.js';
+import { startReceiver } from '../notify/helpers.js';
 
 const ESCALATION = `name: escalating_ban
 filters:
@@ -104,64 +104,47 @@ test('profiles.yaml errors fail at load, naming the profile and the field', (t) 
   assert.equal(loadProfiles(undefined).length, 2);
 });
 
-test('a profile notification reaches a real HTTP receiver, and a dead one never slows ingestion', async (t) => {
-  const received: string[] = [];
-  const receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      received.push(body);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  t.after(() => receiver.close());
-  const port = (receiver.address() as { port: number }).port;
+/**
+ * A config text whose profiles file holds `profile` and whose notification dir holds `plugins` (file name →
+ * plugin YAML), both written in a temp dir.
+ */
+function withNotifications(t: After, plugins: Record<string, string>, profile: string): string {
   const dir = tempDir(t);
   const notifDir = join(dir, 'notifications');
   mkdirSync(notifDir);
-  writeFileSync(
-    join(notifDir, 'http.yaml'),
-    `type: http\nname: http_default\nformat: |\n  {{range .}}{{.Scenario}} {{.Source.IP}};{{end}}\nurl: http://127.0.0.1:${port}/hook\nmethod: POST\n`,
-  );
-  writeFileSync(
-    join(notifDir, 'dead.yaml'),
-    `type: http\nname: dead\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:1/none\ntimeout: 1s\nmax_retry: 0\n`,
-  );
+  for (const [file, yaml] of Object.entries(plugins)) writeFileSync(join(notifDir, file), yaml);
   const profiles = join(dir, 'profiles.yaml');
-  writeFileSync(
-    profiles,
+  writeFileSync(profiles, profile);
+  return `api:\n  server:\n    profiles_path: ${profiles}\nconfig_paths:\n  notification_dir: ${notifDir}\n`;
+}
+
+test('a profile notification reaches a real HTTP receiver, and a dead one never slows ingestion', async (t) => {
+  const receiver = await startReceiver(t);
+  const yaml = withNotifications(
+    t,
+    {
+      'http.yaml': `type: http\nname: http_default\nformat: |\n  {{range .}}{{.Scenario}} {{.Source.IP}};{{end}}\nurl: ${receiver.url}\nmethod: POST\n`,
+      'dead.yaml': `type: http\nname: dead\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:1/none\ntimeout: 1s\nmax_retry: 0\n`,
+    },
     `name: notify\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: 1h\nnotifications:\n - http_default\n - dead\non_success: break\n`,
   );
-  const ta = await buildTestApp(t, {
-    yaml: `api:\n  server:\n    profiles_path: ${profiles}\nconfig_paths:\n  notification_dir: ${notifDir}\n`,
-  });
+  const ta = await buildTestApp(t, { yaml });
   await addMachine(ta);
   const token = await login(ta);
   await pushAlerts(ta, token, agentAlerts('198.51.100.77'));
-  await waitUntil(() => received.length > 0, 2000, 'the notification');
-  assert.deepEqual(received, ['crowdsecurity/ssh-bf 198.51.100.77;\n']);
+  const received = await receiver.waitFor(1, 2000);
+  assert.deepEqual(
+    received.map((r) => r.body),
+    ['crowdsecurity/ssh-bf 198.51.100.77;\n'],
+  );
 });
 
 test('a slow notification receiver does not slow the ingestion of 1,000 alerts', async (t) => {
   // the receiver answers after 2 s: notifications queue up (and overflow) while agents keep pushing
-  const receiver = createServer((_req, res) => setTimeout(() => res.end('ok'), 2000));
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  t.after(() => {
-    receiver.closeAllConnections();
-    receiver.close();
-  });
-  const port = (receiver.address() as { port: number }).port;
-  const dir = tempDir(t);
-  const notifDir = join(dir, 'notifications');
-  mkdirSync(notifDir);
-  writeFileSync(
-    join(notifDir, 'slow.yaml'),
-    `type: http\nname: slow\nformat: '{{.|toJson}}'\nurl: http://127.0.0.1:${port}/\ntimeout: 10s\nmax_retry: 0\n`,
-  );
-  const withNotify = join(dir, 'notify.yaml');
-  writeFileSync(
-    withNotify,
+  const receiver = await startReceiver(t, () => ({ status: 200, delayMs: 2000 }));
+  const withNotify = withNotifications(
+    t,
+    { 'slow.yaml': `type: http\nname: slow\nformat: '{{.|toJson}}'\nurl: ${receiver.url}\ntimeout: 10s\nmax_retry: 0\n` },
     `name: notify\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: 1h\nnotifications:\n - slow\non_success: break\n`,
   );
   const ingest = async (yaml: string) => {
@@ -176,7 +159,7 @@ test('a slow notification receiver does not slow the ingestion of 1,000 alerts',
     return { ms: performance.now() - started, ta };
   };
   const baseline = await ingest('');
-  const slow = await ingest(`api:\n  server:\n    profiles_path: ${withNotify}\nconfig_paths:\n  notification_dir: ${notifDir}\n`);
+  const slow = await ingest(withNotify);
   // generous: not a benchmark, only a guard against ingestion waiting on the receiver (which would take 2 s per alert)
   assert.ok(
     slow.ms < baseline.ms * 3 + 2000,

@@ -2,10 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { getMachine } from '../../src/store/machines.js';
-import { buildTestApp } from '../helpers/app.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { addMachine, gzipJson, login, UA } from '../helpers/actors.js';
 
 const REALM = 'JWT realm=Crowdsec API local';
+
+/** POST /v1/watchers registering machine `a` (password `p`), with `headers`. */
+const registerA = (app: TestApp['app'], headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url: '/v1/watchers', payload: { machine_id: 'a', password: 'p' }, headers });
 
 test('GET /health answers {"status":"up"}; HEAD /health is 405', async (t) => {
   const { app } = await buildTestApp(t);
@@ -109,34 +113,19 @@ test('auto-registration: wrong token 401, IP outside the ranges 401, right token
 test('disable_remote_lapi_registration refuses non-loopback clients', async (t) => {
   const yaml = 'api:\n  server:\n    disable_remote_lapi_registration: true\n    trusted_proxies: ["127.0.0.1"]\n';
   const { app } = await buildTestApp(t, { yaml });
-  const res = await app.inject({
-    method: 'POST',
-    url: '/v1/watchers',
-    payload: { machine_id: 'a', password: 'p' },
-    headers: { 'x-forwarded-for': '203.0.113.9' },
-  });
+  const res = await registerA(app, { 'x-forwarded-for': '203.0.113.9' });
   assert.equal(res.statusCode, 403);
   assert.equal(res.body, '{"message":"access forbidden"}');
-  const local = await app.inject({ method: 'POST', url: '/v1/watchers', payload: { machine_id: 'a', password: 'p' } });
+  const local = await registerA(app);
   assert.equal(local.statusCode, 201);
 });
 
 test('forwarded headers are ignored unless configured', async (t) => {
   const plain = await buildTestApp(t);
-  await plain.app.inject({
-    method: 'POST',
-    url: '/v1/watchers',
-    payload: { machine_id: 'a', password: 'p' },
-    headers: { 'x-real-ip': '1.1.1.1' },
-  });
+  await registerA(plain.app, { 'x-real-ip': '1.1.1.1' });
   assert.equal((await getMachine(plain.db, 'a'))?.ipAddress, '127.0.0.1');
   const fwd = await buildTestApp(t, { yaml: 'api:\n  server:\n    use_forwarded_for_headers: true\n' });
-  await fwd.app.inject({
-    method: 'POST',
-    url: '/v1/watchers',
-    payload: { machine_id: 'a', password: 'p' },
-    headers: { 'x-real-ip': '1.1.1.1' },
-  });
+  await registerA(fwd.app, { 'x-real-ip': '1.1.1.1' });
   assert.equal((await getMachine(fwd.db, 'a'))?.ipAddress, '1.1.1.1');
 });
 

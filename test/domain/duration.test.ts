@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { throwsExactly } from '../helpers/assert.js';
 import { DurationError, formatGoDuration, parseDuration, parseGoDuration, remainingDuration } from '../../src/domain/duration.js';
 
 const S = 1000;
@@ -7,13 +8,21 @@ const M = 60 * S;
 const H = 60 * M;
 const D = 24 * H;
 
-/** Asserts that `fn` throws a DurationError with exactly `message`. */
-function throwsExactly(fn: () => unknown, message: string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof DurationError, `expected a DurationError, got ${String(err)}`);
-    assert.equal(err.message, message);
-    return true;
-  });
+/**
+ * A test a row: `parse` reads each `valid` text as its milliseconds, and refuses each `invalid` one with a
+ * DurationError of exactly its message.
+ */
+function parseCases(parse: (text: string) => number, valid: [string, number][], invalid: [string, string][]): void {
+  for (const [input, ms] of valid) {
+    test(`${JSON.stringify(input)} is ${ms} ms`, () => {
+      assert.equal(parse(input), ms);
+    });
+  }
+  for (const [input, message] of invalid) {
+    test(`${JSON.stringify(input)} is rejected: ${message}`, () => {
+      throwsExactly(() => parse(input), DurationError, message);
+    });
+  }
 }
 
 describe('parseDuration (CrowdSec: Go duration plus a leading day count)', () => {
@@ -44,12 +53,6 @@ describe('parseDuration (CrowdSec: Go duration plus a leading day count)', () =>
     [' 2h\t', 2 * H], // upstream trims spaces
     ['-', 0], // upstream quirk: a lone minus is zero
   ];
-  for (const [input, ms] of valid) {
-    test(`${JSON.stringify(input)} is ${ms} ms`, () => {
-      assert.equal(parseDuration(input), ms);
-    });
-  }
-
   const invalid: [string, string][] = [
     ['', 'empty duration string'],
     ['  ', 'empty duration string'],
@@ -69,11 +72,7 @@ describe('parseDuration (CrowdSec: Go duration plus a leading day count)', () =>
     ['1', 'time: missing unit in duration "1"'],
     ['1h2', 'time: missing unit in duration "1h2"'],
   ];
-  for (const [input, message] of invalid) {
-    test(`${JSON.stringify(input)} is rejected: ${message}`, () => {
-      throwsExactly(() => parseDuration(input), message);
-    });
-  }
+  parseCases(parseDuration, valid, invalid);
 });
 
 describe("parseGoDuration (Go's time.ParseDuration)", () => {
@@ -85,21 +84,15 @@ describe("parseGoDuration (Go's time.ParseDuration)", () => {
     ['0.0000000001s', 0],
     ['1h0.5m', H + 30 * S],
   ];
-  for (const [input, ms] of valid) {
-    test(`${JSON.stringify(input)} is ${ms} ms`, () => {
-      assert.equal(parseGoDuration(input), ms);
-    });
-  }
-
   test('the int64 bounds: the largest and smallest durations parse, one past them does not', () => {
     assert.ok(parseGoDuration('2562047h47m16.854775807s') > 9_223_372_036_854.77);
     assert.ok(parseGoDuration('9223372036854775807ns') > 9_223_372_036_854.77);
     assert.ok(parseGoDuration('-9223372036854775808ns') < -9_223_372_036_854.77);
     assert.ok(parseGoDuration('-2562047h47m16.854775808s') < -9_223_372_036_854.77);
-    throwsExactly(() => parseGoDuration('9223372036854775808ns'), 'time: invalid duration "9223372036854775808ns"');
-    throwsExactly(() => parseGoDuration('2562047h47m16.854775808s'), 'time: invalid duration "2562047h47m16.854775808s"');
-    throwsExactly(() => parseGoDuration('2562048h'), 'time: invalid duration "2562048h"');
-    throwsExactly(() => parseGoDuration('99999999999999999999s'), 'time: invalid duration "99999999999999999999s"');
+    throwsExactly(() => parseGoDuration('9223372036854775808ns'), DurationError, 'time: invalid duration "9223372036854775808ns"');
+    throwsExactly(() => parseGoDuration('2562047h47m16.854775808s'), DurationError, 'time: invalid duration "2562047h47m16.854775808s"');
+    throwsExactly(() => parseGoDuration('2562048h'), DurationError, 'time: invalid duration "2562048h"');
+    throwsExactly(() => parseGoDuration('99999999999999999999s'), DurationError, 'time: invalid duration "99999999999999999999s"');
   });
 
   const invalid: [string, string][] = [
@@ -112,11 +105,7 @@ describe("parseGoDuration (Go's time.ParseDuration)", () => {
     ['1µx', 'time: unknown unit "\\xc2\\xb5x" in duration "1\\xc2\\xb5x"'], // Go quotes non-ASCII bytes
     ['1"s', 'time: unknown unit "\\"s" in duration "1\\"s"'],
   ];
-  for (const [input, message] of invalid) {
-    test(`${JSON.stringify(input)} is rejected: ${message}`, () => {
-      throwsExactly(() => parseGoDuration(input), message);
-    });
-  }
+  parseCases(parseGoDuration, valid, invalid);
 });
 
 describe("formatGoDuration (Go's Duration.String())", () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SingleFlight } from '../../src/engine/single-flight.js';
+import { pause, waitUntil } from '../helpers/wait.js';
 
 /** A task whose runs are released by hand: `runs` counts starts, `release()` ends the oldest. */
 function gated() {
@@ -62,4 +63,22 @@ test('SingleFlight: stop waits for the run in flight; the queued one and later c
   assert.equal(runs(), 1);
   await flight.run();
   assert.equal(runs(), 1);
+});
+
+test('SingleFlight.every: runs the task on a timer, its failures to onError; stop ends the timer', async () => {
+  let n = 0;
+  const errors: unknown[] = [];
+  const flight = new SingleFlight(async () => {
+    if (++n === 2) throw new Error('store down');
+  });
+  flight.every(5, (err) => errors.push(err));
+  await waitUntil(() => n >= 3, 2000, 'three timed runs');
+  await flight.stop();
+  assert.deepEqual(
+    errors.map((e) => (e as Error).message),
+    ['store down'],
+  );
+  const after = n;
+  await pause(30);
+  assert.equal(n, after);
 });

@@ -26,6 +26,19 @@ export function runOn(dialect: 'postgres' | 'mysql', sql: string, stopOnError = 
   } else execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', ...(stopOnError ? [] : ['--force'])], { input: sql, stdio: 'pipe' });
 }
 
+/** Whether the machine's own PostgreSQL or MariaDB answers on 127.0.0.1 (scripts/run-tests.mjs asks it of each engine). */
+export function engineAnswers(dialect: TestDialect): boolean {
+  if (dialect === 'sqlite') return true;
+  try {
+    if (dialect === 'postgres')
+      execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', 'select 1'], { stdio: 'pipe', timeout: 5000 });
+    else execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', 'select 1'], { stdio: 'pipe', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The `db_config` section for database `name` on the machine's PostgreSQL or MariaDB. */
 export function dbSection(dialect: 'postgres' | 'mysql', name: string): Record<string, unknown> {
   return dialect === 'postgres'

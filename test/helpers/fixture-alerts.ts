@@ -1,5 +1,21 @@
 import { readFileSync } from 'node:fs';
 
+/** The keys the swagger's Alert requires (pkg/models/localapi_swagger.yaml), in alphabetical order. */
+export const ALERT_REQUIRED_KEYS = [
+  'capacity',
+  'events',
+  'events_count',
+  'leakspeed',
+  'message',
+  'scenario',
+  'scenario_hash',
+  'scenario_version',
+  'simulated',
+  'source',
+  'start_at',
+  'stop_at',
+] as const;
+
 /** Reads a JSON fixture from test/fixtures (the sources, not dist). */
 export function fixture<T = Record<string, unknown>>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8')) as T;

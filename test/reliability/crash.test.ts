@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeList, type AdminCall } from '../helpers/admin.js';
-import type { TestDialect } from '../helpers/dialect.js';
+import { engineAnswers, type TestDialect } from '../helpers/dialect.js';
 import { Admin, Agent, Bouncer } from './harness/client.js';
 import { CrashLedger, verifyApi, verifyStore } from './harness/crash-ledger.js';
 import { crashLife, ValueSource } from './harness/crash-life.js';
-import { engineAnswers, provision, serverEnv, sqliteProblems } from './harness/env.js';
+import { provision, serverEnv, sqliteProblems } from './harness/env.js';
 import { LapisProcess } from './harness/server.js';
 
 /**

@@ -3,6 +3,16 @@ import { IpParseError, parseCidr, parseIp, parseIpOrRange, type IpRange } from '
 import { isIpScope, normalizeScope } from '../../domain/scope.js';
 import { CliError } from '../context.js';
 
+/** `parse(text)`, its IpParseError turned into the CliError `TEXT is not a valid WHAT`. */
+function parseOrRefuse(parse: (text: string) => IpRange, text: string, what: string): IpRange {
+  try {
+    return parse(text);
+  } catch (err) {
+    if (err instanceof IpParseError) throw new CliError(`${text} is not a valid ${what}`);
+    throw err;
+  }
+}
+
 /** What `-i`, `-r` or `--scope`/`--value` designate, validated as cscli does. */
 export function target(
   ip: string | undefined,
@@ -10,22 +20,8 @@ export function target(
   scope: string | undefined,
   value: string | undefined,
 ): { scope: string; value: string; range: IpRange | null } {
-  if (ip !== undefined) {
-    try {
-      return { scope: 'Ip', value: ip, range: parseIp(ip) };
-    } catch (err) {
-      if (err instanceof IpParseError) throw new CliError(`${ip} is not a valid ip`);
-      throw err;
-    }
-  }
-  if (range !== undefined) {
-    try {
-      return { scope: 'Range', value: range, range: parseCidr(range) };
-    } catch (err) {
-      if (err instanceof IpParseError) throw new CliError(`${range} is not a valid range`);
-      throw err;
-    }
-  }
+  if (ip !== undefined) return { scope: 'Ip', value: ip, range: parseOrRefuse(parseIp, ip, 'ip') };
+  if (range !== undefined) return { scope: 'Range', value: range, range: parseOrRefuse(parseCidr, range, 'range') };
   if (value === undefined || value === '')
     throw new CliError('missing arguments, a value is required (--ip, --range or --scope and --value)');
   const s = normalizeScope(scope ?? 'Ip');

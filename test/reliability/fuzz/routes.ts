@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { ALERT_REQUIRED_KEYS } from '../../helpers/fixture-alerts.js';
 import type { FuzzRequest } from './client.js';
 import {
   body,
@@ -112,22 +113,7 @@ const alert = fc.record(
     start_at: date,
     stop_at: date,
   },
-  {
-    requiredKeys: [
-      'capacity',
-      'events',
-      'events_count',
-      'leakspeed',
-      'message',
-      'scenario',
-      'scenario_hash',
-      'scenario_version',
-      'simulated',
-      'source',
-      'start_at',
-      'stop_at',
-    ],
-  },
+  { requiredKeys: [...ALERT_REQUIRED_KEYS] },
 );
 const window = fc.record({
   meta: fc.record({ window_size_seconds: int, utc_now_timestamp: int }),

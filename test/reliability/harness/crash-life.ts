@@ -115,30 +115,31 @@ export async function crashLife(
     }
   };
 
-  const deleter = async (agent: Agent) => {
+  /** Until the kill, hands `act` one untouched value at a time (waiting 20 ms whenever none is left), then waits `pauseMs`. */
+  const eachUntouched = async (pauseMs: number, act: (v: string) => Promise<void>) => {
     while (alive) {
       const v = ledger.takeUntouched();
       if (!v) {
         await sleep(20);
         continue;
       }
+      await act(v);
+      await sleep(pauseMs);
+    }
+  };
+
+  const deleter = (agent: Agent) =>
+    eachUntouched(10, async (v) => {
       ledger.deletesSent.add(v);
       const r = await send('DELETE /v1/decisions', () => agent.call('DELETE', `/v1/decisions?scopes=Ip&value=${v}`));
       if (r && r.status === 200 && parse<{ nbDeleted: string }>(r).nbDeleted === '1') {
         ledger.deletesAcked.add(v);
         stats.deletesAcked++;
       } else if (r) unexpected(`DELETE /v1/decisions?value=${v}: ${r.status} ${r.text.slice(0, 200)}`);
-      await sleep(10);
-    }
-  };
+    });
 
-  const allowlister = async () => {
-    while (alive) {
-      const v = ledger.takeUntouched();
-      if (!v) {
-        await sleep(20);
-        continue;
-      }
+  const allowlister = () =>
+    eachUntouched(30, async (v) => {
       ledger.allowSent.add(v);
       const r = await send('POST allowlist item', () =>
         admin.call('POST', `/v1/allowlists/${opts.listId}/items`, { items: [v], description: 'crash suite' }),
@@ -147,9 +148,7 @@ export async function crashLife(
         ledger.allowAcked.add(v);
         stats.itemsAcked++;
       } else if (r) unexpected(`POST allowlist item ${v}: ${r.status} ${r.text.slice(0, 200)}`);
-      await sleep(30);
-    }
-  };
+    });
 
   const loops = [...agents.flatMap((a) => Array.from({ length: opts.loopsPerAgent }, () => poster(a))), deleter(agents[0]!), allowlister()];
   await sleep(opts.killAfterMs);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -16,19 +15,6 @@ import { tempDir } from '../../helpers/app.js';
 import { freshDbConfig, type TestDialect } from '../../helpers/dialect.js';
 
 type After = { after(fn: () => unknown): void };
-
-/** Whether the machine's own PostgreSQL or MariaDB answers on 127.0.0.1 (as scripts/run-tests.mjs asks). */
-export function engineAnswers(engine: TestDialect): boolean {
-  if (engine === 'sqlite') return true;
-  try {
-    if (engine === 'postgres')
-      execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-qAtc', 'select 1'], { stdio: 'pipe', timeout: 5000 });
-    else execFileSync('mariadb', ['-h', '127.0.0.1', '-u', 'root', '-e', 'select 1'], { stdio: 'pipe', timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A port free right now (the Prometheus listener logs no address, so it cannot be `:0`). */
 export function freePort(): Promise<number> {
