@@ -26,6 +26,7 @@ import { createMachine } from '../src/store/machines.js';
 import { MAX_DECISIONS, PASSWORD, QUERY_KEY, STREAM_KEY } from './api.js';
 import { killChild, memory, startChild, stopChild } from './child.js';
 import { allowlistPhase } from './phases/allowlist.js';
+import { baselinePhase } from './phases/baseline.js';
 import type { PhaseContext } from './phases/context.js';
 import { importPhase } from './phases/import.js';
 import { ingestPhase } from './phases/ingest.js';
@@ -177,6 +178,7 @@ async function main(o: Options, s: Scratch): Promise<void> {
   // 3. load N decisions through the API; 4. query mode, then under an allowlist; 5. stream mode and a restart; 6. ingestion
   const loaded = await importPhase(ctx, server);
   const queried = await queryPhase(ctx, server);
+  const baseline = await baselinePhase(queried);
   const allowlisted = await allowlistPhase(ctx, server, queried);
   const streamed = await streamPhase(ctx, server, allowlisted, { cfgPath, nodeArgs: o.nodeArgs, heapDir: o.heapDir });
   server = streamed.server;
@@ -189,7 +191,7 @@ async function main(o: Options, s: Scratch): Promise<void> {
       `node ${process.version}, nproc ${nproc}, ${cpu}, load average at start ${loadAtStart.toFixed(2)}`,
       `server RSS: ${memStart.rss.toFixed(0)} MiB at start with an empty store (anon ${memStart.anon.toFixed(0)}), ${queried.rssAfter.toFixed(0)} MiB after the query phases`,
     ],
-    [...loaded, ...queried.rows, ...allowlisted.rows, ...streamed.rows, ...ingested],
+    [...loaded, ...queried.rows, ...baseline, ...allowlisted.rows, ...streamed.rows, ...ingested],
   );
   for (const p of profiles) {
     process.stdout.write(`\nCPU profile of the server, ${p.name} (${p.file}):\n`);

@@ -15,6 +15,9 @@ export interface QueryPhase {
   samplesOk: boolean;
   /** The server's RSS after the query phases, in MiB. */
   rssAfter: number;
+  /** Throughput of the two phases, req/s (the baseline phase reports them as a ratio to a hello-world server). */
+  bannedRps: number;
+  cleanRps: number;
 }
 
 /** Query mode: a warm-up, then banned IPs and clean IPs, each for the phase's length. */
@@ -61,5 +64,7 @@ export async function queryPhase(ctx: PhaseContext, server: ServerChild): Promis
     load: phase,
     samplesOk: bannedSampleOk && cleanSampleOk,
     rssAfter: memQuery.rss,
+    bannedRps: qBanned.rps,
+    cleanRps: qClean.rps,
   };
 }
