@@ -1,5 +1,5 @@
 import type { Decision } from './decision.js';
-import { parseCidr, parseIp, rangeContains, type IpRange } from './ip-range.js';
+import { ipv4Range, parseCidr, parseIPv4Number, parseIp, rangeContains, type IpRange } from './ip-range.js';
 import { normalizeScope } from './scope.js';
 import { InvalidValueError, withField } from '../errors.js';
 
@@ -24,6 +24,11 @@ export interface DecisionFilter {
   scenariosNotContaining?: readonly string[];
   includeSimulated: boolean;
   range?: IpRange;
+  /**
+   * `ip=` when it is a plain IPv4 address, as a number: the index looks it up without `range`, which is then
+   * built only if something reads it (query mode on the hot path allocates no BigInt).
+   */
+  ipv4?: number;
   /** true: the decision contains the queried range; false: the decision lies inside it. */
   contains: boolean;
 }
@@ -84,16 +89,36 @@ export function parseDecisionFilter(q: Query, defaultScopes?: string[]): Decisio
   if (contains !== undefined && contains !== '') filter.contains = parseBool('contains', contains);
   const ip = one(q, 'ip');
   const range = one(q, 'range');
-  if (ip) filter.range = parseRangeParam('ip', ip);
-  else if (range) filter.range = parseRangeParam('range', range);
+  if (ip) {
+    const n = parseIPv4Number(ip);
+    if (n < 0) filter.range = parseRangeParam('ip', ip);
+    else {
+      filter.ipv4 = n;
+      let r: IpRange | undefined;
+      Object.defineProperty(filter, 'range', { enumerable: true, get: () => (r ??= ipv4Range(n)) });
+    }
+  } else if (range) filter.range = parseRangeParam('range', range);
   return filter;
+}
+
+/** The attributes decisions share, which the index interns (engine/compact/tuples.ts). */
+export interface DecisionAttributes {
+  readonly simulated: boolean;
+  readonly scope: string;
+  readonly type: string;
+  readonly origin: string;
+  readonly scenario: string;
 }
 
 /** Whether a decision passes every part of the filter but the IP part, which the index resolves. */
 export function matchesAttributes(f: DecisionFilter, d: Decision): boolean {
+  return (f.value === undefined || d.value === f.value) && matchesShared(f, d);
+}
+
+/** Whether the shared attributes pass the filter: all of it but the value and the IP part. */
+export function matchesShared(f: DecisionFilter, d: DecisionAttributes): boolean {
   if (!f.includeSimulated && d.simulated) return false;
   for (const set of f.scopeSets) if (!set.has(d.scope)) return false;
-  if (f.value !== undefined && d.value !== f.value) return false;
   if (f.type !== undefined && d.type !== f.type) return false;
   if (f.origins && !f.origins.has(d.origin)) return false;
   if (f.scenariosContaining || f.scenariosNotContaining) {

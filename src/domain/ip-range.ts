@@ -48,6 +48,42 @@ function span(size: 4 | 16, prefix: number): bigint {
   return (1n << BigInt(size * 8 - prefix)) - 1n;
 }
 
+/**
+ * A dotted-quad IPv4 address as a 32-bit number, -1 when the text is anything else (Go's rules: four
+ * decimal octets, no leading zeros). The bouncer hot path: no allocation, no BigInt.
+ */
+export function parseIPv4Number(text: string): number {
+  const n = text.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1; // a leading zero
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + octet;
+}
+
+/** A single IPv4 address as a range. */
+export function ipv4Range(n: number): IpRange {
+  const v = BigInt(n);
+  return { size: 4, start: v, end: v, prefix: 32 };
+}
+
 /** Parses an IP (`1.2.3.4`, `2001:db8::1`) or a CIDR (`1.2.3.0/24`). Throws IpParseError with upstream's message. */
 export function parseIpOrRange(text: string): IpRange {
   return text.includes('/') ? parseCidr(text) : parseIp(text);

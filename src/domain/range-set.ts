@@ -26,6 +26,15 @@ export class RangeSet {
     return this.v4s.length === 0 && this.v6s.length === 0;
   }
 
+  get hasV6(): boolean {
+    return this.v6s.length > 0;
+  }
+
+  /** `overlaps` for an IPv4 interval given as numbers (the index's columns). */
+  overlapsV4(start: number, end: number): boolean {
+    return hit(this.v4s, this.v4e, start, end);
+  }
+
   overlaps(r: IpRange): boolean {
     return r.size === 4 ? hit(this.v4s, this.v4e, Number(r.start), Number(r.end)) : hit(this.v6s, this.v6e, r.start, r.end);
   }

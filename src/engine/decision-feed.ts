@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import type { Decision } from '../domain/decision.js';
 import type { Db } from '../store/db.js';
-import { changesSince, currentSequence, decisionsLiveSince } from '../store/decisions.js';
+import { changesSince, currentSequence, liveSinceBySequence } from '../store/decisions.js';
 import { DecisionIndex } from './decision-index.js';
 import { SingleFlight } from './single-flight.js';
 
-/** Rows read per query while rebuilding or catching up. */
+/** Rows read per query while catching up. */
 const PAGE = 5000;
+/** Rows read per query while loading at start: each page is applied, then dropped. */
+const LOAD_PAGE = 20_000;
 
 export interface FeedOptions {
   /** How often to look for writes made by other processes (the CLI, other nodes). */
@@ -39,21 +41,23 @@ export class DecisionFeed {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Loads active and recently expired decisions, then starts following changes. */
+  /**
+   * Loads active and recently ended decisions in change-sequence order, one page at a time (a page is
+   * applied, then dropped: a million decisions never exist as a million objects), then follows changes.
+   */
   async start(): Promise<void> {
     const seq = await currentSequence(this.db);
-    const rows: Decision[] = [];
-    for (let afterId = 0; ; ) {
-      const page = await decisionsLiveSince(this.db, this.now() - this.opts.graceMs, afterId, PAGE);
-      rows.push(...page);
-      if (page.length < PAGE) break;
-      afterId = page[page.length - 1]!.id;
+    const since = this.now() - this.opts.graceMs;
+    for (let after = { seq: 0, id: 0 }; ; ) {
+      const page = await liveSinceBySequence(this.db, since, after, LOAD_PAGE);
+      const now = this.now();
+      for (const d of page) this.index.apply(d, now);
+      if (page.length < LOAD_PAGE) break;
+      const last = page[page.length - 1]!;
+      after = { seq: last.seq, id: last.id };
     }
-    // the change log must be in sequence order
-    rows.sort((a, b) => a.seq - b.seq || a.id - b.id);
-    const now = this.now();
-    for (const d of rows) this.index.apply(d, now);
-    // sequences at or below `seq` were committed before it was read: everything is loaded up to it
+    // sequences at or below `seq` were committed before it was read: everything is loaded up to it (rows
+    // committed since, read above or not, come again in the catch-up: applying a row twice is harmless)
     this.cursor = { seq, id: Number.MAX_SAFE_INTEGER };
     this.servedSeq = seq;
     await this.catchUp();

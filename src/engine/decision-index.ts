@@ -1,14 +1,19 @@
 import type { Decision } from '../domain/decision.js';
-import { matchesAttributes, type DecisionFilter } from '../domain/decision-filter.js';
-import { rangeContains, type IpRange } from '../domain/ip-range.js';
+import { matchesShared, type DecisionFilter } from '../domain/decision-filter.js';
+import type { IpRange } from '../domain/ip-range.js';
 import { RangeSet } from '../domain/range-set.js';
-import { upperBound } from '../domain/sorted.js';
-import { MinHeap } from './min-heap.js';
-import { asList, bucketAdd, bucketRemove, PrefixTable, type Bucket } from './prefix-table.js';
+import { DecisionColumns, ENDED, escapedBytes, FREE, fnv1a, LIVE } from './compact/columns.js';
+import { Chains, rangeWords, slotRange } from './compact/chains.js';
+import { SlotHeap } from './compact/slot-heap.js';
+import { TupleTable } from './compact/tuples.js';
+import { StreamBody, WireWriter } from './compact/wire-writer.js';
+import { SlotLog } from './compact/slot-log.js';
 
 /** What hides decisions from one bouncer: the allowlists that apply to it. */
 export interface Visibility {
   hides(d: Decision): boolean;
+  /** When present, what `hides` tests a decision's range against: the index then checks its columns directly. */
+  readonly ranges?: RangeSet;
 }
 
 export interface StreamDelta {
@@ -16,31 +21,41 @@ export interface StreamDelta {
   deleted: Decision[];
 }
 
-const byIdOrder = (a: Decision, b: Decision) => a.id - b.id;
-const NO_KEYS: ReadonlySet<string> = new Set();
-const better = (a: Decision, b: Decision | undefined) => !b || a.until > b.until || (a.until === b.until && a.id > b.id);
+/** A stream answer as slot numbers, in ascending id order: written as bytes by `body()`. */
+export interface SlotDelta {
+  new: ArrayLike<number>;
+  deleted: ArrayLike<number>;
+}
+
+/** The query answer's slots, reused from call to call: valid until the next query. */
+const scratch: number[] = [];
 
 /**
- * Every active decision, plus the recently expired ones bouncer streams still need, in memory.
+ * Every active decision, plus the recently ended ones bouncer streams still need, in memory as columns
+ * (compact/columns.ts): a decision is a slot number, not an object, and its wire text is encoded once.
  * The store is the source of truth: this index is only ever fed rows read back from it (DecisionFeed),
  * in change-sequence order, so that what it serves always corresponds to a committed sequence.
+ *
+ * Lookups: by id (a Map), by value and by network (hash chains through the columns), by `until` (a heap
+ * of the active slots), and by change sequence (the log); snapshots walk the slots in id order.
  */
 export class DecisionIndex {
-  private readonly byId = new Map<number, Decision>();
-  /** Active decisions by exact value. */
-  private readonly byValue = new Map<string, Bucket>();
-  /** Active decisions this index holds (a decision leaves when it expires or is replaced). */
-  private readonly live = new WeakSet<Decision>();
+  private readonly cols = new DecisionColumns();
+  private readonly tuples = new TupleTable();
+  private readonly writer = new WireWriter(this.cols, this.tuples);
+  private readonly byId = new Map<number, number>();
+  private readonly nets = new Chains(this.cols);
+  private readonly expiry = new SlotHeap(this.cols);
+  /** Every change applied, as (sequence, slot), in sequence order. */
+  private log = new SlotLog();
+  /** Natural expiries in `until` order (see sweep), as (until, slot, the slot's sequence then). */
+  private expired = new SlotLog();
   private activeCount = 0;
-  private readonly v4 = new PrefixTable(32);
-  private readonly v6 = new PrefixTable(128);
-  private readonly expiry = new MinHeap<Decision>((a, b) => a.until - b.until);
-  /** Natural expiries in `until` order (see sweep), as two parallel arrays: the `until` of each, and its row. */
-  private expiredUntil: number[] = [];
-  private expired: Decision[] = [];
-  /** The change log, as two parallel arrays in sequence order: the sequence of each entry, and its row. */
-  private logSeq: number[] = [];
-  private logRow: Decision[] = [];
+  /** Slots in ascending id order (ids mostly arrive in order; `ordered` is false until re-sorted). */
+  private order = new Int32Array(1024);
+  private orderLength = 0;
+  private ordered = true;
+  private lastId = -Infinity;
 
   get size(): number {
     return this.activeCount;
@@ -50,81 +65,244 @@ export class DecisionIndex {
     return this.byId.size;
   }
 
-  /** Every decision active at `now` (metrics, listings). */
+  /** Slots ever used and slots free for reuse (tests, metrics). */
+  get slots(): { top: number; free: number } {
+    return { top: this.cols.top, free: this.cols.freeSlots };
+  }
+
+  /** Memory the index holds in typed arrays and its arena (the Map of ids aside). */
+  get bytes(): number {
+    return this.cols.bytes + this.nets.bytes + this.log.bytes + this.expired.bytes + this.order.byteLength;
+  }
+
+  /** Every decision active at `now` (listings, tests). */
   *activeDecisions(now: number): Generator<Decision> {
-    for (const b of this.byValue.values()) for (const d of asList(b)) if (d.until > now) yield d;
+    const c = this.cols;
+    for (let s = 0; s < c.top; s++) if (c.state[s] === LIVE && c.until[s]! > now) yield this.decisionAt(s);
+  }
+
+  /** Active decisions at `now` counted by (origin, scenario, type, simulated): what the metrics show. */
+  countActive(now: number): { origin: string; scenario: string; type: string; simulated: boolean; count: number }[] {
+    const c = this.cols;
+    const counts = new Float64Array(this.tuples.span);
+    for (let s = 0; s < c.top; s++) if (c.state[s] === LIVE && c.until[s]! > now) counts[c.tuple[s]!]!++;
+    const out = [];
+    for (let t = 0; t < counts.length; t++) if (counts[t]! > 0) out.push({ ...this.tuples.get(t), count: counts[t]! });
+    return out;
   }
 
   /** Applies a row as read from the store (a new decision, or a later state of a known one). */
   apply(d: Decision, now: number): void {
-    const prev = this.byId.get(d.id);
-    if (prev) this.retire(prev);
-    this.byId.set(d.id, d);
-    this.logSeq.push(d.seq);
-    this.logRow.push(d);
-    if (d.until > now) {
-      this.live.add(d);
-      this.activeCount++;
-      bucketAdd(this.byValue, d.value, d);
-      if (d.range) (d.range.size === 4 ? this.v4 : this.v6).add(d, d.range);
-      this.expiry.push(d);
+    const c = this.cols;
+    let s = this.byId.get(d.id);
+    if (s === undefined) {
+      s = c.alloc();
+      this.byId.set(d.id, s);
+      this.appendOrder(s, d.id);
+    } else {
+      if (c.state[s] === LIVE) this.retire(s);
+      this.tuples.unref(c.tuple[s]!);
     }
+    c.id[s] = d.id;
+    c.seq[s] = d.seq;
+    c.until[s] = d.until;
+    c.created[s] = d.createdAt;
+    c.alert[s] = d.alertId ?? Number.NaN;
+    c.tuple[s] = this.tuples.ref(d.origin, d.scenario, d.scope, d.type, d.simulated);
+    const r = d.range;
+    c.family[s] = r ? r.size : 0;
+    c.prefix[s] = r ? r.prefix : 0;
+    if (r) rangeWords(r, c.words, s * 4);
+    else c.words.fill(0, s * 4, s * 4 + 4);
+    c.setText(s, escapedBytes(d.uuid), escapedBytes(d.value));
+    this.log.push(d.seq, s, d.seq);
+    if (d.until > now) {
+      c.state[s] = LIVE;
+      this.activeCount++;
+      this.nets.link(s);
+      this.expiry.push(s);
+    } else c.state[s] = ENDED;
   }
 
-  private retire(d: Decision): boolean {
-    if (!this.live.delete(d)) return false;
+  private retire(s: number): void {
+    this.cols.state[s] = ENDED;
     this.activeCount--;
-    bucketRemove(this.byValue, d.value, d);
-    if (d.range) (d.range.size === 4 ? this.v4 : this.v6).remove(d, d.range);
-    return true;
+    this.nets.unlink(s);
+    this.expiry.remove(s);
+  }
+
+  private appendOrder(s: number, id: number): void {
+    if (this.orderLength === this.order.length) {
+      const o = new Int32Array(Math.ceil(this.order.length * 1.5));
+      o.set(this.order);
+      this.order = o;
+    }
+    this.order[this.orderLength++] = s;
+    if (id < this.lastId) this.ordered = false;
+    else this.lastId = id;
+  }
+
+  /** Sorts the slot order by id: one native sort of (id, slot) pairs packed in doubles. */
+  private sortOrder(): void {
+    if (this.ordered) return;
+    const c = this.cols;
+    const n = this.orderLength;
+    const SLOT = 2 ** 22;
+    let packable = c.top <= SLOT;
+    for (let i = 0; i < n && packable; i++) if (c.id[this.order[i]!]! >= 2 ** 30) packable = false;
+    if (packable) {
+      const keys = new Float64Array(n);
+      for (let i = 0; i < n; i++) keys[i] = c.id[this.order[i]!]! * SLOT + this.order[i]!;
+      keys.sort();
+      for (let i = 0; i < n; i++) this.order[i] = keys[i]! % SLOT;
+    } else {
+      const sorted = Array.from(this.order.subarray(0, n)).sort((a, b) => c.id[a]! - c.id[b]!);
+      this.order.set(sorted);
+    }
+    this.ordered = true;
+    this.lastId = n > 0 ? c.id[this.order[n - 1]!]! : -Infinity;
   }
 
   /**
-   * Retires decisions whose `until` has passed. Only decisions active when applied enter the heap,
-   * and they leave it in `until` order, so `expiredUntil` stays sorted.
+   * Retires decisions whose `until` has passed, in `until` order, so that the list of natural expiries
+   * stays sorted by `until`.
    */
   sweep(now: number): void {
-    for (let top = this.expiry.peek(); top && top.until <= now; top = this.expiry.peek()) {
-      this.expiry.pop();
-      // a replaced or already retired decision leaves the heap without a trace
-      if (this.byId.get(top.id) === top && this.retire(top)) {
-        this.expiredUntil.push(top.until);
-        this.expired.push(top);
+    const c = this.cols;
+    for (let s = this.expiry.peek(); s >= 0 && c.until[s]! <= now; s = this.expiry.peek()) {
+      this.retire(s);
+      this.expired.push(c.until[s]!, s, c.seq[s]!);
+    }
+  }
+
+  /** The decision held in a slot, as an object (answers that are not written as bytes, tests). */
+  decisionAt(s: number): Decision {
+    const c = this.cols;
+    const t = this.tuples.get(c.tuple[s]!);
+    const alert = c.alert[s]!;
+    return {
+      id: c.id[s]!,
+      uuid: c.uuidText(s),
+      alertId: Number.isNaN(alert) ? null : alert,
+      seq: c.seq[s]!,
+      createdAt: c.created[s]!,
+      until: c.until[s]!,
+      scenario: t.scenario,
+      type: t.type,
+      scope: t.scope,
+      value: c.valueText(s),
+      origin: t.origin,
+      simulated: t.simulated,
+      range: c.family[s] === 0 ? null : slotRange(c, s),
+    };
+  }
+
+  private decisions(slots: ArrayLike<number>): Decision[] {
+    return Array.from(slots, (s) => this.decisionAt(s));
+  }
+
+  /** Query mode as objects: matching decisions with `until >= now`, no deduplication, ascending id. */
+  query(f: DecisionFilter, now: number, view?: Visibility | null): Decision[] {
+    return this.decisions(this.querySlots(f, now, view));
+  }
+
+  /** Query mode as the JSON bouncers receive (`null` when nothing matches), written from the columns. */
+  queryBody(f: DecisionFilter, now: number, view?: Visibility | null): { count: number; body: Buffer } {
+    const slots = this.querySlots(f, now, view);
+    return { count: slots.length, body: this.writer.list(slots, now, false) };
+  }
+
+  /** Query mode's slots, in ascending id order (the array is reused by the next call). */
+  querySlots(f: DecisionFilter, now: number, view?: Visibility | null): readonly number[] {
+    this.sweep(now - 1);
+    const out = scratch;
+    out.length = 0;
+    const c = this.cols;
+    const keep = (s: number) => {
+      if (c.until[s]! >= now && this.matches(f, s) && !this.hidden(view, s)) out.push(s);
+    };
+    if (f.ipv4 !== undefined && f.contains) this.nets.containingV4(f.ipv4, keep);
+    else if (f.range && f.contains) this.nets.containing(f.range, keep);
+    else if (f.value !== undefined) this.withValue(f.value, keep);
+    else {
+      const r = f.range;
+      for (let s = 0; s < c.top; s++) {
+        if (c.state[s] !== LIVE) continue;
+        if (!r || (c.family[s] === r.size && this.nets.inside(s, r))) keep(s);
       }
     }
+    if (out.length > 1) out.sort((a, b) => c.id[a]! - c.id[b]!);
+    return out;
   }
 
-  /** Query mode: matching decisions with `until >= now`, no deduplication, ascending id; none that `view` hides. */
-  query(f: DecisionFilter, now: number, view?: Visibility | null): Decision[] {
-    this.sweep(now - 1);
-    const out: Decision[] = [];
-    for (const d of this.candidates(f, now)) {
-      if (d.until >= now && matchesAttributes(f, d) && !view?.hides(d)) out.push(d);
-    }
-    return out.length > 1 ? out.sort(byIdOrder) : out;
+  /** Calls `fn` for each live slot whose value is `value`. */
+  private withValue(value: string, fn: (s: number) => void): void {
+    const key = escapedBytes(value);
+    this.nets.withValueHash(fnv1a(key, 0, key.length), (s) => {
+      if (this.cols.valueEquals(s, key, 0, key.length)) fn(s);
+    });
   }
 
-  private *candidates(f: DecisionFilter, now: number): Iterable<Decision> {
-    const r = f.range;
-    if (r && f.contains) {
-      yield* (r.size === 4 ? this.v4 : this.v6).containing(r);
-      return;
-    }
-    const pool = f.value !== undefined ? asList(this.byValue.get(f.value)) : this.activeDecisions(now - 1);
-    for (const d of pool) {
-      if (!r || (d.range && rangeContains(r, d.range))) yield d;
-    }
+  /** Whether slot `s` passes the filter but its IP part. */
+  private matches(f: DecisionFilter, s: number): boolean {
+    if (!matchesShared(f, this.tuples.get(this.cols.tuple[s]!))) return false;
+    if (f.value === undefined) return true;
+    const key = escapedBytes(f.value);
+    return this.cols.valueEquals(s, key, 0, key.length);
   }
 
-  /** The longest active decision with d0's (value, type, scope) among those the filter keeps (ties: the newest). */
-  private bestActive(f: DecisionFilter, d0: Decision, now: number, view?: Visibility | null): Decision | undefined {
+  /** `matches` with the shared attributes decided once per tuple: for the passes over every slot. */
+  private matcher(f: DecisionFilter): (s: number) => boolean {
+    const c = this.cols;
+    const memo = new Int8Array(this.tuples.span);
+    const key = f.value === undefined ? null : escapedBytes(f.value);
+    return (s) => {
+      const t = c.tuple[s]!;
+      if (memo[t] === 0) memo[t] = matchesShared(f, this.tuples.get(t)) ? 1 : 2;
+      return memo[t] === 1 && (key === null || c.valueEquals(s, key, 0, key.length));
+    };
+  }
+
+  /** Whether `view` hides slot `s` (never a scope that is not an IP). */
+  private hidden(view: Visibility | null | undefined, s: number): boolean {
+    if (!view) return false;
+    const c = this.cols;
+    const fam = c.family[s];
+    if (fam === 0) return false;
+    const set = view.ranges;
+    if (!set) return view.hides(this.decisionAt(s));
+    if (fam === 4) {
+      const start = c.words[s * 4]!;
+      return set.overlapsV4(start, start + 2 ** (32 - c.prefix[s]!) - 1);
+    }
+    return set.hasV6 && set.overlaps(slotRange(c, s));
+  }
+
+  /** Whether `a` beats `b` for one (value, type, scope): the longest, then the newest. */
+  private better(a: number, b: number): boolean {
+    const c = this.cols;
+    return c.until[a]! > c.until[b]! || (c.until[a] === c.until[b] && c.id[a]! > c.id[b]!);
+  }
+
+  /** Whether two slots share (value, type, scope): the key streams deduplicate on. */
+  private sameKey(a: number, b: number): boolean {
+    const c = this.cols;
+    if (!c.sameValue(a, b)) return false;
+    const ta = this.tuples.get(c.tuple[a]!);
+    const tb = this.tuples.get(c.tuple[b]!);
+    return ta.type === tb.type && ta.scope === tb.scope;
+  }
+
+  /** The longest active slot with s0's (value, type, scope) among those `ok` keeps, -1 for none. */
+  private bestActive(ok: (s: number) => boolean, s0: number, now: number, view?: Visibility | null): number {
     // visibility depends on the value alone: a hidden key has no best decision
-    if (view?.hides(d0)) return undefined;
-    let best: Decision | undefined;
-    for (const d of asList(this.byValue.get(d0.value))) {
-      if (d.until <= now || d.type !== d0.type || d.scope !== d0.scope || !matchesAttributes(f, d)) continue;
-      if (better(d, best)) best = d;
-    }
+    if (this.hidden(view, s0)) return -1;
+    const c = this.cols;
+    let best = -1;
+    this.nets.withValueHash(c.valueHash[s0]!, (s) => {
+      if (c.until[s]! <= now || !this.sameKey(s, s0) || !ok(s)) return;
+      if (best < 0 || this.better(s, best)) best = s;
+    });
     return best;
   }
 
@@ -133,24 +311,24 @@ export class DecisionIndex {
    * keeps. Nothing in `deleted`: a bouncer starting up holds nothing to delete.
    */
   snapshot(f: DecisionFilter, now: number, view?: Visibility | null): StreamDelta {
+    const out = this.snapshotSlots(f, now, view);
+    return { new: this.decisions(out.new), deleted: [] };
+  }
+
+  snapshotSlots(f: DecisionFilter, now: number, view?: Visibility | null): SlotDelta {
     this.sweep(now);
-    const out: Decision[] = [];
-    for (const b of this.byValue.values()) {
-      if (!Array.isArray(b)) {
-        if (b.until > now && matchesAttributes(f, b) && !view?.hides(b)) out.push(b);
-        continue;
-      }
-      // several decisions for one value: keep the best per (type, scope)
-      const best: Decision[] = [];
-      for (const d of b) {
-        if (d.until <= now || !matchesAttributes(f, d) || view?.hides(d)) continue;
-        const i = best.findIndex((x) => x.type === d.type && x.scope === d.scope);
-        if (i < 0) best.push(d);
-        else if (better(d, best[i])) best[i] = d;
-      }
-      out.push(...best);
+    this.sortOrder();
+    const c = this.cols;
+    const ok = this.matcher(f);
+    const out = new Int32Array(this.activeCount);
+    let n = 0;
+    for (let i = 0; i < this.orderLength; i++) {
+      const s = this.order[i]!;
+      if (c.state[s] !== LIVE || !ok(s) || this.hidden(view, s)) continue;
+      // most values hold one decision: the chain walk below only runs for the others
+      if (this.nets.valueAlone(s) || this.bestActive(ok, s, now) === s) out[n++] = s;
     }
-    return { new: out.sort(byIdOrder), deleted: [] };
+    return { new: out.subarray(0, n), deleted: [] };
   }
 
   /**
@@ -170,77 +348,118 @@ export class DecisionIndex {
     view?: Visibility | null,
     changed?: readonly IpRange[] | null,
   ): StreamDelta {
+    const out = this.deltaSlots(f, sinceSeq, sinceTime, now, view, changed);
+    return { new: this.decisions(out.new), deleted: this.decisions(out.deleted) };
+  }
+
+  deltaSlots(
+    f: DecisionFilter,
+    sinceSeq: number,
+    sinceTime: number,
+    now: number,
+    view?: Visibility | null,
+    changed?: readonly IpRange[] | null,
+  ): SlotDelta {
     this.sweep(now);
-    // by value first (its hash is cached on the string), then by (type, scope) below
-    const touched = new Map<string, Decision[]>();
-    const touch = (d: Decision) => {
-      if (!matchesAttributes(f, d)) return;
-      const list = touched.get(d.value);
-      if (list) list.push(d);
-      else touched.set(d.value, [d]);
+    const c = this.cols;
+    const ok = this.matcher(f);
+    // by value hash first, then by (value, type, scope) below
+    const touched = new Map<number, number[]>();
+    const touch = (s: number) => {
+      if (!ok(s)) return;
+      const list = touched.get(c.valueHash[s]!);
+      if (list) list.push(s);
+      else touched.set(c.valueHash[s]!, [s]);
     };
-    for (let i = upperBound(this.logSeq, sinceSeq); i < this.logSeq.length; i++) {
-      const d = this.logRow[i]!;
-      if (d.seq === this.logSeq[i] && this.byId.get(d.id) === d) touch(d);
+    const log = this.log;
+    for (let i = log.after(sinceSeq); i < log.length; i++) {
+      const s = log.slot[i]!;
+      if (c.state[s] !== FREE && c.seq[s] === log.key[i]) touch(s);
     }
-    for (let i = upperBound(this.expiredUntil, sinceTime); i < this.expired.length; i++) {
-      const d = this.expired[i]!;
-      if (d.until > now) break;
-      if (d.seq <= sinceSeq && this.byId.get(d.id) === d) touch(d);
+    const ex = this.expired;
+    for (let i = ex.after(sinceTime); i < ex.length; i++) {
+      const s = ex.slot[i]!;
+      if (ex.key[i]! > now) break;
+      if (c.state[s] !== FREE && c.seq[s] === ex.seq[i] && c.seq[s]! <= sinceSeq) touch(s);
     }
-    const flipped = changed && changed.length > 0 ? this.flippedKeys(f, changed, touched, now) : NO_KEYS;
-    if (flipped === null) return this.resendAll(f, touched, now, view);
-    const out: StreamDelta = { new: [], deleted: [] };
-    for (const [v, all] of touched) {
-      const justFlipped = flipped.has(v);
-      for (const list of byTypeAndScope(all)) {
-        const best = this.bestActive(f, list[0]!, now, view);
-        if (best) {
-          if (best.seq > sinceSeq || justFlipped || list.some((d) => d.until <= now)) out.new.push(best);
+    const flipped = changed && changed.length > 0 ? this.flippedKeys(ok, changed, touched, now) : new Set<number>();
+    if (flipped === null) return this.resendAll(f, ok, touched, now, view);
+    const news: number[] = [];
+    const deleted: number[] = [];
+    for (const [h, all] of touched) {
+      // a hash shared by two values re-sends both: harmless, and rare
+      const justFlipped = flipped.has(h);
+      for (const list of this.byKey(all)) {
+        const best = this.bestActive(ok, list[0]!, now, view);
+        if (best >= 0) {
+          if (c.seq[best]! > sinceSeq || justFlipped || list.some((s) => c.until[s]! <= now)) news.push(best);
         } else {
           // a key just hidden sends its decisions; one hidden all along was never served, so its ends are not news
-          for (const d of list) if (justFlipped || (d.until <= now && !view?.hides(d))) out.deleted.push(d);
+          for (const s of list) if (justFlipped || (c.until[s]! <= now && !this.hidden(view, s))) deleted.push(s);
         }
       }
     }
-    out.new.sort(byIdOrder);
-    out.deleted.sort(byIdOrder);
-    return out;
+    return { new: this.byId_(news), deleted: this.byId_(deleted) };
+  }
+
+  private byId_(slots: number[]): number[] {
+    const c = this.cols;
+    return slots.length > 1 ? slots.sort((a, b) => c.id[a]! - c.id[b]!) : slots;
+  }
+
+  /** Slots split by (value, type, scope). Most lists hold one slot. */
+  private byKey(list: number[]): number[][] {
+    if (list.length === 1) return [list];
+    const groups: number[][] = [];
+    for (const s of list) {
+      const g = groups.find((x) => this.sameKey(x[0]!, s));
+      if (g) {
+        if (!g.includes(s)) g.push(s);
+      } else groups.push([s]);
+    }
+    return groups;
   }
 
   /**
-   * The values whose allowlisting changed since the cursor: those the log touched that the changed ranges
-   * overlap, and the active decisions these ranges overlap (added to `touched`, to be sent again). Found
-   * through the prefix tables rather than a pass over everything; null when so many keys flip that the
-   * delta should resend everything instead.
+   * The values (by hash) whose allowlisting changed since the cursor: those the log touched that the changed
+   * ranges overlap, and the active decisions these ranges overlap (added to `touched`, to be sent again).
+   * Found through the network chains rather than a pass over everything; null when so many keys flip that
+   * the delta should resend everything instead.
    */
   private flippedKeys(
-    f: DecisionFilter,
+    ok: (s: number) => boolean,
     changed: readonly IpRange[],
-    touched: Map<string, Decision[]>,
+    touched: Map<number, number[]>,
     now: number,
-  ): ReadonlySet<string> | null {
-    const flipped = new Set<string>();
-    // values the log touched: ended or new decisions whose allowlisting changed as well
+  ): Set<number> | null {
+    const c = this.cols;
+    const flipped = new Set<number>();
     const set = new RangeSet(changed);
-    for (const [v, list] of touched) if (list.some((d) => d.range && set.overlaps(d.range))) flipped.add(v);
+    const overlaps = (s: number) => c.family[s] !== 0 && set.overlaps(slotRange(c, s));
+    for (const [h, list] of touched) if (list.some(overlaps)) flipped.add(h);
     // past this many (a restart that forgot what came before is `0.0.0.0/0`), one pass over everything is
-    // cheaper than the maps; it answers a superset, and re-sends are harmless
+    // cheaper than the chains; it answers a superset, and re-sends are harmless
     const limit = Math.max(10_000, this.activeCount / 8);
-    const hit: Decision[] = [];
-    const table = (r: IpRange) => (r.size === 4 ? this.v4 : this.v6);
+    const hit: number[] = [];
+    const consider = (s: number, checked: boolean) => {
+      if (c.until[s]! <= now || c.family[s] === 0 || !ok(s) || (!checked && !overlaps(s))) return true;
+      return hit.push(s) <= limit;
+    };
     // many small ranges (a thousand /24 items) cost more in lookups than one pass with the merged set
-    const probe = changed.reduce((n, r) => n + table(r).overlapCost(r), 0) < this.activeCount;
-    const candidates = probe ? changed.flatMap((r) => [...table(r).overlapping(r)]) : this.activeDecisions(now);
-    for (const d of candidates) {
-      if (d.until <= now || !d.range || !matchesAttributes(f, d) || (!probe && !set.overlaps(d.range))) continue;
-      if (hit.push(d) > limit) return null;
+    const probe = changed.reduce((n, r) => n + this.nets.overlapCost(r), 0) < this.activeCount;
+    let within = true;
+    if (probe) {
+      for (const r of changed) this.nets.overlapping(r, (s) => void (within &&= consider(s, true)));
+    } else {
+      for (let s = 0; s < c.top && within; s++) if (c.state[s] === LIVE) within = consider(s, false);
     }
-    for (const d of hit) {
-      flipped.add(d.value);
-      const list = touched.get(d.value);
-      if (!list) touched.set(d.value, [d]);
-      else if (!list.includes(d)) list.push(d);
+    if (!within) return null;
+    for (const s of hit) {
+      const h = c.valueHash[s]!;
+      flipped.add(h);
+      const list = touched.get(h);
+      if (!list) touched.set(h, [s]);
+      else if (!list.includes(s)) list.push(s);
     }
     return flipped;
   }
@@ -249,58 +468,53 @@ export class DecisionIndex {
    * The answer of a delta that looks at every key again: what is visible (as a startup pull would send it),
    * what the view hides, and the decisions the log saw end whose key has nothing left to show.
    */
-  private resendAll(f: DecisionFilter, touched: Map<string, Decision[]>, now: number, view: Visibility | null | undefined): StreamDelta {
-    const out = this.snapshot(f, now, view);
-    if (view) for (const d of this.activeDecisions(now)) if (view.hides(d) && matchesAttributes(f, d)) out.deleted.push(d);
+  private resendAll(
+    f: DecisionFilter,
+    ok: (s: number) => boolean,
+    touched: Map<number, number[]>,
+    now: number,
+    view: Visibility | null | undefined,
+  ): SlotDelta {
+    const c = this.cols;
+    const news = this.snapshotSlots(f, now, view).new;
+    const deleted: number[] = [];
+    if (view)
+      for (let s = 0; s < c.top; s++) if (c.state[s] === LIVE && c.until[s]! > now && ok(s) && this.hidden(view, s)) deleted.push(s);
     for (const all of touched.values()) {
-      for (const list of byTypeAndScope(all)) {
-        if (!this.bestActive(f, list[0]!, now, view)) for (const d of list) if (d.until <= now) out.deleted.push(d);
+      for (const list of this.byKey(all)) {
+        if (this.bestActive(ok, list[0]!, now, view) < 0) for (const s of list) if (c.until[s]! <= now) deleted.push(s);
       }
     }
-    out.deleted.sort(byIdOrder);
-    return out;
+    return { new: news, deleted: this.byId_(deleted) };
+  }
+
+  /** A stream answer's body, produced in chunks as the reader takes them (see StreamBody). */
+  body(out: SlotDelta, now: number): StreamBody {
+    return new StreamBody(this.writer, [out.new, out.deleted], now);
   }
 
   /**
-   * Forgets decisions expired before `before` and compacts the change log. A bouncer that last pulled
-   * before `before` cannot get an exact delta any more: the stream route gives it the full state.
+   * Forgets decisions ended before `before` (their slots are reused) and compacts the change log. A bouncer
+   * that last pulled before `before` cannot get an exact delta any more: the stream route gives it the full
+   * state. A slot in a stream answer still being written was active when the answer was made, so it cannot
+   * be freed before `before` passes its end: the grace (a day) is far longer than any pull.
    */
   forget(before: number): void {
-    for (const d of this.byId.values()) {
-      if (d.until < before && !this.live.has(d)) this.byId.delete(d.id);
+    const c = this.cols;
+    let freed = 0;
+    for (let s = 0; s < c.top; s++) {
+      if (c.state[s] !== ENDED || c.until[s]! >= before) continue;
+      this.byId.delete(c.id[s]!);
+      this.tuples.unref(c.tuple[s]!);
+      c.release(s);
+      freed++;
     }
-    const seqs: number[] = [];
-    const rows: Decision[] = [];
-    for (let i = 0; i < this.logRow.length; i++) {
-      const d = this.logRow[i]!;
-      if (d.seq === this.logSeq[i] && this.byId.get(d.id) === d) {
-        seqs.push(this.logSeq[i]!);
-        rows.push(d);
-      }
+    if (freed > 0) {
+      let n = 0;
+      for (let i = 0; i < this.orderLength; i++) if (c.state[this.order[i]!] !== FREE) this.order[n++] = this.order[i]!;
+      this.orderLength = n;
     }
-    this.logSeq = seqs;
-    this.logRow = rows;
-    const untils: number[] = [];
-    const expired: Decision[] = [];
-    for (const d of this.expired) {
-      if (this.byId.get(d.id) === d) {
-        untils.push(d.until);
-        expired.push(d);
-      }
-    }
-    this.expiredUntil = untils;
-    this.expired = expired;
+    this.log = this.log.keep((s, key) => c.state[s] !== FREE && c.seq[s] === key);
+    this.expired = this.expired.keep((s, _key, seq) => c.state[s] !== FREE && c.seq[s] === seq);
   }
-}
-
-/** One value's decisions, split by (type, scope): the keys a stream deduplicates on. Most values have one decision. */
-function byTypeAndScope(list: Decision[]): Decision[][] {
-  if (list.length === 1) return [list];
-  const groups: Decision[][] = [];
-  for (const d of list) {
-    const g = groups.find((x) => x[0]!.type === d.type && x[0]!.scope === d.scope);
-    if (g) g.push(d);
-    else groups.push([d]);
-  }
-  return groups;
 }

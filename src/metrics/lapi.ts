@@ -86,8 +86,8 @@ export class LapiMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const d of feed.index.activeDecisions(Date.now())) {
-          if (!d.simulated) this.inc({ reason: d.scenario, origin: d.origin, action: d.type });
+        for (const t of feed.index.countActive(Date.now())) {
+          if (!t.simulated) this.inc({ reason: t.scenario, origin: t.origin, action: t.type }, t.count);
         }
       },
     });

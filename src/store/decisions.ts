@@ -107,13 +107,18 @@ export async function changesSince(db: Db, after: { seq: number; id: number }, l
   return rows.map(toDecision);
 }
 
-/** Decisions still active, or expired after `since`: what the in-memory index is rebuilt from. */
-export async function decisionsLiveSince(db: Db, since: number, afterId: number, limit: number): Promise<Decision[]> {
+/**
+ * Decisions still active, or ended after `since`, after the cursor `(seq, id)` in that order: what the
+ * in-memory index is rebuilt from, page by page, in the order of its change log.
+ */
+export async function liveSinceBySequence(db: Db, since: number, after: { seq: number; id: number }, limit: number): Promise<Decision[]> {
   const rows = await db
     .selectFrom('decisions')
     .selectAll()
+    .where('seq', '>=', after.seq)
+    .where((eb) => eb.or([eb('seq', '>', after.seq), eb('id', '>', after.id)]))
     .where('until', '>', since)
-    .where('id', '>', afterId)
+    .orderBy('seq')
     .orderBy('id')
     .limit(limit)
     .execute();

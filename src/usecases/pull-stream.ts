@@ -1,11 +1,32 @@
+import type { Decision } from '../domain/decision.js';
 import type { DecisionFilter } from '../domain/decision-filter.js';
-import type { StreamDelta } from '../engine/decision-index.js';
+import type { DecisionIndex, SlotDelta } from '../engine/decision-index.js';
+import type { StreamBody } from '../engine/compact/wire-writer.js';
 import { getStreamCursor, setStreamCursor } from '../store/bouncers.js';
 import type { UseCaseDeps } from './deps.js';
 
-/** A stream answer and the time it was computed at: the durations it carries count from then. */
-export interface StreamAnswer extends StreamDelta {
-  at: number;
+/**
+ * A stream answer: the index's slots and the time it was computed at (the durations it carries count from
+ * then). `body()` writes it as bytes; `new`/`deleted` build objects, for tests and logs.
+ */
+export class StreamAnswer {
+  constructor(
+    private readonly index: DecisionIndex,
+    readonly slots: SlotDelta,
+    readonly at: number,
+  ) {}
+
+  get new(): Decision[] {
+    return Array.from(this.slots.new, (s) => this.index.decisionAt(s));
+  }
+
+  get deleted(): Decision[] {
+    return Array.from(this.slots.deleted, (s) => this.index.decisionAt(s));
+  }
+
+  body(): StreamBody {
+    return this.index.body(this.slots, this.at);
+  }
 }
 
 /**
@@ -34,8 +55,8 @@ export async function pullStream(
   const view = allowlists.viewFor(who, now);
   const out =
     startup || cursor.seq === null || cursor.lastPull === null || cursor.lastPull < now - deps.graceMs
-      ? feed.index.snapshot(filter, now, view)
-      : feed.index.delta(
+      ? feed.index.snapshotSlots(filter, now, view)
+      : feed.index.deltaSlots(
           filter,
           cursor.seq,
           cursor.lastPull,
@@ -44,5 +65,5 @@ export async function pullStream(
           allowlists.changedSince(who, cursor.allowlists, cursor.lastPull, now),
         );
   await setStreamCursor(deps.db, bouncer.id, seq, now, allowlistsVersion);
-  return { new: out.new, deleted: out.deleted, at: now };
+  return new StreamAnswer(feed.index, out, now);
 }

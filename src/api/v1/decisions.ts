@@ -4,10 +4,11 @@ import { setLastPull } from '../../store/bouncers.js';
 import { pullStream } from '../../usecases/pull-stream.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, QueryMap } from '../endpoint.js';
-import { bouncerDecisionList, streamBodyChunks } from '../wire.js';
 
 /** Query mode refreshes `last_pull` at most once a minute, as upstream. */
 const LAST_PULL_EVERY_MS = 60_000;
+/** Bytes per chunk of a stream body: under a millisecond to build, a few hundred per million decisions. */
+const STREAM_CHUNK = 256 * 1024;
 
 /** Decisions, for bouncers (API key or certificate). Answers come from the in-memory index, never from a table scan. */
 export function decisionEndpoints(deps: AppDeps) {
@@ -19,15 +20,15 @@ export function decisionEndpoints(deps: AppDeps) {
       handler: async (req, reply) => {
         const now = Date.now();
         const view = deps.allowlists.viewFor({ kind: 'bouncer', name: req.bouncer.name }, now);
-        const found = index.query(parseDecisionFilter(req.query), now, view);
-        (found.length > 0 ? deps.metrics?.decisionsOk : deps.metrics?.decisionsKo)?.inc({ bouncer: req.bouncer.name });
+        const found = index.queryBody(parseDecisionFilter(req.query), now, view);
+        (found.count > 0 ? deps.metrics?.decisionsOk : deps.metrics?.decisionsKo)?.inc({ bouncer: req.bouncer.name });
         if (req.method === 'HEAD') return reply.code(200).type('text/plain; charset=utf-8').send('');
         const b = req.bouncer;
         if (b.lastPull === null || now - b.lastPull >= LAST_PULL_EVERY_MS) {
           await setLastPull(deps.db, b.id, now);
           b.lastPull = now;
         }
-        return reply.type('application/json; charset=utf-8').send(bouncerDecisionList(found, now, false));
+        return reply.type('application/json; charset=utf-8').send(found.body);
       },
     }),
 
@@ -38,7 +39,10 @@ export function decisionEndpoints(deps: AppDeps) {
         if (req.method === 'HEAD') return reply.code(200).type('text/plain; charset=utf-8').send('');
         const filter = parseDecisionFilter(req.query, ['ip', 'range']);
         const out = await pullStream(deps, req.bouncer, filter, req.query.startup === 'true');
-        return reply.type('application/json').send(Readable.from(streamBodyChunks(out.new, out.deleted, out.at), { objectMode: false }));
+        const body = out.body();
+        // one chunk built per read: a slow reader holds about two chunks, whatever the body's size
+        const stream = new Readable({ highWaterMark: STREAM_CHUNK, read: () => void stream.push(body.next(STREAM_CHUNK)) });
+        return reply.type('application/json').send(stream);
       },
     }),
   };
