@@ -340,18 +340,12 @@ export class DecisionIndex {
    * changed since the cursor: keys they overlap are sent again, in `new` when visible now, else their
    * active decisions in `deleted` (the bouncer may hold them from before the allowlist).
    */
-  delta(
-    f: DecisionFilter,
-    sinceSeq: number,
-    sinceTime: number,
-    now: number,
-    view?: Visibility | null,
-    changed?: readonly IpRange[] | null,
-  ): StreamDelta {
-    const out = this.deltaSlots(f, sinceSeq, sinceTime, now, view, changed);
+  delta(...args: Parameters<DecisionIndex['deltaSlots']>): StreamDelta {
+    const out = this.deltaSlots(...args);
     return { new: this.decisions(out.new), deleted: this.decisions(out.deleted) };
   }
 
+  /** `delta` as slots (see there). */
   deltaSlots(
     f: DecisionFilter,
     sinceSeq: number,

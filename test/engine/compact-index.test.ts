@@ -5,32 +5,19 @@ import type { Decision } from '../../src/domain/decision.js';
 import { parseDecisionFilter } from '../../src/domain/decision-filter.js';
 import { formatRange, parseIpOrRange } from '../../src/domain/ip-range.js';
 import { DecisionIndex } from '../../src/engine/decision-index.js';
+import { dec as base, HOUR, T0 } from '../helpers/index-decisions.js';
 
 // The compact index's own mechanics: slots, chains, the arena, the heap and the bytes it writes. The
 // stream semantics (dedup, deltas, allowlists) are in decision-index.test.ts.
 
-const T0 = 1_800_000_000_000;
-const HOUR = 3600_000;
-
-function dec(id: number, value: string, o: Partial<Decision> = {}): Decision {
-  const scope = o.scope ?? (value.includes('/') ? 'Range' : 'Ip');
-  return {
-    id,
+// a uuid as the store makes them, and some decisions without an alert
+const dec = (id: number, value: string, o: Partial<Decision> = {}): Decision =>
+  base(id, value, {
     uuid: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
     alertId: id % 3 === 0 ? null : 7,
-    seq: id,
     createdAt: T0 - 5,
-    until: T0 + HOUR,
-    scenario: 'crowdsecurity/ssh-bf',
-    type: 'ban',
-    scope,
-    value,
-    origin: 'crowdsec',
-    simulated: false,
-    range: scope === 'Ip' || scope === 'Range' ? parseIpOrRange(value) : null,
     ...o,
-  };
-}
+  });
 
 const ids = (list: { id: number }[]) => list.map((d) => d.id);
 const q = (idx: DecisionIndex, query: Record<string, string>, now = T0 + 1) => ids(idx.query(parseDecisionFilter(query), now));

@@ -5,30 +5,7 @@ import { parseDecisionFilter } from '../../src/domain/decision-filter.js';
 import { parseIpOrRange } from '../../src/domain/ip-range.js';
 import { RangeSet } from '../../src/domain/range-set.js';
 import { DecisionIndex, type StreamDelta, type Visibility } from '../../src/engine/decision-index.js';
-
-const T0 = 1_800_000_000_000;
-const HOUR = 3600_000;
-
-/** A decision on `value` (an IP or CIDR unless `scope` says otherwise), one hour long by default. */
-function dec(id: number, value: string, o: Partial<Decision> = {}): Decision {
-  const scope = o.scope ?? (value.includes('/') ? 'Range' : 'Ip');
-  return {
-    id,
-    uuid: `u${id}`,
-    alertId: 1,
-    seq: id,
-    createdAt: T0,
-    until: T0 + HOUR,
-    scenario: 'crowdsecurity/ssh-bf',
-    type: 'ban',
-    scope,
-    value,
-    origin: 'crowdsec',
-    simulated: false,
-    range: scope === 'Ip' || scope === 'Range' ? parseIpOrRange(value) : null,
-    ...o,
-  };
-}
+import { dec, HOUR, T0 } from '../helpers/index-decisions.js';
 
 function indexOf(list: Decision[], now = T0): DecisionIndex {
   const idx = new DecisionIndex();
