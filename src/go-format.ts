@@ -45,6 +45,11 @@ export function goString(s: string): string {
   return JSON.stringify(s).replace(GO_EXTRA_ESCAPES, goEscape);
 }
 
+/** goString without its quotes: the string itself when nothing needs escaping (the common case: no copy). */
+export function goEscaped(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? goString(s).slice(1, -1) : s;
+}
+
 /** Go's json.Marshal of a JSON value (`undefined` is `null`), indented by `indent` spaces when given. */
 export function goJson(value: unknown, indent = 0): string {
   const text = JSON.stringify(value === undefined ? null : value, null, indent) ?? 'null';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Decision } from '../domain/decision.js';
 import type { Db } from '../store/db.js';
 import { changesSince, currentSequence, liveSinceBySequence } from '../store/decisions.js';
+import type { DecisionRow } from '../store/tables.js';
 import { DecisionIndex } from './decision-index.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -51,10 +51,10 @@ export class DecisionFeed {
     for (let after = { seq: 0, id: 0 }; ; ) {
       const page = await liveSinceBySequence(this.db, since, after, LOAD_PAGE);
       const now = this.now();
-      for (const d of page) this.index.apply(d, now);
+      for (const d of page) this.index.applyStored(d, now);
       if (page.length < LOAD_PAGE) break;
       const last = page[page.length - 1]!;
-      after = { seq: last.seq, id: last.id };
+      after = { seq: Number(last.seq), id: Number(last.id) };
     }
     // sequences at or below `seq` were committed before it was read: everything is loaded up to it (rows
     // committed since, read above or not, come again in the catch-up: applying a row twice is harmless)
@@ -75,20 +75,20 @@ export class DecisionFeed {
   }
 
   private async run(): Promise<void> {
-    const pages: Decision[][] = [];
+    const pages: DecisionRow[][] = [];
     let cursor = this.cursor;
     for (;;) {
       const page = await changesSince(this.db, cursor, PAGE);
       if (page.length > 0) {
         pages.push(page);
         const last = page[page.length - 1]!;
-        cursor = { seq: last.seq, id: last.id };
+        cursor = { seq: Number(last.seq), id: Number(last.id) };
       }
       if (page.length < PAGE) break;
     }
     // applied in one synchronous step: a request never sees half of a catch-up
     const now = this.now();
-    for (const page of pages) for (const d of page) this.index.apply(d, now);
+    for (const page of pages) for (const d of page) this.index.applyStored(d, now);
     this.cursor = cursor;
     this.servedSeq = Math.max(this.servedSeq, cursor.seq);
     if (now - this.lastForget > 60_000) {

@@ -3,7 +3,7 @@ import { matchesShared, type DecisionFilter } from '../domain/decision-filter.js
 import type { IpRange } from '../domain/ip-range.js';
 import { RangeSet } from '../domain/range-set.js';
 import { DecisionColumns, ENDED, escapedBytes, FREE, fnv1a, LIVE } from './compact/columns.js';
-import { Chains, rangeWords, slotRange } from './compact/chains.js';
+import { boundsWords, Chains, rangeWords, slotRange } from './compact/chains.js';
 import { SlotHeap } from './compact/slot-heap.js';
 import { TupleTable } from './compact/tuples.js';
 import { StreamBody, WireWriter } from './compact/wire-writer.js';
@@ -25,6 +25,25 @@ export interface StreamDelta {
 export interface SlotDelta {
   new: ArrayLike<number>;
   deleted: ArrayLike<number>;
+}
+
+/** A decision as the store keeps it (store/tables.ts DecisionRow; drivers may give numbers as strings). */
+export interface StoredDecision {
+  id: number | string;
+  uuid: string;
+  alert_id: number | string | null;
+  seq: number | string;
+  created_at: number | string;
+  until: number | string;
+  scenario: string;
+  type: string;
+  scope: string;
+  value: string;
+  origin: string;
+  simulated: number | string | boolean;
+  ip_size: number | string;
+  start_ip: string;
+  end_ip: string;
 }
 
 /** The query answer's slots, reused from call to call: valid until the next query. */
@@ -91,22 +110,10 @@ export class DecisionIndex {
     return out;
   }
 
-  /** Applies a row as read from the store (a new decision, or a later state of a known one). */
+  /** Applies a decision (a new one, or a later state of a known one). */
   apply(d: Decision, now: number): void {
     const c = this.cols;
-    let s = this.byId.get(d.id);
-    if (s === undefined) {
-      s = c.alloc();
-      this.byId.set(d.id, s);
-      this.appendOrder(s, d.id);
-    } else {
-      if (c.state[s] === LIVE) this.retire(s);
-      this.tuples.unref(c.tuple[s]!);
-    }
-    c.id[s] = d.id;
-    c.seq[s] = d.seq;
-    c.until[s] = d.until;
-    c.created[s] = d.createdAt;
+    const s = this.slotFor(d.id);
     c.alert[s] = d.alertId ?? Number.NaN;
     c.tuple[s] = this.tuples.ref(d.origin, d.scenario, d.scope, d.type, d.simulated);
     const r = d.range;
@@ -114,9 +121,49 @@ export class DecisionIndex {
     c.prefix[s] = r ? r.prefix : 0;
     if (r) rangeWords(r, c.words, s * 4);
     else c.words.fill(0, s * 4, s * 4 + 4);
-    c.setText(s, escapedBytes(d.uuid), escapedBytes(d.value));
-    this.log.push(d.seq, s, d.seq);
-    if (d.until > now) {
+    this.settle(s, d.seq, d.createdAt, d.until, d.uuid, d.value, now);
+  }
+
+  /**
+   * Applies a row as the store keeps it (bounds in fixed-width hex): what the feed reads, a million of them
+   * at a restart, with no IpRange, BigInt or Decision made on the way.
+   */
+  applyStored(r: StoredDecision, now: number): void {
+    const c = this.cols;
+    const s = this.slotFor(Number(r.id));
+    c.alert[s] = r.alert_id === null ? Number.NaN : Number(r.alert_id);
+    c.tuple[s] = this.tuples.ref(r.origin, r.scenario, r.scope, r.type, Boolean(Number(r.simulated)));
+    const size = Number(r.ip_size);
+    c.family[s] = size === 4 || size === 16 ? size : 0;
+    c.prefix[s] = c.family[s] === 0 ? 0 : boundsWords(r.start_ip, r.end_ip, c.words, s * 4);
+    if (c.family[s] === 0) c.words.fill(0, s * 4, s * 4 + 4);
+    this.settle(s, Number(r.seq), Number(r.created_at), Number(r.until), r.uuid, r.value, now);
+  }
+
+  /** The slot of decision `id`: a new one, or its current one taken out of the chains to be refilled. */
+  private slotFor(id: number): number {
+    const c = this.cols;
+    let s = this.byId.get(id);
+    if (s === undefined) {
+      s = c.alloc();
+      this.byId.set(id, s);
+      this.appendOrder(s, id);
+    } else {
+      if (c.state[s] === LIVE) this.retire(s);
+      this.tuples.unref(c.tuple[s]!);
+    }
+    c.id[s] = id;
+    return s;
+  }
+
+  private settle(s: number, seq: number, created: number, until: number, uuid: string, value: string, now: number): void {
+    const c = this.cols;
+    c.seq[s] = seq;
+    c.created[s] = created;
+    c.until[s] = until;
+    c.setText(s, uuid, value);
+    this.log.push(seq, s, seq);
+    if (until > now) {
       c.state[s] = LIVE;
       this.activeCount++;
       this.nets.link(s);

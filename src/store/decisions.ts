@@ -92,8 +92,8 @@ export async function insertDecisions(
   }
 }
 
-/** Every row changed after the cursor `(seq, id)`, in that order, at most `limit` rows. */
-export async function changesSince(db: Db, after: { seq: number; id: number }, limit: number): Promise<Decision[]> {
+/** Every row changed after the cursor `(seq, id)`, in that order, at most `limit` rows (as stored: the index reads them as they are). */
+export async function changesSince(db: Db, after: { seq: number; id: number }, limit: number): Promise<DecisionRow[]> {
   const rows = await db
     .selectFrom('decisions')
     .selectAll()
@@ -104,14 +104,19 @@ export async function changesSince(db: Db, after: { seq: number; id: number }, l
     .orderBy('id')
     .limit(limit)
     .execute();
-  return rows.map(toDecision);
+  return rows;
 }
 
 /**
  * Decisions still active, or ended after `since`, after the cursor `(seq, id)` in that order: what the
  * in-memory index is rebuilt from, page by page, in the order of its change log.
  */
-export async function liveSinceBySequence(db: Db, since: number, after: { seq: number; id: number }, limit: number): Promise<Decision[]> {
+export async function liveSinceBySequence(
+  db: Db,
+  since: number,
+  after: { seq: number; id: number },
+  limit: number,
+): Promise<DecisionRow[]> {
   const rows = await db
     .selectFrom('decisions')
     .selectAll()
@@ -122,7 +127,7 @@ export async function liveSinceBySequence(db: Db, since: number, after: { seq: n
     .orderBy('id')
     .limit(limit)
     .execute();
-  return rows.map(toDecision);
+  return rows;
 }
 
 /**

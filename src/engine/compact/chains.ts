@@ -11,6 +11,28 @@ export function rangeWords(r: IpRange, words: Uint32Array, at: number): void {
   for (let i = 0; i < 4; i++) words[at + i] = Number((r.start >> BigInt(96 - 32 * i)) & 0xffffffffn);
 }
 
+/**
+ * Writes stored hex bounds (8 or 32 hex digits, store/ip-bounds.ts) as words; returns the prefix length.
+ * The bounds of a CIDR differ in its host bits only: all zero in the start, all one in the end.
+ */
+export function boundsWords(startHex: string, endHex: string, words: Uint32Array, at: number): number {
+  const n = startHex.length >> 3;
+  let prefix = 0;
+  let open = true;
+  for (let i = 0; i < 4; i++) {
+    const a = i < n ? Number.parseInt(startHex.slice(i * 8, i * 8 + 8), 16) : 0;
+    words[at + i] = a;
+    if (!open || i >= n) continue;
+    const b = Number.parseInt(endHex.slice(i * 8, i * 8 + 8), 16);
+    if (a === b) prefix += 32;
+    else {
+      prefix += 32 - Math.round(Math.log2(b - a + 1));
+      open = false;
+    }
+  }
+  return prefix;
+}
+
 /** A slot's range as an IpRange (the paths that are not hot: allowlist changes, IPv6 visibility, objects). */
 export function slotRange(c: DecisionColumns, s: number): IpRange {
   const p = c.prefix[s]!;

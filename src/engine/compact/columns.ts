@@ -1,4 +1,4 @@
-import { goString } from '../../go-format.js';
+import { goEscaped, goString } from '../../go-format.js';
 
 /** A slot is free, holds an active decision, or holds an ended one that stream deltas still need. */
 export const FREE = 0;
@@ -107,22 +107,23 @@ export class DecisionColumns {
     this.capacity = n;
   }
 
-  /** Stores the slot's uuid and value (replacing what it held); returns the value's hash. */
-  setText(s: number, uuid: Buffer, value: Buffer): number {
+  /** Stores the slot's uuid and value (replacing what it held), escaped as Go's JSON encoder writes them. */
+  setText(s: number, uuid: string, value: string): void {
     if (this.state[s] !== FREE) this.arenaDead += this.uuidLength[s]! + this.valueLength[s]!;
-    const n = uuid.length + value.length;
-    if (uuid.length > 0xffff) throw new RangeError('decision uuid too long');
-    if (this.arenaUsed + n > this.arena.length) this.makeRoom(n);
+    const u = goEscaped(uuid);
+    const v = goEscaped(value);
+    // UTF-8 takes at most three bytes per UTF-16 unit
+    const most = (u.length + v.length) * 3;
+    if (this.arenaUsed + most > this.arena.length) this.makeRoom(most);
     const at = this.arenaUsed;
-    uuid.copy(this.arena, at);
-    value.copy(this.arena, at + uuid.length);
-    this.arenaUsed += n;
+    const ul = this.arena.write(u, at);
+    if (ul > 0xffff) throw new RangeError('decision uuid too long');
+    const vl = this.arena.write(v, at + ul);
+    this.arenaUsed += ul + vl;
     this.offset[s] = at;
-    this.uuidLength[s] = uuid.length;
-    this.valueLength[s] = value.length;
-    const h = fnv1a(this.arena, at + uuid.length, at + n);
-    this.valueHash[s] = h;
-    return h;
+    this.uuidLength[s] = ul;
+    this.valueLength[s] = vl;
+    this.valueHash[s] = fnv1a(this.arena, at + ul, at + ul + vl);
   }
 
   private makeRoom(n: number): void {

@@ -20,6 +20,8 @@ export class TupleTable {
   private readonly list: (Tuple | undefined)[] = [];
   private refs: number[] = [];
   private readonly free: number[] = [];
+  /** The last tuple asked for: rows come in runs that share their attributes. */
+  private last = -1;
 
   get size(): number {
     return this.byKey.size;
@@ -27,6 +29,11 @@ export class TupleTable {
 
   /** The tuple's number, taking a reference (release it with `unref`). */
   ref(origin: string, scenario: string, scope: string, type: string, simulated: boolean): number {
+    const l = this.last >= 0 ? this.list[this.last] : undefined;
+    if (l && l.origin === origin && l.scenario === scenario && l.scope === scope && l.type === type && l.simulated === simulated) {
+      this.refs[this.last]!++;
+      return this.last;
+    }
     const key = `${origin}\0${scenario}\0${scope}\0${type}\0${simulated ? 1 : 0}`;
     let t = this.byKey.get(key);
     if (t === undefined) {
@@ -39,6 +46,7 @@ export class TupleTable {
       this.byKey.set(key, t);
     }
     this.refs[t]!++;
+    this.last = t;
     return t;
   }
 
@@ -48,6 +56,7 @@ export class TupleTable {
     this.byKey.delete(`${x.origin}\0${x.scenario}\0${x.scope}\0${x.type}\0${x.simulated ? 1 : 0}`);
     this.list[t] = undefined;
     this.free.push(t);
+    if (this.last === t) this.last = -1;
   }
 
   get(t: number): Tuple {
