@@ -5,6 +5,7 @@ import { RangeSet } from '../domain/range-set.js';
 import { DecisionColumns, ENDED, escapedBytes, FREE, fnv1a, LIVE } from './compact/columns.js';
 import { boundsWords, Chains, rangeWords, slotRange } from './compact/chains.js';
 import { SlotHeap } from './compact/slot-heap.js';
+import { IdMap } from './compact/id-map.js';
 import { TupleTable } from './compact/tuples.js';
 import { StreamBody, WireWriter } from './compact/wire-writer.js';
 import { SlotLog } from './compact/slot-log.js';
@@ -62,7 +63,7 @@ export class DecisionIndex {
   private readonly cols = new DecisionColumns();
   private readonly tuples = new TupleTable();
   private readonly writer = new WireWriter(this.cols, this.tuples);
-  private readonly byId = new Map<number, number>();
+  private readonly byId = new IdMap();
   private readonly nets = new Chains(this.cols);
   private readonly expiry = new SlotHeap(this.cols);
   /** Every change applied, as (sequence, slot), in sequence order. */
@@ -89,9 +90,9 @@ export class DecisionIndex {
     return { top: this.cols.top, free: this.cols.freeSlots };
   }
 
-  /** Memory the index holds in typed arrays and its arena (the Map of ids aside). */
+  /** Memory the index holds: typed arrays and the arena (the tuples aside: a few per scenario). */
   get bytes(): number {
-    return this.cols.bytes + this.nets.bytes + this.log.bytes + this.expired.bytes + this.order.byteLength;
+    return this.cols.bytes + this.byId.bytes + this.nets.bytes + this.log.bytes + this.expired.bytes + this.order.byteLength;
   }
 
   /** Every decision active at `now` (listings, tests). */
@@ -440,10 +441,10 @@ export class DecisionIndex {
         }
       }
     }
-    return { new: this.byId_(news), deleted: this.byId_(deleted) };
+    return { new: this.sortById(news), deleted: this.sortById(deleted) };
   }
 
-  private byId_(slots: number[]): number[] {
+  private sortById(slots: number[]): number[] {
     const c = this.cols;
     return slots.length > 1 ? slots.sort((a, b) => c.id[a]! - c.id[b]!) : slots;
   }
@@ -526,7 +527,7 @@ export class DecisionIndex {
         if (this.bestActive(ok, list[0]!, now, view) < 0) for (const s of list) if (c.until[s]! <= now) deleted.push(s);
       }
     }
-    return { new: news, deleted: this.byId_(deleted) };
+    return { new: news, deleted: this.sortById(deleted) };
   }
 
   /** A stream answer's body, produced in chunks as the reader takes them (see StreamBody). */

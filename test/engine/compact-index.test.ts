@@ -4,6 +4,7 @@ import { bouncerDecisionList, streamBody } from '../../src/api/wire.js';
 import type { Decision } from '../../src/domain/decision.js';
 import { parseDecisionFilter } from '../../src/domain/decision-filter.js';
 import { formatRange, parseIpOrRange } from '../../src/domain/ip-range.js';
+import { IdMap } from '../../src/engine/compact/id-map.js';
 import { DecisionIndex } from '../../src/engine/decision-index.js';
 import { dec as base, HOUR, T0 } from '../helpers/index-decisions.js';
 
@@ -259,5 +260,32 @@ describe('compact index: the bytes it writes are the wire formatter’s', () => 
       }
     }
     assert.ok(ended.new.length > 0);
+  });
+});
+
+describe('compact index: the id map', () => {
+  test('agrees with a Map through inserts, updates, deletes and rebuilds', () => {
+    const m = new IdMap();
+    const ref = new Map<number, number>();
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 50_000; i++) {
+      const id = 1 + rand(5000) + (i % 2 === 0 ? 0 : 2 ** 33);
+      if (rand(3) === 0) {
+        m.delete(id);
+        ref.delete(id);
+      } else {
+        m.set(id, i);
+        ref.set(id, i);
+      }
+    }
+    assert.equal(m.size, ref.size);
+    for (let id = 1; id <= 5001; id++) {
+      assert.equal(m.get(id), ref.get(id));
+      assert.equal(m.get(id + 2 ** 33), ref.get(id + 2 ** 33));
+    }
   });
 });
