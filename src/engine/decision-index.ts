@@ -7,7 +7,7 @@ import { boundsWords, Chains, rangeWords, slotRange } from './compact/chains.js'
 import { SlotHeap } from './compact/slot-heap.js';
 import { IdMap } from './compact/id-map.js';
 import { TupleTable } from './compact/tuples.js';
-import { StreamBody, WireWriter } from './compact/wire-writer.js';
+import { type SlotSource, StreamBody, WireWriter } from './compact/wire-writer.js';
 import { SlotLog } from './compact/slot-log.js';
 
 /** What hides decisions from one bouncer: the allowlists that apply to it. */
@@ -24,6 +24,12 @@ export interface StreamDelta {
 
 /** A stream answer as slot numbers, in ascending id order: written as bytes by `body()`. */
 export interface SlotDelta {
+  new: SlotSource;
+  deleted: SlotSource;
+}
+
+/** A stream answer computed at once: slot lists in ascending id order. */
+export interface SlotLists {
   new: ArrayLike<number>;
   deleted: ArrayLike<number>;
 }
@@ -76,6 +82,8 @@ export class DecisionIndex {
   private orderLength = 0;
   private ordered = true;
   private lastId = -Infinity;
+  /** Bumped when slots move within `order` (a sort, a compaction): lazy snapshots then find their place again. */
+  private orderVersion = 0;
 
   get size(): number {
     return this.activeCount;
@@ -208,7 +216,21 @@ export class DecisionIndex {
       this.order.set(sorted);
     }
     this.ordered = true;
+    this.orderVersion++;
     this.lastId = n > 0 ? c.id[this.order[n - 1]!]! : -Infinity;
+  }
+
+  /** The first position in `order` whose id is above `id` (order sorted). */
+  private orderAfter(id: number): number {
+    const c = this.cols;
+    let lo = 0;
+    let hi = this.orderLength;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (c.id[this.order[mid]!]! <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
@@ -363,7 +385,39 @@ export class DecisionIndex {
     return { new: this.decisions(out.new), deleted: [] };
   }
 
-  snapshotSlots(f: DecisionFilter, now: number, view?: Visibility | null): SlotDelta {
+  /**
+   * A startup pull as it is written: the snapshot's next slot on each call (-1 at the end), walking the id
+   * order as the body goes out, so that a million decisions never block the event loop at once and never
+   * need a list of their own. What changes meanwhile has a later sequence than the cursor the pull stores:
+   * the next delta carries it whether or not this walk saw it.
+   */
+  snapshotWalk(f: DecisionFilter, now: number, view?: Visibility | null): () => number {
+    this.sweep(now);
+    this.sortOrder();
+    const c = this.cols;
+    const ok = this.matcher(f);
+    let i = 0;
+    let version = this.orderVersion;
+    let lastId = -Infinity;
+    return () => {
+      if (!this.ordered) this.sortOrder();
+      if (version !== this.orderVersion) {
+        i = this.orderAfter(lastId);
+        version = this.orderVersion;
+      }
+      while (i < this.orderLength) {
+        const s = this.order[i++]!;
+        if (c.state[s] !== LIVE || c.until[s]! <= now || !ok(s) || this.hidden(view, s)) continue;
+        if (this.nets.valueAlone(s) || this.bestActive(ok, s, now) === s) {
+          lastId = c.id[s]!;
+          return s;
+        }
+      }
+      return -1;
+    };
+  }
+
+  snapshotSlots(f: DecisionFilter, now: number, view?: Visibility | null): { new: Int32Array; deleted: number[] } {
     this.sweep(now);
     this.sortOrder();
     const c = this.cols;
@@ -401,7 +455,7 @@ export class DecisionIndex {
     now: number,
     view?: Visibility | null,
     changed?: readonly IpRange[] | null,
-  ): SlotDelta {
+  ): SlotLists {
     this.sweep(now);
     const c = this.cols;
     const ok = this.matcher(f);
@@ -516,9 +570,9 @@ export class DecisionIndex {
     touched: Map<number, number[]>,
     now: number,
     view: Visibility | null | undefined,
-  ): SlotDelta {
+  ): SlotLists {
     const c = this.cols;
-    const news = this.snapshotSlots(f, now, view).new;
+    const news: ArrayLike<number> = this.snapshotSlots(f, now, view).new;
     const deleted: number[] = [];
     if (view)
       for (let s = 0; s < c.top; s++) if (c.state[s] === LIVE && c.until[s]! > now && ok(s) && this.hidden(view, s)) deleted.push(s);
@@ -555,6 +609,7 @@ export class DecisionIndex {
       let n = 0;
       for (let i = 0; i < this.orderLength; i++) if (c.state[this.order[i]!] !== FREE) this.order[n++] = this.order[i]!;
       this.orderLength = n;
+      this.orderVersion++;
     }
     this.log = this.log.keep((s, key) => c.state[s] !== FREE && c.seq[s] === key);
     this.expired = this.expired.keep((s, _key, seq) => c.state[s] !== FREE && c.seq[s] === seq);

@@ -1,7 +1,7 @@
 import type { Decision } from '../domain/decision.js';
 import type { DecisionFilter } from '../domain/decision-filter.js';
 import type { DecisionIndex, SlotDelta } from '../engine/decision-index.js';
-import type { StreamBody } from '../engine/compact/wire-writer.js';
+import type { SlotSource, StreamBody } from '../engine/compact/wire-writer.js';
 import { getStreamCursor, setStreamCursor } from '../store/bouncers.js';
 import type { UseCaseDeps } from './deps.js';
 
@@ -10,22 +10,30 @@ import type { UseCaseDeps } from './deps.js';
  * then). `body()` writes it as bytes; `new`/`deleted` build objects, for tests and logs.
  */
 export class StreamAnswer {
+  /** `slots` makes the answer's slots: a snapshot is walked as it is written, so each use makes it anew. */
   constructor(
     private readonly index: DecisionIndex,
-    readonly slots: SlotDelta,
+    private readonly slots: () => SlotDelta,
     readonly at: number,
   ) {}
 
   get new(): Decision[] {
-    return Array.from(this.slots.new, (s) => this.index.decisionAt(s));
+    return this.decisions(this.slots().new);
   }
 
   get deleted(): Decision[] {
-    return Array.from(this.slots.deleted, (s) => this.index.decisionAt(s));
+    return this.decisions(this.slots().deleted);
+  }
+
+  private decisions(src: SlotSource): Decision[] {
+    const out: Decision[] = [];
+    if (typeof src !== 'function') for (let i = 0; i < src.length; i++) out.push(this.index.decisionAt(src[i]!));
+    else for (let s = src(); s >= 0; s = src()) out.push(this.index.decisionAt(s));
+    return out;
   }
 
   body(): StreamBody {
-    return this.index.body(this.slots, this.at);
+    return this.index.body(this.slots(), this.at);
   }
 }
 
@@ -53,17 +61,14 @@ export async function pullStream(
   // what the bouncer's allowlists cover is never served; what they started or stopped covering is sent again
   const who = { kind: 'bouncer', name: bouncer.name } as const;
   const view = allowlists.viewFor(who, now);
-  const out =
-    startup || cursor.seq === null || cursor.lastPull === null || cursor.lastPull < now - deps.graceMs
-      ? feed.index.snapshotSlots(filter, now, view)
-      : feed.index.deltaSlots(
-          filter,
-          cursor.seq,
-          cursor.lastPull,
-          now,
-          view,
-          allowlists.changedSince(who, cursor.allowlists, cursor.lastPull, now),
-        );
+  let slots: () => SlotDelta;
+  if (startup || cursor.seq === null || cursor.lastPull === null || cursor.lastPull < now - deps.graceMs) {
+    slots = () => ({ new: feed.index.snapshotWalk(filter, now, view), deleted: [] });
+  } else {
+    const changed = allowlists.changedSince(who, cursor.allowlists, cursor.lastPull, now);
+    const out = feed.index.deltaSlots(filter, cursor.seq, cursor.lastPull, now, view, changed);
+    slots = () => out;
+  }
   await setStreamCursor(deps.db, bouncer.id, seq, now, allowlistsVersion);
-  return new StreamAnswer(feed.index, out, now);
+  return new StreamAnswer(feed.index, slots, now);
 }

@@ -289,3 +289,22 @@ describe('compact index: the id map', () => {
     }
   });
 });
+
+describe('compact index: a startup pull walked as it is written', () => {
+  test('the walk gives the snapshot, and keeps its place when the order is re-sorted or compacted under it', () => {
+    const idx = new DecisionIndex();
+    for (let id = 1; id < 200; id += 2) idx.apply(dec(id, `10.2.0.${id}`, { until: T0 + (id < 20 ? 10 : HOUR) }), T0);
+    const f = parseDecisionFilter({}, ['ip', 'range']);
+    const want = Array.from(idx.snapshotSlots(f, T0 + 1).new, (s) => idx.decisionAt(s).id);
+    const walk = idx.snapshotWalk(f, T0 + 1);
+    const got: number[] = [];
+    for (let k = 0; k < 30; k++) got.push(idx.decisionAt(walk()).id);
+    // an id below the walk's place arrives out of order (a re-sort), then ended slots are forgotten (a compaction)
+    idx.apply(dec(40, '10.2.1.40', { seq: 500 }), T0 + 2);
+    idx.apply(dec(400, '10.2.1.144', { seq: 501 }), T0 + 2);
+    idx.sweep(T0 + 20);
+    idx.forget(T0 + 30);
+    for (let s = walk(); s >= 0; s = walk()) got.push(idx.decisionAt(s).id);
+    assert.deepEqual(got, [...want, 400]);
+  });
+});

@@ -113,20 +113,34 @@ const HEAD = text('{"new": ');
 const MIDDLE = text(', "deleted": ');
 const TAIL = text('}');
 
+/** Slots to write: a list, or a function giving the next slot (-1 once there are no more). */
+export type SlotSource = ArrayLike<number> | (() => number);
+
+function puller(src: SlotSource): () => number {
+  if (typeof src === 'function') return src;
+  let i = 0;
+  return () => (i < src.length ? src[i++]! : -1);
+}
+
 /**
  * The stream body (`{"new": […], "deleted": […]}`, upstream's hand-written separators) produced chunk by
  * chunk on demand: a reader that does not read gets no more chunks built, whatever the body's size.
  */
 export class StreamBody {
+  private readonly sources: (() => number)[];
   private part = 0;
-  private i = 0;
   private opened = false;
+  private written = 0;
+  /** A slot taken from the source that did not fit in the last chunk (-1: none). */
+  private pending = -1;
 
   constructor(
     private readonly writer: WireWriter,
-    private readonly lists: readonly [ArrayLike<number>, ArrayLike<number>],
+    lists: readonly [SlotSource, SlotSource],
     private readonly now: number,
-  ) {}
+  ) {
+    this.sources = lists.map(puller);
+  }
 
   /** The next chunk of about `size` bytes, or null once the body is complete. */
   next(size: number): Buffer | null {
@@ -141,11 +155,13 @@ export class StreamBody {
         this.part = 3;
         break;
       }
-      const list = this.lists[this.part]!;
+      const pull = this.sources[this.part]!;
       if (!this.opened) {
         pos = put(buf, pos, this.part === 0 ? HEAD : MIDDLE);
         this.opened = true;
-        if (list.length === 0) {
+        this.written = 0;
+        this.pending = pull();
+        if (this.pending < 0) {
           pos = put(buf, pos, NULL);
           this.part++;
           this.opened = false;
@@ -153,18 +169,20 @@ export class StreamBody {
         }
         buf[pos++] = 91;
       }
-      for (; this.i < list.length; this.i++) {
-        const s = list[this.i]!;
+      for (;;) {
+        if (this.pending < 0) this.pending = pull();
+        const s = this.pending;
+        if (s < 0) break;
         const need = this.writer.maxSize(s, true) + 2;
         if (pos + need > buf.length) {
           if (pos > 0) return buf.subarray(0, pos);
           buf = Buffer.allocUnsafe(need);
         }
-        if (this.i > 0) buf[pos++] = 44;
+        if (this.written++ > 0) buf[pos++] = 44;
         pos = this.writer.write(buf, pos, s, this.now, true);
+        this.pending = -1;
       }
       buf[pos++] = 93;
-      this.i = 0;
       this.part++;
       this.opened = false;
     }
