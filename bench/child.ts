@@ -12,8 +12,8 @@ export interface ServerChild {
   /** When it was spawned and when it said it listens (performance.now() of this process). */
   spawnedAt: number;
   listeningAt: number;
-  /** What the child said of its start: node's start and the imports, then startServer, in ms. */
-  boot: { bootMs: number; startMs: number };
+  /** What the child said of its start: node's start and the imports, then startServer, and its CPU time until listening, in ms. */
+  boot: { bootMs: number; startMs: number; cpuMs: number };
   command(line: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
@@ -64,7 +64,7 @@ export function startChild(cfgPath: string, nodeArgs: readonly string[]): Promis
           port: Number(new URL(url).port),
           spawnedAt,
           listeningAt: performance.now(),
-          boot: { bootMs: Number(o.bootMs), startMs: Number(o.startMs) },
+          boot: { bootMs: Number(o.bootMs), startMs: Number(o.startMs), cpuMs: Number(o.cpuMs) },
           command: (cmd, timeoutMs = 60_000) =>
             new Promise((res, rej) => {
               const t = setTimeout(() => rej(new Error(`server-child: no answer to '${cmd}'`)), timeoutMs);

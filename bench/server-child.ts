@@ -15,8 +15,9 @@
  * SIGINT, it closes the server and exits.
  *
  * The listening line also says how the start went: `bootMs`, from the process's start to this module's first
- * line (node's own start and the imports), and `startMs`, from there to listening (the config read, then
- * `startServer`: store opened and migrated, decisions and allowlists loaded, app built, listening).
+ * line (node's own start and the imports), `startMs`, from there to listening (the config read, then
+ * `startServer`: store opened and migrated, decisions and allowlists loaded, app built, listening), and `cpuMs`,
+ * the CPU time the process used until then (all its threads: on a busy machine, wall time says little).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -117,7 +118,9 @@ const logger = createLogger(config.logLevel);
 perf.reset();
 const server = await startServer(config, logger);
 const startMs = performance.now() - bootMs;
-process.stdout.write(`${JSON.stringify({ bench: 'listening', url: server.url, pid: process.pid, bootMs, startMs })}\n`);
+const { user, system } = process.cpuUsage();
+const cpuMs = (user + system) / 1000;
+process.stdout.write(`${JSON.stringify({ bench: 'listening', url: server.url, pid: process.pid, bootMs, startMs, cpuMs })}\n`);
 // read after the line above, so that the wait in read() does not delay it
 const startPerf = perf.read();
 
