@@ -1,7 +1,7 @@
 // The server under test as a child process (`server-child.ts`): starting and stopping it, talking to it on
 // stdin/stdout, and reading its memory and CPU time from /proc.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { LoadResult } from './load.js';
 
@@ -9,7 +9,23 @@ export interface ServerChild {
   pid: number;
   url: string;
   port: number;
+  /** When it was spawned and when it said it listens (performance.now() of this process). */
+  spawnedAt: number;
+  listeningAt: number;
+  /** What the child said of its start: node's start and the imports, then startServer, and its CPU time until listening, in ms. */
+  boot: { bootMs: number; startMs: number; cpuMs: number };
   command(line: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+export type GcKind = 'minor' | 'major' | 'incremental' | 'weakcb' | 'other';
+
+/** GC pauses and event-loop delay in the server over a window (`perf-reset` to `perf` in server-child.ts). */
+export interface PerfStats {
+  windowMs: number;
+  /** GC pauses: how many, their sum and the longest, in all and by kind. */
+  gc: { count: number; totalMs: number; maxMs: number; kinds: Partial<Record<GcKind, { count: number; totalMs: number; maxMs: number }>> };
+  /** Event-loop delay, sampled every millisecond: the longest, the 99th percentile and the mean, in ms. */
+  loop: { maxMs: number; p99Ms: number; meanMs: number; samples: number };
 }
 
 /** The child running now (at most one at a time), for stopChild and killChild. */
@@ -18,6 +34,7 @@ let child: ChildProcess | undefined;
 /** Starts the server on `cfgPath`; resolves once it listens. */
 export function startChild(cfgPath: string, nodeArgs: readonly string[]): Promise<ServerChild> {
   const script = new URL('./server-child.js', import.meta.url).pathname;
+  const spawnedAt = performance.now();
   const proc = spawn(process.execPath, [...nodeArgs, script, cfgPath], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, LAPIS_CONFIG: '' },
@@ -45,6 +62,9 @@ export function startChild(cfgPath: string, nodeArgs: readonly string[]): Promis
           pid: proc.pid!,
           url,
           port: Number(new URL(url).port),
+          spawnedAt,
+          listeningAt: performance.now(),
+          boot: { bootMs: Number(o.bootMs), startMs: Number(o.startMs), cpuMs: Number(o.cpuMs) },
           command: (cmd, timeoutMs = 60_000) =>
             new Promise((res, rej) => {
               const t = setTimeout(() => rej(new Error(`server-child: no answer to '${cmd}'`)), timeoutMs);
@@ -89,11 +109,48 @@ export function memory(pid: number): { rss: number; anon: number; hwm: number } 
   return { rss: kib('VmRSS') / 1024, anon: kib('RssAnon') / 1024, hwm: kib('VmHWM') / 1024 };
 }
 
+/**
+ * Runs `fn` and returns the server's peak RSS meanwhile, in MiB: VmHWM after resetting it (writing 5 to
+ * /proc/<pid>/clear_refs, Linux 4.0 and later), and /proc sampled every 20 ms in case the reset is refused.
+ */
+export async function peakMemory<T>(pid: number, fn: () => Promise<T>): Promise<{ out: T; peak: number }> {
+  let hwmReset = true;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    hwmReset = false;
+  }
+  let sampled = memory(pid).rss;
+  const sampler = setInterval(() => {
+    sampled = Math.max(sampled, memory(pid).rss);
+  }, 20);
+  try {
+    const out = await fn();
+    const now = memory(pid);
+    return { out, peak: Math.max(sampled, now.rss, hwmReset ? now.hwm : 0) };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 /** The server's V8 heap, in MiB. */
 export async function heap(server: ServerChild): Promise<{ used: number; total: number; external: number }> {
   const m = await server.command('memory');
   const mib = (k: string) => Number(m[k]) / 2 ** 20;
   return { used: mib('heapUsed'), total: mib('heapTotal'), external: mib('external') };
+}
+
+/** Runs `fn` in a fresh window of the server's GC pauses and event-loop delay, and returns both. */
+export async function watched<T>(server: ServerChild, fn: () => Promise<T>): Promise<{ out: T; perf: PerfStats }> {
+  await server.command('perf-reset');
+  const out = await fn();
+  return { out, perf: await perfStats(server, 'perf') };
+}
+
+/** The server's GC pauses and event-loop delay: of the window so far (`perf`), or during its start (`perf-start`). */
+export async function perfStats(server: ServerChild, cmd: 'perf' | 'perf-start'): Promise<PerfStats> {
+  const { windowMs, gc, loop } = (await server.command(cmd)) as unknown as PerfStats;
+  return { windowMs, gc, loop };
 }
 
 /** Clock ticks per second, for /proc/<pid>/stat (asked once, when first needed). */

@@ -1,5 +1,5 @@
 // The benchmark's output: progress lines on stderr, and on stdout the table of every figure beside its target.
-import type { Measured } from './child.js';
+import type { Measured, PerfStats } from './child.js';
 import type { LoadResult } from './load.js';
 
 export const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -38,11 +38,25 @@ export interface Targets {
   big: boolean;
   /** The server's RSS after a startup pull, in MiB. */
   rss: number | undefined;
+  /** The longest GC pause during a query phase, in ms (strictly below). */
+  gcPause: number;
+  /** The longest the event loop is held while startup pulls are served, in ms. */
+  pullLoop: number;
+  /** Seconds from spawning the server on a loaded store to its first answer (from a million decisions). */
+  ready: number | undefined;
 }
 
 export function targets(n: number): Targets {
   const big = n >= 1_000_000;
-  return { p99: big ? 5 : 10, startup: big ? 3 : n <= 100_000 ? 0.25 : undefined, big, rss: n <= 100_000 ? 170 : undefined };
+  return {
+    p99: big ? 5 : 10,
+    startup: big ? 3 : n <= 100_000 ? 0.25 : undefined,
+    big,
+    rss: n <= 100_000 ? 170 : undefined,
+    gcPause: 10,
+    pullLoop: 5,
+    ready: big ? 5 : undefined,
+  };
 }
 
 export function table(rows: Row[]): string {
@@ -75,6 +89,33 @@ export function queryRows(name: string, r: Measured, p99Target: number): Row[] {
       value: `${r.badStatus} / ${r.failures} of ${fmt(r.requests)}`,
       target: '0',
       ok: r.badStatus + r.failures === 0,
+    },
+  ];
+}
+
+/** The longest GC pause of a window, with its kind, then how many and how long in all. */
+export function gcText(p: PerfStats): string {
+  const kind = Object.entries(p.gc.kinds).find(([, k]) => k.maxMs === p.gc.maxMs)?.[0];
+  return `${p.gc.maxMs.toFixed(1)} ms${kind ? ` (${kind})` : ''}; ${fmt(p.gc.count)} pauses, ${fmt(p.gc.totalMs)} ms in all`;
+}
+
+/**
+ * The server's GC pauses and event-loop delay during a phase: the longest pause against `gcTarget` (ms, strictly
+ * below) and the loop's longest delay against `loopTarget` (ms, at most), when given.
+ */
+export function perfRows(name: string, p: PerfStats, gcTarget?: number, loopTarget?: number): Row[] {
+  return [
+    {
+      measure: `${name}: GC longest pause`,
+      value: gcText(p),
+      target: gcTarget === undefined ? '' : `< ${gcTarget} ms`,
+      ok: gcTarget === undefined ? undefined : p.gc.maxMs < gcTarget,
+    },
+    {
+      measure: `${name}: event-loop delay max / p99`,
+      value: `${p.loop.maxMs.toFixed(1)} / ${p.loop.p99Ms.toFixed(1)} ms`,
+      target: loopTarget === undefined ? '' : `max <= ${loopTarget} ms`,
+      ok: loopTarget === undefined ? undefined : p.loop.maxMs <= loopTarget,
     },
   ];
 }

@@ -6,6 +6,8 @@
  *                         phase), written to DIR and summarised after the table (BENCH_PROFILE)
  *   --heap-snapshot DIR   a heap snapshot of the restarted server after its startup pull (BENCH_HEAP_SNAPSHOT)
  *   --node-args="…"       extra node flags for the server, e.g. --node-args="--max-semi-space-size=2" (BENCH_NODE_ARGS)
+ *   --json FILE           also write the report as JSON: the header, the rows as printed, and each phase's raw
+ *                         figures (BENCH_JSON)
  *
  * Starts the Local API as a child process on 127.0.0.1 with a fresh store, loads N decisions
  * through the public API (`POST /v1/alerts`, 1,000 decisions per alert, as `cscli decisions import`), then
@@ -43,6 +45,7 @@ interface Options {
   heapDir: string | undefined;
   nodeArgs: string[];
   db: 'sqlite' | 'postgres';
+  json: string | undefined;
 }
 
 function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -69,6 +72,7 @@ function options(env: NodeJS.ProcessEnv): Options {
       'heap-snapshot': { type: 'string' },
       'node-args': { type: 'string' },
       db: { type: 'string' },
+      json: { type: 'string' },
     },
   });
   const db = argv.db ?? env.BENCH_DB ?? 'sqlite';
@@ -81,6 +85,7 @@ function options(env: NodeJS.ProcessEnv): Options {
     heapDir: argv['heap-snapshot'] ?? env.BENCH_HEAP_SNAPSHOT,
     nodeArgs: (argv['node-args'] ?? env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     db,
+    json: argv.json ?? env.BENCH_JSON,
   };
 }
 
@@ -163,6 +168,7 @@ async function main(o: Options, s: Scratch): Promise<void> {
     connections: CONNS,
     targets: targets(N),
     db: config.db,
+    figures: {},
     // the server at the time of the call: the stream phase restarts it
     async profiled(name, fn) {
       if (!profileDir) return fn();
@@ -185,14 +191,18 @@ async function main(o: Options, s: Scratch): Promise<void> {
   const ingested = await ingestPhase(ctx, server);
 
   // 7. the report
-  printReport(
-    [
-      `Lapis LAPI benchmark: ${fmt(N)} decisions, ${SECONDS} s per phase, ${CONNS} connections, ${o.db === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
-      `node ${process.version}, nproc ${nproc}, ${cpu}, load average at start ${loadAtStart.toFixed(2)}`,
-      `server RSS: ${memStart.rss.toFixed(0)} MiB at start with an empty store (anon ${memStart.anon.toFixed(0)}), ${queried.rssAfter.toFixed(0)} MiB after the query phases`,
-    ],
-    [...loaded, ...queried.rows, ...baseline, ...allowlisted.rows, ...streamed.rows, ...ingested],
-  );
+  const header = [
+    `Lapis LAPI benchmark: ${fmt(N)} decisions, ${SECONDS} s per phase, ${CONNS} connections, ${o.db === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+    `node ${process.version}, nproc ${nproc}, ${cpu}, load average at start ${loadAtStart.toFixed(2)}`,
+    `server RSS: ${memStart.rss.toFixed(0)} MiB at start with an empty store (anon ${memStart.anon.toFixed(0)}), ${queried.rssAfter.toFixed(0)} MiB after the query phases`,
+  ];
+  const rows = [...loaded, ...queried.rows, ...baseline, ...allowlisted.rows, ...streamed.rows, ...ingested];
+  printReport(header, rows);
+  if (o.json) {
+    const options = { decisions: N, seconds: SECONDS, connections: CONNS, db: o.db, nodeArgs: o.nodeArgs };
+    writeFileSync(o.json, `${JSON.stringify({ header, options, rows, figures: ctx.figures }, null, 2)}\n`);
+    log(`JSON report: ${o.json}`);
+  }
   for (const p of profiles) {
     process.stdout.write(`\nCPU profile of the server, ${p.name} (${p.file}):\n`);
     process.stdout.write(`${summarizeProfile(JSON.parse(readFileSync(p.file, 'utf8')) as CpuProfile)}\n`);

@@ -3,11 +3,11 @@ import { addSubscribers } from '../../src/store/allowlist-subscribers.js';
 import { createAllowlist } from '../../src/store/allowlists.js';
 import { usingDb } from '../../src/store/db.js';
 import { holdsBan, loadedIp, query } from '../api.js';
-import { type ServerChild, withCpu } from '../child.js';
+import { type ServerChild, watched, withCpu } from '../child.js';
 import { runLoad } from '../load.js';
-import { fmt, log, queryRows, type Row, statusText } from '../report.js';
+import { fmt, log, perfRows, queryRows, type Row, statusText } from '../report.js';
 import type { PhaseContext } from './context.js';
-import type { QueryPhase } from './query.js';
+import { perfLog, type QueryPhase, queryFigures } from './query.js';
 
 /** Items of the allowlist that covers the query bouncer in the allowlisted query phase. */
 export const ALLOW_ITEMS = 1000;
@@ -48,11 +48,16 @@ export async function allowlistPhase(ctx: PhaseContext, server: ServerChild, q: 
   }
   const allowlistSeconds = (performance.now() - allowlistedAt) / 1000;
   log(`query mode, banned IPs, the bouncer under ${fmt(ALLOW_ITEMS)} allowlist items: ${connections} connections for ${seconds} s…`);
-  const qAllow = await withCpu(server.pid, () => runLoad({ ...q.load, request: (i) => bannedReqs[i % bannedReqs.length]! }));
+  const { out: qAllow, perf } = await watched(server, () =>
+    withCpu(server.pid, () => runLoad({ ...q.load, request: (i) => bannedReqs[i % bannedReqs.length]! })),
+  );
   log(`  ${fmt(qAllow.rps)} req/s, p50 ${qAllow.p50ms.toFixed(2)} ms, p99 ${qAllow.p99ms.toFixed(2)} ms, statuses ${statusText(qAllow)}`);
+  perfLog(perf);
+  ctx.figures.queryAllowlisted = { ...queryFigures(qAllow, perf), allowlistHiddenSeconds: allowlistSeconds };
   const allowSampleOk = !!qAllow.sample && holdsBan(JSON.parse(qAllow.sample.body), bannedIps[qAllow.sample.request % bannedIps.length]!);
   const rows: Row[] = [
     ...queryRows(`banned IP, ${fmt(ALLOW_ITEMS)} allowlist items`, qAllow, ctx.targets.p99),
+    ...perfRows(`query banned IP, ${fmt(ALLOW_ITEMS)} allowlist items`, perf, ctx.targets.gcPause),
     {
       measure: 'allowlisted ban hidden from the bouncer after',
       value: `${allowlistSeconds.toFixed(2)} s`,

@@ -11,6 +11,8 @@ export interface PhaseContext {
   targets: Targets;
   /** The server's database, which phases write to directly (credentials, allowlists) as the CLI would. */
   db: DbConfig;
+  /** Raw figures by phase, for the JSON report (`--json`): phases add theirs under their own keys. */
+  figures: Record<string, unknown>;
   /** Runs `fn` under a CPU profile of the server named `name` when profiling was asked for. */
   profiled<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -1,8 +1,18 @@
 import { holdsBan, loadedIp, QUERY_KEY, query, UA } from '../api.js';
-import { memory, type ServerChild, withCpu } from '../child.js';
+import { type Measured, memory, type PerfStats, type ServerChild, watched, withCpu } from '../child.js';
 import { buildRequest, type LoadOptions, runLoad } from '../load.js';
-import { fmt, log, queryRows, type Row, statusText } from '../report.js';
+import { fmt, gcText, log, perfRows, queryRows, type Row, statusText } from '../report.js';
 import type { PhaseContext } from './context.js';
+
+/** A query phase's figures for the JSON report: the load's, then the server's GC pauses and event-loop delay. */
+export function queryFigures(r: Measured, perf: PerfStats) {
+  const { sample: _, statuses, ...load } = r;
+  return { ...load, statuses: Object.fromEntries(statuses), perf };
+}
+
+/** The progress line of a query phase's GC pauses and event-loop delay. */
+export const perfLog = (p: PerfStats) =>
+  log(`  GC longest ${gcText(p)}; event loop delay max ${p.loop.maxMs.toFixed(1)} ms, p99 ${p.loop.p99Ms.toFixed(1)} ms`);
 
 export interface QueryPhase {
   rows: Row[];
@@ -42,15 +52,21 @@ export async function queryPhase(ctx: PhaseContext, server: ServerChild): Promis
     request: (i) => (i % 2 ? bannedReqs[(i >> 1) % bannedReqs.length]! : cleanReqs[(i >> 1) % cleanReqs.length]!),
   });
   log(`query mode, banned IPs: ${connections} connections for ${seconds} s…`);
-  const qBanned = await ctx.profiled('query-banned', () =>
-    withCpu(server.pid, () => runLoad({ ...phase, request: (i) => bannedReqs[i % bannedReqs.length]! })),
+  const { out: qBanned, perf: bannedPerf } = await ctx.profiled('query-banned', () =>
+    watched(server, () => withCpu(server.pid, () => runLoad({ ...phase, request: (i) => bannedReqs[i % bannedReqs.length]! }))),
   );
   log(
     `  ${fmt(qBanned.rps)} req/s, p50 ${qBanned.p50ms.toFixed(2)} ms, p99 ${qBanned.p99ms.toFixed(2)} ms, statuses ${statusText(qBanned)}`,
   );
+  perfLog(bannedPerf);
   log(`query mode, clean IPs: ${connections} connections for ${seconds} s…`);
-  const qClean = await withCpu(server.pid, () => runLoad({ ...phase, request: (i) => cleanReqs[i % cleanReqs.length]! }));
+  const { out: qClean, perf: cleanPerf } = await watched(server, () =>
+    withCpu(server.pid, () => runLoad({ ...phase, request: (i) => cleanReqs[i % cleanReqs.length]! })),
+  );
   log(`  ${fmt(qClean.rps)} req/s, p50 ${qClean.p50ms.toFixed(2)} ms, p99 ${qClean.p99ms.toFixed(2)} ms, statuses ${statusText(qClean)}`);
+  perfLog(cleanPerf);
+  ctx.figures.queryBanned = queryFigures(qBanned, bannedPerf);
+  ctx.figures.queryClean = queryFigures(qClean, cleanPerf);
   const bannedSample = qBanned.sample;
   const bannedSampleOk = !!bannedSample && holdsBan(JSON.parse(bannedSample.body), bannedIps[bannedSample.request % bannedIps.length]!);
   const cleanSampleOk = qClean.sample?.body === 'null';
@@ -58,7 +74,12 @@ export async function queryPhase(ctx: PhaseContext, server: ServerChild): Promis
   if (!cleanSampleOk) log(`  clean sample answer is wrong: ${qClean.sample?.body.slice(0, 200)}`);
   const memQuery = memory(server.pid);
   return {
-    rows: [...queryRows('banned IP', qBanned, ctx.targets.p99), ...queryRows('clean IP', qClean, ctx.targets.p99)],
+    rows: [
+      ...queryRows('banned IP', qBanned, ctx.targets.p99),
+      ...perfRows('query banned IP', bannedPerf, ctx.targets.gcPause),
+      ...queryRows('clean IP', qClean, ctx.targets.p99),
+      ...perfRows('query clean IP', cleanPerf, ctx.targets.gcPause),
+    ],
     bannedIps,
     bannedReqs,
     load: phase,
