@@ -65,11 +65,11 @@ export function machineRoutes(deps: AppDeps, routes: FastifyPluginAsync): Fastif
  * the connection decides alone (the `X-Api-Key` header is then ignored), else the API key.
  * Resolves to undefined for every refusal. Throws the TLS setup errors (CRL, CA file) when built.
  */
-function bouncerAuthentication(deps: AppDeps): (req: FastifyRequest) => Promise<Bouncer | undefined> {
+function bouncerAuthentication(deps: AppDeps): (req: FastifyRequest) => Bouncer | undefined | Promise<Bouncer | undefined> {
   const byKey = bouncerAuthenticator(deps.db);
   const tls = deps.tls;
   const byCert = tls && tlsBouncerAuthenticator(deps.db, tls);
-  return async (req) => {
+  return (req) => {
     const userAgent = String(req.headers['user-agent'] ?? '');
     const head = req.method === 'HEAD';
     const peer = tls?.peer(req.raw.socket);
@@ -84,10 +84,21 @@ export function bouncerRoutes(deps: AppDeps, routes: FastifyPluginAsync): Fastif
   return async (app: FastifyInstance) => {
     app.decorateRequest('bouncer', null as unknown as Bouncer);
     const authenticate = bouncerAuthentication(deps);
-    app.addHook('onRequest', async (req, reply) => {
-      const bouncer = await authenticate(req);
-      if (!bouncer) return reply.code(403).send(FORBIDDEN);
+    const admit = (req: FastifyRequest, reply: FastifyReply, bouncer: Bouncer | undefined, done: () => void) => {
+      if (!bouncer) return void reply.code(403).send(FORBIDDEN);
       req.bouncer = bouncer;
+      done();
+    };
+    // a callback hook: a bouncer asking many times a second is usually known, and then no promise is made
+    app.addHook('onRequest', (req, reply, done) => {
+      let found: ReturnType<typeof authenticate>;
+      try {
+        found = authenticate(req);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (!(found instanceof Promise)) return admit(req, reply, found, done);
+      found.then((b) => admit(req, reply, b, done), done);
     });
     await app.register(routes);
   };

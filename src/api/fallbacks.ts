@@ -39,8 +39,10 @@ export function installFallbacks(app: FastifyInstance): void {
   // find-my-way matches `/v1/alerts/` to `/v1/alerts/:alert_id` with an empty id, where gin's tree has no
   // match and redirects: answered here, before any authentication, as gin does
   app.addHook('onRequest', (req, reply, done) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (!path.endsWith('/') || !Object.values((req.params ?? {}) as Record<string, unknown>).includes('')) return done();
+    const q = req.url.indexOf('?');
+    if (req.url.charCodeAt((q < 0 ? req.url.length : q) - 1) !== 47) return done();
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    if (!Object.values((req.params ?? {}) as Record<string, unknown>).includes('')) return done();
     void redirectOr404(req, reply, path);
   });
 }

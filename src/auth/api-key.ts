@@ -45,19 +45,24 @@ export const AUTH_CACHE_MS = 2000;
  * A per-app authenticator that remembers successful checks for AUTH_CACHE_MS: bouncers in query
  * mode ask many times a second, and their answers come from memory, so should their credentials.
  */
-export function bouncerAuthenticator(db: Db, now: () => number = Date.now): (req: BouncerRequest) => Promise<Bouncer | undefined> {
+export function bouncerAuthenticator(
+  db: Db,
+  now: () => number = Date.now,
+): (req: BouncerRequest) => Bouncer | undefined | Promise<Bouncer | undefined> {
   const cache = new Map<string, { bouncer: Bouncer; until: number; ua: string }>();
-  return async (req) => {
+  // a hit answers synchronously: the request goes on without a promise
+  return (req) => {
     if (!req.key) return undefined;
     const k = `${req.head ? 'H' : 'G'}\u0000${hashApiKey(req.key)}\u0000${req.clientIp}`;
     const hit = cache.get(k);
     const t = now();
     if (hit && hit.until > t && hit.ua === req.userAgent) return hit.bouncer;
-    const bouncer = await authenticateBouncer(db, req);
-    if (cache.size > 10_000) cache.clear();
-    if (bouncer) cache.set(k, { bouncer, until: t + AUTH_CACHE_MS, ua: req.userAgent });
-    else cache.delete(k);
-    return bouncer;
+    return authenticateBouncer(db, req).then((bouncer) => {
+      if (cache.size > 10_000) cache.clear();
+      if (bouncer) cache.set(k, { bouncer, until: t + AUTH_CACHE_MS, ua: req.userAgent });
+      else cache.delete(k);
+      return bouncer;
+    });
   };
 }
 
