@@ -1,18 +1,17 @@
-import { Readable } from 'node:stream';
 import { parseDecisionFilter } from '../../domain/decision-filter.js';
 import { setLastPull } from '../../store/bouncers.js';
 import { pullStream } from '../../usecases/pull-stream.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, QueryMap } from '../endpoint.js';
+import { StreamPump } from '../stream-pump.js';
 
 /** Query mode refreshes `last_pull` at most once a minute, as upstream. */
 const LAST_PULL_EVERY_MS = 60_000;
-/** Bytes per chunk of a stream body: under a millisecond to build, a few hundred per million decisions. */
-const STREAM_CHUNK = 256 * 1024;
 
 /** Decisions, for bouncers (API key or certificate). Answers come from the in-memory index, never from a table scan. */
 export function decisionEndpoints(deps: AppDeps) {
   const index = deps.feed.index;
+  const pump = new StreamPump();
   return {
     /** `GET /v1/decisions?ip=…`: what applies now, through the bouncer's allowlists. */
     query: endpoint({
@@ -39,10 +38,8 @@ export function decisionEndpoints(deps: AppDeps) {
         if (req.method === 'HEAD') return reply.code(200).type('text/plain; charset=utf-8').send('');
         const filter = parseDecisionFilter(req.query, ['ip', 'range']);
         const out = await pullStream(deps, req.bouncer, filter, req.query.startup === 'true');
-        const body = out.body();
         // one chunk built per read: a slow reader holds about two chunks, whatever the body's size
-        const stream = new Readable({ highWaterMark: STREAM_CHUNK, read: () => void stream.push(body.next(STREAM_CHUNK)) });
-        return reply.type('application/json').send(stream);
+        return reply.type('application/json').send(pump.readable(out.body()));
       },
     }),
   };
