@@ -1,3 +1,4 @@
+import { LazyLogger } from './api/lazy-logger.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { installBodyParser } from './api/body.js';
@@ -33,6 +34,7 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInst
     ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
     // one debug line per request from our own hook instead: at bouncer rates, two info lines each would cost more than the answer
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (parent, bindings, opts) => new LazyLogger(parent, bindings, opts) as unknown as FastifyBaseLogger,
     // a bigger bound than any cap: the body parser enforces the real one after decompression
     bodyLimit: 1024 * 1024 * 1024,
     return503OnClosing: true,

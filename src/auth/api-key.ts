@@ -50,10 +50,20 @@ export function bouncerAuthenticator(
   now: () => number = Date.now,
 ): (req: BouncerRequest) => Bouncer | undefined | Promise<Bouncer | undefined> {
   const cache = new Map<string, { bouncer: Bouncer; until: number; ua: string }>();
+  // keys seen lately and their hashes: a SHA-512 per request is most of what a cached check costs
+  const hashes = new Map<string, string>();
+  const hashOf = (key: string) => {
+    let h = hashes.get(key);
+    if (h === undefined) {
+      if (hashes.size >= 10_000) hashes.clear();
+      hashes.set(key, (h = hashApiKey(key)));
+    }
+    return h;
+  };
   // a hit answers synchronously: the request goes on without a promise
   return (req) => {
     if (!req.key) return undefined;
-    const k = `${req.head ? 'H' : 'G'}\u0000${hashApiKey(req.key)}\u0000${req.clientIp}`;
+    const k = `${req.head ? 'H' : 'G'}\u0000${hashOf(req.key)}\u0000${req.clientIp}`;
     const hit = cache.get(k);
     const t = now();
     if (hit && hit.until > t && hit.ua === req.userAgent) return hit.bouncer;
