@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { CompiledQuery, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Alert, AlertEvent, NewAlert } from '../domain/alert.js';
 import type { AlertFilter } from '../domain/alert-filter.js';
 import { CAPI_ORIGINS } from '../domain/decision.js';
@@ -18,20 +18,95 @@ export interface InsertResult {
 /** Stores alerts with their decisions in one transaction: all or nothing. */
 export async function insertAlerts(db: Kysely<Tables>, alerts: NewAlert[], owner: string | null, now = Date.now()): Promise<InsertResult> {
   return db.transaction().execute(async (trx) => {
-    const machine = owner ? await trx.selectFrom('machines').select('id').where('machine_id', '=', owner).executeTakeFirst() : undefined;
+    const machineRef = owner ? await machineRefOf(trx, owner) : null;
     const seq = alerts.some((a) => a.decisions.length > 0) ? await nextSequence(trx) : 0;
-    const ids: number[] = [];
-    const uuids: string[] = [];
-    for (const a of alerts) {
-      const row = alertRow(a, machine ? Number(machine.id) : null, now);
-      const id = await insertReturningId(trx, trx.insertInto('alerts').values(row));
-      if (a.decisions.length > 0) await insertDecisions(trx, id, a.decisions, seq, now);
-      ids.push(id);
-      uuids.push(row.uuid);
-    }
-    if (machine) await trx.updateTable('machines').set({ last_push: now }).where('id', '=', machine.id).execute();
-    return { ids, uuids, seq };
+    const result = await insertRows(trx, alerts, machineRef, seq, now);
+    if (machineRef !== null) await touchMachine(trx, machineRef, now);
+    return result;
   });
+}
+
+/** One request's alerts in a batch (`insertAlertBatch`): what `insertAlerts` takes. */
+export interface AlertInsert {
+  alerts: NewAlert[];
+  /** The machine that sent them, or null (cscli). */
+  owner: string | null;
+  now: number;
+}
+
+/** What became of one request of a batch: its rows, or the error that rolled them back. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+// one name for every request's savepoint: each is released (or rolled back to and released) before the next is set
+const SAVEPOINT = CompiledQuery.raw('SAVEPOINT lapis_request');
+const RELEASE = CompiledQuery.raw('RELEASE SAVEPOINT lapis_request');
+const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT lapis_request');
+
+/**
+ * Stores the alerts of several requests in one transaction (group commit), each request inside its own
+ * savepoint: a request whose rows fail is rolled back alone and gets its error, the others commit. The new
+ * decisions of the whole batch carry one change sequence. Returns each request's outcome, in order, once
+ * committed. Throws when the transaction as a whole fails (its commit, a savepoint that cannot be rolled
+ * back to because the engine ended the transaction): then nothing of it is stored.
+ */
+export async function insertAlertBatch(db: Kysely<Tables>, requests: AlertInsert[]): Promise<Settled<InsertResult>[]> {
+  return db.transaction().execute(async (trx) => {
+    const refs = new Map<string, number | null>();
+    for (const r of requests) if (r.owner !== null && !refs.has(r.owner)) refs.set(r.owner, await machineRefOf(trx, r.owner));
+    // taken before any savepoint: rolling a request back must not give its sequence back
+    const seq = requests.some((r) => r.alerts.some((a) => a.decisions.length > 0)) ? await nextSequence(trx) : 0;
+    const pushed = new Map<number, number>();
+    const out: Settled<InsertResult>[] = [];
+    for (const r of requests) {
+      const machineRef = r.owner === null ? null : (refs.get(r.owner) ?? null);
+      await trx.executeQuery(SAVEPOINT);
+      try {
+        const value = await insertRows(trx, r.alerts, machineRef, seq, r.now);
+        await trx.executeQuery(RELEASE);
+        out.push({ ok: true, value });
+        if (machineRef !== null) pushed.set(machineRef, Math.max(r.now, pushed.get(machineRef) ?? 0));
+      } catch (error) {
+        await trx.executeQuery(ROLLBACK_TO);
+        await trx.executeQuery(RELEASE);
+        out.push({ ok: false, error });
+      }
+    }
+    for (const [ref, now] of pushed) await touchMachine(trx, ref, now);
+    return out;
+  });
+}
+
+async function machineRefOf(trx: Transaction<Tables>, machineId: string): Promise<number | null> {
+  const row = await trx.selectFrom('machines').select('id').where('machine_id', '=', machineId).executeTakeFirst();
+  return row ? Number(row.id) : null;
+}
+
+async function touchMachine(trx: Transaction<Tables>, machineRef: number, now: number): Promise<void> {
+  await trx.updateTable('machines').set({ last_push: now }).where('id', '=', machineRef).execute();
+}
+
+/** Inserts alerts and their decisions (under `seq`) inside the caller's transaction. */
+async function insertRows(
+  trx: Transaction<Tables>,
+  alerts: NewAlert[],
+  machineRef: number | null,
+  seq: number,
+  now: number,
+): Promise<InsertResult> {
+  const ids: number[] = [];
+  const uuids: string[] = [];
+  let withDecisions = false;
+  for (const a of alerts) {
+    const row = alertRow(a, machineRef, now);
+    const id = await insertReturningId(trx, trx.insertInto('alerts').values(row));
+    if (a.decisions.length > 0) {
+      await insertDecisions(trx, id, a.decisions, seq, now);
+      withDecisions = true;
+    }
+    ids.push(id);
+    uuids.push(row.uuid);
+  }
+  return { ids, uuids, seq: withDecisions ? seq : 0 };
 }
 
 function alertRow(a: NewAlert, machineRef: number | null, now: number) {
