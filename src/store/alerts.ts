@@ -3,7 +3,8 @@ import type { Alert, AlertEvent, NewAlert } from '../domain/alert.js';
 import type { AlertFilter } from '../domain/alert-filter.js';
 import { CAPI_ORIGINS } from '../domain/decision.js';
 import { boundHex } from '../domain/ip-range.js';
-import { insertReturningId } from './dialect.js';
+import { insertedId } from './dialect.js';
+import { PreparedInsert } from './prepared-insert.js';
 import { expireDecisions, ID_BATCH, insertDecisions, nextSequence, toDecision } from './decisions.js';
 import type { Db } from './db.js';
 import type { AlertRow, Tables } from './tables.js';
@@ -98,7 +99,7 @@ async function insertRows(
   let withDecisions = false;
   for (const a of alerts) {
     const row = alertRow(a, machineRef, now);
-    const id = await insertReturningId(trx, trx.insertInto('alerts').values(row));
+    const id = insertedId(await trx.executeQuery(ALERT_INSERT.compile(trx, [ALERT_INSERT.columns.map((c) => row[c])], true)));
     if (a.decisions.length > 0) {
       await insertDecisions(trx, id, a.decisions, seq, now);
       withDecisions = true;
@@ -109,7 +110,42 @@ async function insertRows(
   return { ids, uuids, seq: withDecisions ? seq : 0 };
 }
 
-function alertRow(a: NewAlert, machineRef: number | null, now: number) {
+const ALERT_INSERT = new PreparedInsert('alerts', [
+  'uuid',
+  'machine_ref',
+  'scenario',
+  'scenario_hash',
+  'scenario_version',
+  'message',
+  'events_count',
+  'started_at',
+  'stopped_at',
+  'created_at',
+  'capacity',
+  'leakspeed',
+  'simulated',
+  'remediation',
+  'kind',
+  'source_scope',
+  'source_value',
+  'source_ip',
+  'source_range',
+  'source_as_number',
+  'source_as_name',
+  'source_country',
+  'source_latitude',
+  'source_longitude',
+  'events',
+  'meta',
+  'labels',
+]);
+
+/** An alert's row, every column ALERT_INSERT writes and no other (an object literal: a stray key fails to compile). */
+function alertRow(
+  a: NewAlert,
+  machineRef: number | null,
+  now: number,
+): Record<(typeof ALERT_INSERT.columns)[number], unknown> & { uuid: string } {
   return {
     uuid: crypto.randomUUID(),
     machine_ref: machineRef,
