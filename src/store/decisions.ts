@@ -81,19 +81,20 @@ const DECISION_INSERT = new PreparedInsert('decisions', [
   'end_ip',
 ]);
 
-/** Inserts decisions for one alert under the transaction's change sequence. */
-export async function insertDecisions(
-  trx: Transaction<Tables>,
-  alertId: number | null,
-  decisions: NewDecision[],
-  seq: number,
-  now: number,
-): Promise<void> {
+/** A decision to insert: for its alert, created at `now` (its request's time). */
+export interface DecisionInsert {
+  alertId: number | null;
+  decision: NewDecision;
+  now: number;
+}
+
+/** Inserts decisions under the transaction's change sequence: DECISION_BATCH rows per INSERT. */
+export async function insertDecisions(trx: Transaction<Tables>, decisions: readonly DecisionInsert[], seq: number): Promise<void> {
   for (let i = 0; i < decisions.length; i += DECISION_BATCH) {
     // in DECISION_INSERT's column order
     const rows = decisions
       .slice(i, i + DECISION_BATCH)
-      .map((d) => [
+      .map(({ alertId, decision: d, now }) => [
         crypto.randomUUID(),
         alertId,
         seq,

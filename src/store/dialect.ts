@@ -196,6 +196,14 @@ export async function insertReturningId(db: Kysely<any>, query: InsertQueryBuild
   return Number((await query.executeTakeFirstOrThrow()).insertId);
 }
 
+/**
+ * Whether an INSERT of several rows can report them (`RETURNING`): PostgreSQL and SQLite (3.35+) can; MySQL
+ * cannot, so its rows are inserted one by one where their ids are needed.
+ */
+export function insertReturnsRows(db: Kysely<any>): boolean {
+  return dialectOf(db) !== 'mysql';
+}
+
 /** An INSERT of one row that reports the row's id once run (`insertedId`): PostgreSQL needs RETURNING, the others report it. */
 export function withIdReturned(db: Kysely<any>, query: InsertQueryBuilder<any, any, any>): Compilable {
   return dialectOf(db) === 'postgres' ? query.returning('id') : query;

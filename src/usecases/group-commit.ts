@@ -1,8 +1,20 @@
-import { type AlertInsert, type InsertResult, insertAlertBatch, insertAlerts, type Settled } from '../store/alerts.js';
+import {
+  type AlertInsert,
+  type InsertResult,
+  insertAlertBatch,
+  insertAlerts,
+  insertAlertsTogether,
+  type Settled,
+} from '../store/alert-insert.js';
 import type { Db } from '../store/db.js';
 
 /** How a group commit stores its work: a batch in one transaction, or one item alone in its own. */
 export interface BatchWriter<I, O> {
+  /**
+   * Runs `items` in one transaction, all or nothing, in as few statements as it can: the fast path, tried
+   * first. Throws if anything fails (nothing stored); `batch` then tells the items apart.
+   */
+  together?(items: I[]): Promise<O[]>;
   /**
    * Runs `items` in one transaction, each in its own savepoint: its outcome per item, in order, once
    * committed. Throws when the transaction as a whole failed (nothing of it stored).
@@ -25,9 +37,11 @@ interface Waiting<I, O> {
 /**
  * Group commit: concurrent writes that arrive while a transaction runs wait for it to end, then share
  * the next transaction, up to `maxWeight`. Each caller still gets its own answer, only once the commit that
- * holds its rows has succeeded: an item whose part failed is rolled back alone and gets its error while the
- * others commit; when the transaction as a whole fails (its commit), each item is tried again in a
- * transaction of its own, so one item's failure never fails another. Transactions run one at a time.
+ * holds its rows has succeeded, and one item's failure never fails another: a batch is first written
+ * together, all or nothing (`together`); if that fails, again with a savepoint per item (`batch`), where an
+ * item whose part fails is rolled back alone and gets its error while the others commit; if that
+ * transaction fails as a whole (its commit), each item is tried once more in a transaction of its own.
+ * Transactions run one at a time.
  */
 export class GroupCommit<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
@@ -73,6 +87,15 @@ export class GroupCommit<I, O> {
 
   /** Never throws: every item of the batch is resolved or rejected. */
   private async run(batch: Waiting<I, O>[]): Promise<void> {
+    if (batch.length > 1 && this.writer.together) {
+      try {
+        const values = await this.writer.together(batch.map((w) => w.item));
+        batch.forEach((w, i) => w.resolve(values[i]!));
+        return;
+      } catch {
+        // some item failed, or the commit: nothing of it is stored, and the items are told apart below
+      }
+    }
     if (batch.length > 1) {
       let outcomes: Settled<O>[] | undefined;
       try {
@@ -111,6 +134,7 @@ export type AlertCommits = GroupCommit<AlertInsert, InsertResult>;
 
 export function alertCommits(db: Db): AlertCommits {
   return new GroupCommit<AlertInsert, InsertResult>({
+    together: (items) => insertAlertsTogether(db, items),
     batch: (items) => insertAlertBatch(db, items),
     single: (item) => insertAlerts(db, item.alerts, item.owner, item.now),
     weight: (item) =>

@@ -33,8 +33,8 @@ test('a prepared INSERT binds each value to its column, for one row (reporting i
     `d-${name}`,
   ];
   // twice: the second run takes the SQL made by the first
-  const first = insertedId(await db.executeQuery(INSERT.compile(db, [row('a', 1000)], true)));
-  const again = insertedId(await db.executeQuery(INSERT.compile(db, [row('a2', 1500)], true)));
+  const first = insertedId(await db.executeQuery(INSERT.compile(db, [row('a', 1000)], 'id')));
+  const again = insertedId(await db.executeQuery(INSERT.compile(db, [row('a2', 1500)], 'id')));
   assert.ok(again > first);
   await db.executeQuery(INSERT.compile(db, [row('b', 2000), row('c', 3000), row('d', 4000)]));
   const stored = await db

@@ -25,14 +25,22 @@ function alert(scenario: string, decisions = 1): Record<string, unknown> {
   return a;
 }
 
-/** What the store holds of one request's alerts: each id with the change sequences its decisions carry. */
-async function stored(deps: AppDeps, ids: number[]): Promise<Map<number, number[]>> {
-  const out = new Map<number, number[]>();
+/** What the store holds of one request's alerts: by id, the alert's source and its decisions' values and change sequences. */
+async function stored(deps: AppDeps, ids: number[]): Promise<Map<number, { source: string; values: string[]; seqs: number[] }>> {
+  const out = new Map<number, { source: string; values: string[]; seqs: number[] }>();
   if (ids.length === 0) return out;
-  const alerts = await deps.db.selectFrom('alerts').select('id').where('id', 'in', ids).execute();
-  for (const a of alerts) out.set(Number(a.id), []);
-  const rows = await deps.db.selectFrom('decisions').select(['alert_id', 'seq']).where('alert_id', 'in', ids).execute();
-  for (const r of rows) out.get(Number(r.alert_id))?.push(Number(r.seq));
+  const alerts = await deps.db.selectFrom('alerts').select(['id', 'source_value']).where('id', 'in', ids).execute();
+  for (const a of alerts) out.set(Number(a.id), { source: a.source_value, values: [], seqs: [] });
+  const rows = await deps.db
+    .selectFrom('decisions')
+    .select(['alert_id', 'value', 'seq'])
+    .where('alert_id', 'in', ids)
+    .orderBy('id')
+    .execute();
+  for (const r of rows) {
+    out.get(Number(r.alert_id))?.values.push(r.value);
+    out.get(Number(r.alert_id))?.seqs.push(Number(r.seq));
+  }
   return out;
 }
 
@@ -156,8 +164,16 @@ for (const c of cases) {
         const r = (o as PromiseFulfilledResult<InsertResult>).value;
         assert.equal(r.ids.length, payloads[i]!.length, `request ${i}: one id per alert`);
         const rows = await stored(deps, r.ids);
-        assert.equal(rows.size, r.ids.length, `request ${i}: its alerts are stored`);
-        for (const s of [...rows.values()].flat()) {
+        // each id is the alert sent at its place, with that alert's decisions
+        assert.deepEqual(
+          r.ids.map((id) => ({ source: rows.get(id)?.source, values: rows.get(id)?.values })),
+          payloads[i]!.map((a) => ({
+            source: (a.source as { value: string }).value,
+            values: (a.decisions as { value: string }[]).map((d) => d.value),
+          })),
+          `request ${i}: its ids, in order`,
+        );
+        for (const s of [...rows.values()].flatMap((x) => x.seqs)) {
           assert.equal(s, r.seq, `request ${i}: its decisions carry the sequence it was given`);
           seqs.add(s);
         }
