@@ -90,7 +90,9 @@ export class GroupCommit<I, O> {
     if (batch.length > 1 && this.writer.together) {
       try {
         const values = await this.writer.together(batch.map((w) => w.item));
-        batch.forEach((w, i) => w.resolve(values[i]!));
+        batch.forEach((w, i) => {
+          w.resolve(values[i]!);
+        });
         return;
       } catch {
         // some item failed, or the commit: nothing of it is stored, and the items are told apart below
@@ -129,7 +131,7 @@ export class GroupCommit<I, O> {
  */
 export const MAX_BATCH_ROWS = 2000;
 
-/** The group commit of `POST /v1/alerts`: requests' alerts, stored by store/alerts.ts. */
+/** The group commit of `POST /v1/alerts`: requests' alerts, stored by store/alert-insert.ts. */
 export type AlertCommits = GroupCommit<AlertInsert, InsertResult>;
 
 export function alertCommits(db: Db): AlertCommits {
