@@ -190,12 +190,6 @@ export async function refusingDuplicates<T>(write: () => Promise<T>, taken: () =
   }
 }
 
-/** Runs an INSERT of one row and returns its generated id (PostgreSQL needs RETURNING, the others report it). */
-export async function insertReturningId(db: Kysely<any>, query: InsertQueryBuilder<any, any, any>): Promise<number> {
-  if (dialectOf(db) === 'postgres') return Number((await query.returning('id').executeTakeFirstOrThrow()).id);
-  return Number((await query.executeTakeFirstOrThrow()).insertId);
-}
-
 /**
  * Whether an INSERT of several rows can report them (`RETURNING`): PostgreSQL and SQLite (3.35+) can; MySQL
  * cannot, so its rows are inserted one by one where their ids are needed.
