@@ -17,6 +17,7 @@ import { pino } from 'pino';
 import { openTlsAuth } from './auth/tls.js';
 import { LapiMetrics } from './metrics/lapi.js';
 import { settler } from './usecases/deps.js';
+import { alertCommits } from './usecases/group-commit.js';
 import { lapisVersion } from './version.js';
 
 /** Expired decisions stay available to stream deltas this long: far beyond any bouncer's pull interval. */
@@ -90,6 +91,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
       throw err;
     }
     const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
+    const commits = alertCommits(db);
     const deps: AppDeps = {
       config,
       db,
@@ -104,10 +106,12 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
       metrics: config.prometheus.enabled ? new LapiMetrics(lapisVersion(), feed, db, config.prometheus.level) : undefined,
       profiles: new ProfileRunner(profiles, log),
       notifier,
+      alertCommits: commits,
     };
     return {
       deps,
       close: async () => {
+        await commits.idle();
         await feed.stop();
         await allowlists.stop();
         await stopRetention();

@@ -1,4 +1,5 @@
 import type { TSchema, Static } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { BadRequestError, EmptyBodyError, ValidationError } from '../errors.js';
 import { EMPTY_BODY } from './body.js';
@@ -96,9 +97,25 @@ function typeName(v: unknown): string {
  */
 export type BodyRefusal = 400 | 422 | 'decoder-first';
 
+/**
+ * Schemas compiled to checking functions, once each: a valid body (nearly every one) is accepted by the
+ * compiled check alone, several times faster than walking the schema for errors, which only a body that
+ * fails it pays for.
+ */
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+function checkerOf(schema: TSchema): TypeCheck<TSchema> {
+  let check = compiled.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    compiled.set(schema, check);
+  }
+  return check;
+}
+
 /** Decodes a JSON body against a schema: absent body → 400 `EOF` (EmptyBodyError); problems → as `refusal` says. */
 export function parseBody<S extends TSchema>(schema: S, body: unknown, refusal: BodyRefusal = 422): Static<S> {
   if (body === undefined || body === EMPTY_BODY) throw new EmptyBodyError();
+  if (checkerOf(schema).Check(body)) return body as Static<S>;
   const problems = bodyProblems(schema, body);
   if (problems.length === 0) return body as Static<S>;
   const wrongType = refusal === 'decoder-first' ? problems.find((p) => p.wrongType) : undefined;

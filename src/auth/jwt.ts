@@ -41,7 +41,17 @@ export function loadJwtSecret(configured: string | null, dataDir: string): Uint8
   return secret;
 }
 
+/**
+ * Tokens whose signature was checked, kept with their claims until they expire: an agent sends the same
+ * token with every push for up to an hour, and checking an HMAC through WebCrypto (a key import, a hop to
+ * the thread pool) cost more than the rest of the authentication. The key is the whole token, so only a
+ * token already verified byte for byte is ever answered from here. Bounded: cleared when full.
+ */
+const VERIFIED_MAX = 10_000;
+
 export class JwtService {
+  private readonly verified = new Map<string, MachineClaims>();
+
   constructor(private readonly secret: Uint8Array) {}
 
   /** A token for a login at `nowS`; a refresh passes the session's original issue time as `origIat`. */
@@ -55,7 +65,12 @@ export class JwtService {
 
   /** Verifies signature and expiry. Throws JwtAuthError with upstream's messages. */
   async verify(token: string): Promise<MachineClaims> {
+    const known = this.verified.get(token);
+    // as jose decides expiry: a token is expired once `exp <= now`, in whole seconds
+    if (known && known.exp > Math.floor(Date.now() / 1000)) return known;
     const claims = await this.verifySignature(token, false);
+    if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+    this.verified.set(token, claims);
     return claims;
   }
 

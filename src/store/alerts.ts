@@ -1,70 +1,13 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
-import type { Alert, AlertEvent, NewAlert } from '../domain/alert.js';
+import type { Alert, AlertEvent } from '../domain/alert.js';
 import type { AlertFilter } from '../domain/alert-filter.js';
 import { CAPI_ORIGINS } from '../domain/decision.js';
 import { boundHex } from '../domain/ip-range.js';
-import { insertReturningId } from './dialect.js';
-import { expireDecisions, ID_BATCH, insertDecisions, nextSequence, toDecision } from './decisions.js';
+import { expireDecisions, ID_BATCH, nextSequence, toDecision } from './decisions.js';
 import type { Db } from './db.js';
 import type { AlertRow, Tables } from './tables.js';
 
-export interface InsertResult {
-  ids: number[];
-  uuids: string[];
-  /** The change sequence the new decisions carry, or 0 when there were none. */
-  seq: number;
-}
-
-/** Stores alerts with their decisions in one transaction: all or nothing. */
-export async function insertAlerts(db: Kysely<Tables>, alerts: NewAlert[], owner: string | null, now = Date.now()): Promise<InsertResult> {
-  return db.transaction().execute(async (trx) => {
-    const machine = owner ? await trx.selectFrom('machines').select('id').where('machine_id', '=', owner).executeTakeFirst() : undefined;
-    const seq = alerts.some((a) => a.decisions.length > 0) ? await nextSequence(trx) : 0;
-    const ids: number[] = [];
-    const uuids: string[] = [];
-    for (const a of alerts) {
-      const row = alertRow(a, machine ? Number(machine.id) : null, now);
-      const id = await insertReturningId(trx, trx.insertInto('alerts').values(row));
-      if (a.decisions.length > 0) await insertDecisions(trx, id, a.decisions, seq, now);
-      ids.push(id);
-      uuids.push(row.uuid);
-    }
-    if (machine) await trx.updateTable('machines').set({ last_push: now }).where('id', '=', machine.id).execute();
-    return { ids, uuids, seq };
-  });
-}
-
-function alertRow(a: NewAlert, machineRef: number | null, now: number) {
-  return {
-    uuid: crypto.randomUUID(),
-    machine_ref: machineRef,
-    scenario: a.scenario,
-    scenario_hash: a.scenarioHash,
-    scenario_version: a.scenarioVersion,
-    message: a.message,
-    events_count: a.eventsCount,
-    started_at: a.startedAt,
-    stopped_at: a.stoppedAt,
-    created_at: now,
-    capacity: a.capacity,
-    leakspeed: a.leakspeed,
-    simulated: a.simulated ? 1 : 0,
-    remediation: a.remediation ? 1 : 0,
-    kind: a.kind,
-    source_scope: a.source.scope,
-    source_value: a.source.value,
-    source_ip: a.source.ip,
-    source_range: a.source.range,
-    source_as_number: a.source.asNumber,
-    source_as_name: a.source.asName,
-    source_country: a.source.country,
-    source_latitude: a.source.latitude,
-    source_longitude: a.source.longitude,
-    events: JSON.stringify(a.events),
-    meta: JSON.stringify(a.meta),
-    labels: JSON.stringify(a.labels),
-  };
-}
+export { type InsertResult, insertAlerts } from './alert-insert.js';
 
 function toAlert(r: AlertRow & { owner: string | null }): Alert {
   return {

@@ -6,6 +6,7 @@ import type { DecisionDeleteFilter } from '../domain/decision-filter.js';
 import { rangeFromBounds } from './ip-bounds.js';
 import { incrementCounter, readCounter } from './counters.js';
 import type { Db } from './db.js';
+import { PreparedInsert } from './prepared-insert.js';
 import type { DecisionRow, Tables } from './tables.js';
 
 /**
@@ -63,32 +64,53 @@ export async function currentSequence(db: Db): Promise<number> {
   return readCounter(db, 'decisions');
 }
 
-/** Inserts decisions for one alert under the transaction's change sequence. */
-export async function insertDecisions(
-  trx: Transaction<Tables>,
-  alertId: number | null,
-  decisions: NewDecision[],
-  seq: number,
-  now: number,
-): Promise<void> {
+const DECISION_INSERT = new PreparedInsert('decisions', [
+  'uuid',
+  'alert_id',
+  'seq',
+  'created_at',
+  'until',
+  'scenario',
+  'type',
+  'scope',
+  'value',
+  'origin',
+  'simulated',
+  'ip_size',
+  'start_ip',
+  'end_ip',
+]);
+
+/** A decision to insert: for its alert, created at `now` (its request's time). */
+export interface DecisionInsert {
+  alertId: number | null;
+  decision: NewDecision;
+  now: number;
+}
+
+/** Inserts decisions under the transaction's change sequence: DECISION_BATCH rows per INSERT. */
+export async function insertDecisions(trx: Transaction<Tables>, decisions: readonly DecisionInsert[], seq: number): Promise<void> {
   for (let i = 0; i < decisions.length; i += DECISION_BATCH) {
-    const rows = decisions.slice(i, i + DECISION_BATCH).map((d) => ({
-      uuid: crypto.randomUUID(),
-      alert_id: alertId,
-      seq,
-      created_at: now,
-      until: d.until,
-      scenario: d.scenario,
-      type: d.type,
-      scope: d.scope,
-      value: d.value,
-      origin: d.origin,
-      simulated: d.simulated ? 1 : 0,
-      ip_size: d.range?.size ?? 0,
-      start_ip: d.range ? boundHex(d.range.size, d.range.start) : '',
-      end_ip: d.range ? boundHex(d.range.size, d.range.end) : '',
-    }));
-    await trx.insertInto('decisions').values(rows).execute();
+    // in DECISION_INSERT's column order
+    const rows = decisions
+      .slice(i, i + DECISION_BATCH)
+      .map(({ alertId, decision: d, now }) => [
+        crypto.randomUUID(),
+        alertId,
+        seq,
+        now,
+        d.until,
+        d.scenario,
+        d.type,
+        d.scope,
+        d.value,
+        d.origin,
+        d.simulated ? 1 : 0,
+        d.range?.size ?? 0,
+        d.range ? boundHex(d.range.size, d.range.start) : '',
+        d.range ? boundHex(d.range.size, d.range.end) : '',
+      ]);
+    await trx.executeQuery(DECISION_INSERT.compile(trx, rows));
   }
 }
 

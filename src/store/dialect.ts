@@ -10,6 +10,8 @@ import {
   type ColumnDataType,
   type Expression,
   type InsertQueryBuilder,
+  type Compilable,
+  type QueryResult,
 } from 'kysely';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -188,8 +190,23 @@ export async function refusingDuplicates<T>(write: () => Promise<T>, taken: () =
   }
 }
 
-/** Runs an INSERT of one row and returns its generated id (PostgreSQL needs RETURNING, the others report it). */
-export async function insertReturningId(db: Kysely<any>, query: InsertQueryBuilder<any, any, any>): Promise<number> {
-  if (dialectOf(db) === 'postgres') return Number((await query.returning('id').executeTakeFirstOrThrow()).id);
-  return Number((await query.executeTakeFirstOrThrow()).insertId);
+/**
+ * Whether an INSERT of several rows can report them (`RETURNING`): PostgreSQL and SQLite (3.35+) can; MySQL
+ * cannot, so its rows are inserted one by one where their ids are needed.
+ */
+export function insertReturnsRows(db: Kysely<any>): boolean {
+  return dialectOf(db) !== 'mysql';
+}
+
+/** An INSERT of one row that reports the row's id once run (`insertedId`): PostgreSQL needs RETURNING, the others report it. */
+export function withIdReturned(db: Kysely<any>, query: InsertQueryBuilder<any, any, any>): Compilable {
+  return dialectOf(db) === 'postgres' ? query.returning('id') : query;
+}
+
+/** The id of the row an INSERT built by `withIdReturned` stored. */
+export function insertedId(result: QueryResult<unknown>): number {
+  const row = result.rows[0] as { id?: unknown } | undefined;
+  const id = row?.id ?? result.insertId;
+  if (id === undefined) throw new Error('the INSERT reported no id');
+  return Number(id);
 }

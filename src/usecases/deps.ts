@@ -4,6 +4,7 @@ import type { ProfileRunner } from '../engine/profiles.js';
 import type { LapiMetrics } from '../metrics/lapi.js';
 import type { NotificationDispatcher } from '../notify/index.js';
 import type { Db } from '../store/db.js';
+import type { AlertCommits } from './group-commit.js';
 
 /** What a write changed, for `settle`: decisions only, or the allowlists (and the decisions they ended). */
 export type Changed = 'decisions' | 'allowlists';
@@ -25,6 +26,8 @@ export interface UseCaseDeps {
   readonly notifier?: NotificationDispatcher | undefined;
   /** Once a write has committed: this node serves it from its next request on (other nodes within their poll). */
   readonly settle: (changed: Changed) => Promise<void>;
+  /** Where alert pushes are stored: concurrent requests share transactions (usecases/group-commit.ts). */
+  readonly alertCommits: AlertCommits;
 }
 
 /** `settle` over this node's two views; both reloads are single-flight, so concurrent writers share them. */

@@ -4,7 +4,6 @@ import { isIpScope } from '../domain/scope.js';
 import type { AllowlistView } from '../engine/allowlists.js';
 import { alertWire } from '../api/wire.js';
 import type { LapiMetrics } from '../metrics/lapi.js';
-import { insertAlerts } from '../store/alerts.js';
 import type { UseCaseDeps } from './deps.js';
 
 /** Where ingestion says what it dropped: the request's logger, so that the lines carry its id. */
@@ -15,12 +14,13 @@ export interface IngestLog {
 /**
  * An agent's alert push (`POST /v1/alerts`): alerts whose source an allowlist of the machine covers are
  * dropped; profiles give decisions to the alerts that came without and choose notifications; decisions
- * profiles gave for an allowlisted value are dropped; the rest is stored in one transaction; this node
+ * profiles gave for an allowlisted value are dropped; the rest is stored all or nothing, in a transaction
+ * shared with concurrent pushes (group commit: it resolves once that commit holds its rows); this node
  * serves the new decisions before the agent has its answer; then the notifiers get their copies.
  * `parsed`: the alerts as decoded, changed in place. Returns the stored alerts' ids, in order.
  */
 export async function ingestAlerts(
-  deps: Pick<UseCaseDeps, 'db' | 'allowlists' | 'profiles' | 'metrics' | 'notifier' | 'settle'>,
+  deps: Pick<UseCaseDeps, 'db' | 'allowlists' | 'profiles' | 'metrics' | 'notifier' | 'settle' | 'alertCommits'>,
   machineId: string,
   parsed: NewAlert[],
   log: IngestLog,
@@ -32,7 +32,7 @@ export async function ingestAlerts(
   const bare = alerts.filter((a) => a.decisions.length === 0);
   const { notify } = await deps.profiles.apply(deps.db, alerts, now);
   if (drop) dropAllowlistedDecisions(drop, bare);
-  const { ids, uuids } = await insertAlerts(deps.db, alerts, machineId, now);
+  const { ids, uuids } = await deps.alertCommits.submit({ alerts, owner: machineId, now });
   await deps.settle('decisions');
   if (deps.notifier) {
     alerts.forEach((a, i) => {
