@@ -6,6 +6,7 @@ import type { Config } from './config/schema.js';
 import { DecisionFeed } from './engine/decision-feed.js';
 import { AllowlistCache } from './engine/allowlists.js';
 import { startRetention } from './engine/retention-job.js';
+import { startChangeSignals, type ChangeSignals } from './engine/change-signals.js';
 import { openDb } from './store/db.js';
 import { ConfigError } from './errors.js';
 import { loadProfiles } from './config/profiles.js';
@@ -22,7 +23,10 @@ import { lapisVersion } from './version.js';
 
 /** Expired decisions stay available to stream deltas this long: far beyond any bouncer's pull interval. */
 export const STREAM_GRACE_MS = 24 * 3600 * 1000;
-/** How often a node looks for decisions written by other processes (the CLI, other nodes). */
+/**
+ * How often a node looks for decisions written by other processes (the CLI, other nodes): the fallback when
+ * their commits are not heard at once (engine/change-signals.ts: always on MySQL, while a PostgreSQL listener is lost).
+ */
 export const FEED_POLL_MS = 500;
 
 export interface Runtime {
@@ -61,12 +65,22 @@ function openNotifier(
   return dispatcher;
 }
 
+export interface RuntimeOptions {
+  /** How often the views poll for other processes' writes (FEED_POLL_MS). */
+  pollMs?: number;
+  /** false: hear other processes' writes by the poll alone (tests check that they otherwise arrive sooner). */
+  changeSignals?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+const NO_SIGNALS: ChangeSignals = { kind: 'none', close: async () => undefined };
+
 /**
  * The composition root: opens the store (migrating it), loads the decision index and the allowlists, and
  * builds every dependency the apps take (TLS authentication and metrics included). Profiles, notifiers and
  * TLS files that are wrong fail here, before anything listens; whatever was opened is closed again.
  */
-export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Runtime> {
+export async function openRuntime(config: Config, log?: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   // profiles and notifiers fail fast, before anything is opened
   const profiles = loadProfiles(config.server.profiles_path);
   const notifier = openNotifier(config, profiles, log, opts.env ?? {});
@@ -90,6 +104,16 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
       await feed.stop();
       throw err;
     }
+    const settle = settler(feed, allowlists);
+    let signals: ChangeSignals;
+    try {
+      // other processes' commits, heard at once where the engine can tell (the poll stays as the fallback)
+      signals = opts.changeSignals === false ? NO_SIGNALS : await startChangeSignals(config.db, settle, { log });
+    } catch (err) {
+      await feed.stop();
+      await allowlists.stop();
+      throw err;
+    }
     const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
     const commits = alertCommits(db);
     const deps: AppDeps = {
@@ -100,7 +124,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
       tls,
       feed,
       allowlists,
-      settle: settler(feed, allowlists),
+      settle,
       graceMs: STREAM_GRACE_MS,
       // served on their own listener by server.ts
       metrics: config.prometheus.enabled ? new LapiMetrics(lapisVersion(), feed, db, config.prometheus.level) : undefined,
@@ -112,6 +136,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: { pollMs?:
       deps,
       close: async () => {
         await commits.idle();
+        await signals.close();
         await feed.stop();
         await allowlists.stop();
         await stopRetention();

@@ -80,7 +80,7 @@ export const ROOT: GroupCommand = {
       aliases: ['allowlist'],
       summary: 'Manage centralized allowlists',
       description:
-        'Create, fill, inspect, check and delete allowlists, and choose where they apply (subscribe/unsubscribe).\nA list applies to what subscribes to it: the organization (everywhere: new lists get this by default), machines, bouncers or tags.\nNote: this command acts on the database directly; a running server picks the changes up within half a second.',
+        'Create, fill, inspect, check and delete allowlists, and choose where they apply (subscribe/unsubscribe).\nA list applies to what subscribes to it: the organization (everywhere: new lists get this by default), machines, bouncers or tags.\nNote: this command acts on the database directly; a running server picks the changes up as they commit (within half a second on MySQL).',
       commands: [
         allowlistsCreate,
         allowlistsList,
@@ -104,7 +104,7 @@ export const ROOT: GroupCommand = {
       aliases: ['decision'],
       summary: 'Manage decisions',
       description:
-        'Add, list, delete and import decisions.\nNote: this command acts on the database directly; a running server picks the changes up within half a second.',
+        'Add, list, delete and import decisions.\nNote: this command acts on the database directly; a running server picks the changes up as they commit (within half a second on MySQL).',
       commands: [decisionsList, decisionsAdd, decisionsDelete, decisionsImport],
     },
     {

@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { SslOptions } from 'mysql2';
+import type { ClientConfig } from 'pg';
 import type { DbConfig, DbTls } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 
@@ -56,20 +57,24 @@ export async function openKysely(config: DbConfig): Promise<Kysely<Tables>> {
   }
 }
 
-async function openPostgres(config: DbConfig): Promise<Kysely<Tables>> {
-  const pg = (await import('pg')).default;
-  // int8 (bigint, bigserial) comes back as text by default; every value we store fits a double exactly
-  pg.types.setTypeParser(20, (v: string) => Number(v));
-  const pool = new pg.Pool({
+/** Where and as whom PostgreSQL connections go: the pool's, and the change listener's (store/change-notices.ts). */
+export function pgConnection(config: DbConfig): ClientConfig {
+  return {
     // as upstream: without host and port, db_path names the socket directory
     host: config.host ?? (config.db_path.startsWith('/') && !config.db_path.endsWith('.db') ? config.db_path : '127.0.0.1'),
     port: config.port ?? 5432,
     user: config.user,
     password: config.password,
     database: config.db_name ?? 'crowdsec',
-    max: config.max_open_conns,
     ssl: config.tls ? pgSsl(config.tls) : false,
-  });
+  };
+}
+
+async function openPostgres(config: DbConfig): Promise<Kysely<Tables>> {
+  const pg = (await import('pg')).default;
+  // int8 (bigint, bigserial) comes back as text by default; every value we store fits a double exactly
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  const pool = new pg.Pool({ ...pgConnection(config), max: config.max_open_conns });
   return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -21,7 +21,7 @@ export interface AddOptions {
 
 /**
  * `lapis decisions add`: stores one alert carrying one decision, as cscli does, straight into the store.
- * A running server serves it within half a second (its decision feed follows the store). Returns the alert id.
+ * A running server serves it as it commits (change signals; its poll on MySQL). Returns the alert id.
  * An Ip/Range value that an allowlist with at least one subscriber covers is refused (CliError), unless `bypassAllowlist`.
  */
 export async function decisionsAdd(db: Db, o: AddOptions, now = Date.now()): Promise<number> {
