@@ -11,7 +11,7 @@
  *
  * Starts the Local API as a child process on 127.0.0.1 with a fresh store, loads N decisions
  * through the public API (`POST /v1/alerts`, 1,000 decisions per alert, as `cscli decisions import`), then
- * measures query mode, a stream startup pull, the server's RSS and alert ingestion, and prints every
+ * measures query mode, a stream startup pull, the server's RSS, alert ingestion and how soon another process's write is served, and prints every
  * figure beside its target. A benchmark, not a test: nothing in the test suite runs it.
  */
 import { execFileSync } from 'node:child_process';
@@ -31,6 +31,7 @@ import { allowlistPhase } from './phases/allowlist.js';
 import { baselinePhase } from './phases/baseline.js';
 import type { PhaseContext } from './phases/context.js';
 import { importPhase } from './phases/import.js';
+import { propagationPhase } from './phases/propagation.js';
 import { ingestPhase } from './phases/ingest.js';
 import { queryPhase } from './phases/query.js';
 import { streamPhase } from './phases/stream.js';
@@ -189,14 +190,16 @@ async function main(o: Options, s: Scratch): Promise<void> {
   const streamed = await streamPhase(ctx, server, allowlisted, { cfgPath, nodeArgs: o.nodeArgs, heapDir: o.heapDir });
   server = streamed.server;
   const ingested = await ingestPhase(ctx, server);
+  // 7. another process's write, until served: the CLI's here, and node A's on node B (PostgreSQL)
+  const propagated = await propagationPhase(ctx, server, { cfgPath, dir: s.dir, engine: o.db === 'sqlite' ? 'SQLite' : 'PostgreSQL' });
 
-  // 7. the report
+  // 8. the report
   const header = [
     `Lapis LAPI benchmark: ${fmt(N)} decisions, ${SECONDS} s per phase, ${CONNS} connections, ${o.db === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
     `node ${process.version}, nproc ${nproc}, ${cpu}, load average at start ${loadAtStart.toFixed(2)}`,
     `server RSS: ${memStart.rss.toFixed(0)} MiB at start with an empty store (anon ${memStart.anon.toFixed(0)}), ${queried.rssAfter.toFixed(0)} MiB after the query phases`,
   ];
-  const rows = [...loaded, ...queried.rows, ...baseline, ...allowlisted.rows, ...streamed.rows, ...ingested];
+  const rows = [...loaded, ...queried.rows, ...baseline, ...allowlisted.rows, ...streamed.rows, ...ingested, ...propagated];
   printReport(header, rows);
   if (o.json) {
     const options = { decisions: N, seconds: SECONDS, connections: CONNS, db: o.db, nodeArgs: o.nodeArgs };
