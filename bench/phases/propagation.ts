@@ -242,6 +242,8 @@ export async function propagationPhase(
 ): Promise<Row[]> {
   log(`propagation: ${WRITES} runs of lapis decisions add, each until the server's bouncer is served it…`);
   const cli = await cliToBouncer(server, ctx, o.cfgPath);
+  const figures: Record<string, unknown> = { writes: WRITES, cliCommitToBouncer: cli.afterCommit, cliCreatedToBouncer: cli.total };
+  ctx.figures.propagation = figures;
   log(`  after the commit, median / max ${show(cli.afterCommit)} (${spread(cli.afterCommit)})`);
   log(`  from the CLI's created_at ${show(cli.total)} (${spread(cli.total)})`);
   const rows: Row[] = [
@@ -260,6 +262,8 @@ export async function propagationPhase(
   }
   log(`propagation: ${WRITES} alerts pushed to node A, each until node B serves it (PostgreSQL)…`);
   const nodes = await nodeToNode(o.dir);
+  figures.pushToNodeB = nodes.total;
+  figures.nodeCommitToNodeB = nodes.afterCommit;
   log(`  from the push to A, median / max ${show(nodes.total)} (${spread(nodes.total)})`);
   log(`  after the commit ${show(nodes.afterCommit)} (${spread(nodes.afterCommit)})`);
   rows.push(
