@@ -127,7 +127,9 @@ class PgListen implements ChangeSignals {
     firstAttempt();
   }
 
+  /** The backoff; none once closed (its timer keeps no process alive, and close() must not wait for it). */
   private sleep(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const ms = this.backoff;
     this.backoff = Math.min(ms * 2, this.opts.maxBackoffMs ?? 10_000);
     return new Promise((resolve) => {

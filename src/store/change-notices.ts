@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { basename, dirname } from 'node:path';
-import type { Notification } from 'pg';
+import type { Client, Notification } from 'pg';
 import type { DbConfig } from '../config/schema.js';
 import type { CounterName } from './counters.js';
 import type { Db } from './db.js';
@@ -77,14 +77,14 @@ export async function listenForChanges(
     await client.connect();
     await client.query(`LISTEN ${CHANGES_CHANNEL}`);
   } catch (err) {
-    await client.end().catch(() => undefined);
+    await endClient(client);
     throw err;
   }
   heartbeat = setInterval(() => {
     client.query('SELECT 1').catch((err: Error) => {
       // the connection may be half-open: report it gone now, and let the client end in its own time
       finish(failure ?? err);
-      client.end().catch(() => undefined);
+      void endClient(client);
     });
   }, heartbeatMs);
   heartbeat.unref();
@@ -92,10 +92,26 @@ export async function listenForChanges(
     ended,
     close: async () => {
       clearInterval(heartbeat);
-      await client.end().catch(() => undefined);
+      await endClient(client);
       finish(undefined);
     },
   };
+}
+
+/** Ends a client, politely if the server answers within a second, else by closing its socket. */
+async function endClient(client: Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    client.end().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 1000);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!ended) client.connection.stream.destroy();
 }
 
 /**
