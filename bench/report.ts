@@ -33,7 +33,7 @@ export interface Row {
 export interface Targets {
   /** Query p99, in ms. */
   p99: number;
-  /** A startup pull's full body, in seconds (strictly below it from a million decisions). */
+  /** A startup pull's full body, in seconds. */
   startup: number | undefined;
   big: boolean;
   /** The server's RSS after a startup pull, in MiB. */
@@ -46,13 +46,14 @@ export interface Targets {
   ready: number | undefined;
 }
 
+/** Issue 13's targets: at 100,000 decisions and at a million (none set in between). */
 export function targets(n: number): Targets {
   const big = n >= 1_000_000;
   return {
-    p99: big ? 5 : 10,
-    startup: big ? 3 : n <= 100_000 ? 0.25 : undefined,
+    p99: 5,
+    startup: big ? 1 : n <= 100_000 ? 0.1 : undefined,
     big,
-    rss: n <= 100_000 ? 170 : undefined,
+    rss: big ? 400 : n <= 100_000 ? 150 : undefined,
     gcPause: 10,
     pullLoop: 5,
     ready: big ? 5 : undefined,
@@ -126,8 +127,8 @@ export function pullRows(name: string, p: Pull, n: number, t: Targets): Row[] {
     {
       measure: `${name}: full body`,
       value: `${p.seconds.toFixed(3)} s`,
-      target: t.startup === undefined ? '' : t.big ? `< ${t.startup} s` : `<= ${t.startup} s`,
-      ok: t.startup === undefined ? undefined : t.big ? p.seconds < t.startup : p.seconds <= t.startup,
+      target: t.startup === undefined ? '' : `<= ${t.startup} s`,
+      ok: t.startup === undefined ? undefined : p.seconds <= t.startup,
     },
     { measure: `${name}: first byte`, value: `${p.ttfb.toFixed(3)} s`, target: '' },
     { measure: `${name}: body`, value: `${fmt(p.bytes)} B (${(p.bytes / 2 ** 20).toFixed(1)} MiB)`, target: '' },

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
-import { changesSince, currentSequence, liveSinceBySequence } from '../store/decisions.js';
+import { changesSince, countLiveSince, currentSequence, liveSinceBySequence } from '../store/decisions.js';
 import type { DecisionRow } from '../store/tables.js';
 import { DecisionIndex } from './decision-index.js';
 import { SingleFlight } from './single-flight.js';
@@ -48,6 +48,8 @@ export class DecisionFeed {
   async start(): Promise<void> {
     const seq = await currentSequence(this.db);
     const since = this.now() - this.opts.graceMs;
+    // the arrays made once at their size: a compact build, nothing left behind for the collector
+    this.index.reserve(await countLiveSince(this.db, since));
     for (let after = { seq: 0, id: 0 }; ; ) {
       const page = await liveSinceBySequence(this.db, since, after, LOAD_PAGE);
       const now = this.now();
@@ -56,6 +58,7 @@ export class DecisionFeed {
       const last = page[page.length - 1]!;
       after = { seq: Number(last.seq), id: Number(last.id) };
     }
+    this.index.trim();
     // sequences at or below `seq` were committed before it was read: everything is loaded up to it (rows
     // committed since, read above or not, come again in the catch-up: applying a row twice is harmless)
     this.cursor = { seq, id: Number.MAX_SAFE_INTEGER };

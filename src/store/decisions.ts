@@ -129,6 +129,16 @@ export async function changesSince(db: Db, after: { seq: number; id: number }, l
   return rows;
 }
 
+/** How many decisions are still active, or ended after `since`: what the index is about to load. */
+export async function countLiveSince(db: Db, since: number): Promise<number> {
+  const row = await db
+    .selectFrom('decisions')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('until', '>', since)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 /**
  * Decisions still active, or ended after `since`, after the cursor `(seq, id)` in that order: what the
  * in-memory index is rebuilt from, page by page, in the order of its change log.

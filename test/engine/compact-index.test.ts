@@ -308,3 +308,16 @@ describe('compact index: a startup pull walked as it is written', () => {
     assert.deepEqual(got, [...want, 400]);
   });
 });
+
+describe('compact index: trim', () => {
+  test('after a load, the room growth left is given back and everything still answers', () => {
+    const idx = new DecisionIndex();
+    for (let i = 1; i <= 5000; i++) idx.apply(dec(i, `10.3.${i >> 8}.${i & 255}`), T0);
+    const before = idx.bytes;
+    idx.trim();
+    assert.ok(idx.bytes < before, `${idx.bytes} < ${before}`);
+    assert.deepEqual(q(idx, { ip: '10.3.19.136' }), [5000]);
+    for (let i = 5001; i <= 6000; i++) idx.apply(dec(i, `10.4.${i >> 8}.${i & 255}`), T0);
+    assert.deepEqual([idx.size, q(idx, { ip: '10.4.23.112' })], [6000, [6000]]);
+  });
+});

@@ -105,6 +105,13 @@ export class Chains {
     if (counts[c.prefix[s]!]!++ === 0) this.usedChanged();
   }
 
+  /** Heads for `n` linked slots without a rehash. */
+  reserve(n: number): void {
+    let size = this.valueHeads.length;
+    while (n > size * 0.75) size *= 2;
+    if (size > this.valueHeads.length) this.rehash(size);
+  }
+
   /** Links a slot just made LIVE into both chains. */
   link(s: number): void {
     this.chain(s);

@@ -8,9 +8,10 @@ export const ENDED = 2;
 const FIRST_CAPACITY = 1024;
 const FIRST_ARENA = 1 << 16;
 
+/** A copy of `a` with room for `n` (larger or smaller), new room filled with `fill`. */
 function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(a: T, n: number, fill?: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
+  b.set(a.length <= n ? a : a.subarray(0, n));
   if (fill !== undefined) b.fill(fill, a.length);
   return b;
 }
@@ -86,7 +87,30 @@ export class DecisionColumns {
     return this.free.length;
   }
 
+  /** Makes room for `n` slots and about `bytes` of text at once, so that a bulk load never grows (nor leaves old arrays behind). */
+  reserve(n: number, bytes: number): void {
+    if (n > this.capacity) this.resize(n);
+    if (bytes > this.arena.length) this.compactArena(bytes);
+  }
+
+  /**
+   * Shrinks the columns to the slots in use plus a sixteenth, and the arena to its live bytes plus as much:
+   * after a bulk load, growth by half may have left a third of each unused.
+   */
+  trim(): void {
+    // only worth a copy (and the old array left to the collector) when a fifth or more is unused
+    const n = Math.max(1024, this.top + Math.ceil(this.top / 16));
+    if (n < this.capacity * 0.8) this.resize(n);
+    const live = this.arenaUsed - this.arenaDead;
+    const size = Math.max(1 << 16, live + Math.ceil(live / 16));
+    if (size < this.arena.length * 0.8) this.compactArena(size);
+  }
+
   private grow(n: number): void {
+    this.resize(n);
+  }
+
+  private resize(n: number): void {
     this.id = grown(this.id, n);
     this.seq = grown(this.seq, n);
     this.until = grown(this.until, n);

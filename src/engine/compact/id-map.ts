@@ -49,6 +49,13 @@ export class IdMap {
     this.size--;
   }
 
+  /** Room for `n` entries without a rebuild. */
+  reserve(n: number): void {
+    let capacity = this.keys.length;
+    while (capacity < n * 2 + 2) capacity *= 2;
+    if (capacity > this.keys.length) this.rebuild(capacity);
+  }
+
   private rebuild(capacity: number): void {
     const keys = this.keys;
     const values = this.values;

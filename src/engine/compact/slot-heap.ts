@@ -11,6 +11,13 @@ export class SlotHeap {
 
   constructor(private readonly cols: DecisionColumns) {}
 
+  reserve(n: number): void {
+    if (n <= this.heap.length) return;
+    const h = new Int32Array(n);
+    h.set(this.heap.subarray(0, this.size));
+    this.heap = h;
+  }
+
   peek(): number {
     return this.size > 0 ? this.heap[0]! : -1;
   }

@@ -21,6 +21,16 @@ export class SlotLog {
     this.seq[this.length++] = seq;
   }
 
+  reserve(n: number): void {
+    if (n > this.key.length) this.resize(n);
+  }
+
+  /** Shrinks the arrays to the entries held plus a sixteenth (after a bulk load). */
+  trim(): void {
+    const n = Math.max(1024, this.length + Math.ceil(this.length / 16));
+    if (n < this.key.length * 0.8) this.resize(n);
+  }
+
   private resize(n: number): void {
     const key = new Float64Array(n);
     const slot = new Int32Array(n);
