@@ -1,4 +1,6 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { LazyLogger } from './api/lazy-logger.js';
+import { queryFastPath } from './api/query-fast-path.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { installBodyParser } from './api/body.js';
@@ -25,12 +27,30 @@ export interface BuildOptions {
   extraBouncerRoutes?: FastifyPluginAsync;
 }
 
+type FastPath = ReturnType<typeof queryFastPath>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Local API's query fast path: true when it answered the request. Absent on the admin API. */
+    fastQuery?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  }
+}
+
 /** On shutdown, requests in progress (a startup pull, a slow body) get this long to finish. */
 const SHUTDOWN_GRACE_MS = 5000;
 
 /** What both listeners share: Fastify with our error handler, body parser, client-IP policy and gin's fallbacks. */
-function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInstance {
+function baseApp(deps: AppDeps, logger: Logger | false | undefined, fast?: FastPath): FastifyInstance {
   const app = Fastify({
+    // the Local API's bouncer queries may be answered before Fastify's routing (api/query-fast-path.ts)
+    ...(fast
+      ? {
+          serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+            createServer(slowClientOptions(deps.config.limits), (req, res) => {
+              if (!fast.handle(req, res)) handler(req, res);
+            }),
+        }
+      : {}),
     ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
     // one debug line per request from our own hook instead: at bouncer rates, two info lines each would cost more than the answer
     logController: new LogController({ disableRequestLogging: true }),
@@ -76,7 +96,11 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined): FastifyInst
 
 /** Builds the Local API. No listen: the server and the tests call it. */
 export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = baseApp(deps, opts.logger);
+  const fast = queryFastPath(deps);
+  const app = baseApp(deps, opts.logger, fast);
+  // the TLS and Unix-socket listeners (server.ts) take the same path before `app.routing`
+  app.decorate('fastQuery', fast.handle);
+  app.addHook('preClose', async () => fast.close());
   deps.metrics?.instrument(app);
   await localApiRoutes(app, deps, opts.extraBouncerRoutes);
   return app;

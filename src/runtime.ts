@@ -16,6 +16,7 @@ import type { Profile } from './domain/profile.js';
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { openTlsAuth } from './auth/tls.js';
+import { bouncerAuthenticator } from './auth/api-key.js';
 import { LapiMetrics } from './metrics/lapi.js';
 import { settler } from './usecases/deps.js';
 import { alertCommits } from './usecases/group-commit.js';
@@ -122,6 +123,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: RuntimeOpt
       jwt,
       sessions: new MachineSessions(db, jwt),
       tls,
+      bouncerKeys: bouncerAuthenticator(db),
       feed,
       allowlists,
       settle,

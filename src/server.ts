@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { lstatSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect, type AddressInfo, type ListenOptions } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
@@ -29,7 +29,7 @@ async function listenTls(
   await app.ready();
   const limits = slowClientOptions(config.limits);
   // a handshake that never ends is the TLS listener's slowloris
-  const server = createHttpsServer({ ...options, ...limits, handshakeTimeout: limits.headersTimeout }, app.routing);
+  const server = createHttpsServer({ ...options, ...limits, handshakeTimeout: limits.headersTimeout }, entry(app));
   const requireCert = config.server.tls?.client_verification === 'RequireAnyClientCert';
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.disableRenegotiation();
@@ -77,10 +77,16 @@ async function listenSocket(app: FastifyInstance, config: Config, path: string):
     if (live) throw new Error(`api.server.listen_socket: ${path} is in use by another process`);
     rmSync(path);
   }
-  return serveOn(app, createHttpServer(slowClientOptions(config.limits), app.routing), config, { path });
+  return serveOn(app, createHttpServer(slowClientOptions(config.limits), entry(app)), config, { path });
 }
 
 const hostOf = (h: string) => (h.includes(':') ? `[${h}]` : h);
+
+/** Where a listener hands its requests: the query fast path first (api/query-fast-path.ts), then Fastify. */
+function entry(app: FastifyInstance): (req: IncomingMessage, res: ServerResponse) => void {
+  const fast = app.fastQuery;
+  return fast ? (req, res) => void (fast(req, res) || app.routing(req, res)) : app.routing;
+}
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { adminAuthenticator } from '../auth/admin-key.js';
-import { bouncerAuthenticator } from '../auth/api-key.js';
 import type { AdminKey } from '../store/admin-keys.js';
 import { tlsBouncerAuthenticator } from '../auth/tls-identity.js';
 import { JwtAuthError } from '../errors.js';
@@ -66,7 +65,7 @@ export function machineRoutes(deps: AppDeps, routes: FastifyPluginAsync): Fastif
  * Resolves to undefined for every refusal. Throws the TLS setup errors (CRL, CA file) when built.
  */
 function bouncerAuthentication(deps: AppDeps): (req: FastifyRequest) => Bouncer | undefined | Promise<Bouncer | undefined> {
-  const byKey = bouncerAuthenticator(deps.db);
+  const byKey = deps.bouncerKeys;
   const tls = deps.tls;
   const byCert = tls && tlsBouncerAuthenticator(deps.db, tls);
   return (req) => {

@@ -1,3 +1,4 @@
+import type { BouncerAuthenticator } from '../auth/api-key.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { MachineSessions } from '../auth/machine-session.js';
 import type { TlsAuth } from '../auth/tls.js';
@@ -12,4 +13,6 @@ export interface AppDeps extends UseCaseDeps {
   readonly sessions: MachineSessions;
   /** Client-certificate authentication (bouncers and agent logins), when `api.server.tls` is set. */
   readonly tls?: TlsAuth | undefined;
+  /** The API-key check both bouncer route groups and the query fast path share (one cache of recent checks). */
+  readonly bouncerKeys: BouncerAuthenticator;
 }

@@ -45,10 +45,12 @@ export const AUTH_CACHE_MS = 2000;
  * A per-app authenticator that remembers successful checks for AUTH_CACHE_MS: bouncers in query
  * mode ask many times a second, and their answers come from memory, so should their credentials.
  */
-export function bouncerAuthenticator(
-  db: Db,
-  now: () => number = Date.now,
-): (req: BouncerRequest) => Bouncer | undefined | Promise<Bouncer | undefined> {
+/** The API-key check, and `peek`: the bouncer a recent successful check remembered, or nothing (no store, no side effect). */
+export type BouncerAuthenticator = ((req: BouncerRequest) => Bouncer | undefined | Promise<Bouncer | undefined>) & {
+  peek(req: BouncerRequest): Bouncer | undefined;
+};
+
+export function bouncerAuthenticator(db: Db, now: () => number = Date.now): BouncerAuthenticator {
   const cache = new Map<string, { bouncer: Bouncer; until: number; ua: string }>();
   // keys seen lately and their hashes: a SHA-512 per request is most of what a cached check costs
   const hashes = new Map<string, string>();
@@ -60,13 +62,18 @@ export function bouncerAuthenticator(
     }
     return h;
   };
+  const cacheKey = (req: BouncerRequest) => `${req.head ? 'H' : 'G'}\u0000${hashOf(req.key!)}\u0000${req.clientIp}`;
+  const peek = (req: BouncerRequest, k = req.key ? cacheKey(req) : undefined) => {
+    const hit = k === undefined ? undefined : cache.get(k);
+    return hit && hit.until > now() && hit.ua === req.userAgent ? hit.bouncer : undefined;
+  };
   // a hit answers synchronously: the request goes on without a promise
-  return (req) => {
+  const check = (req: BouncerRequest) => {
     if (!req.key) return undefined;
-    const k = `${req.head ? 'H' : 'G'}\u0000${hashOf(req.key)}\u0000${req.clientIp}`;
-    const hit = cache.get(k);
+    const k = cacheKey(req);
+    const hit = peek(req, k);
+    if (hit) return hit;
     const t = now();
-    if (hit && hit.until > t && hit.ua === req.userAgent) return hit.bouncer;
     return authenticateBouncer(db, req).then((bouncer) => {
       if (cache.size > 10_000) cache.clear();
       if (bouncer) cache.set(k, { bouncer, until: t + AUTH_CACHE_MS, ua: req.userAgent });
@@ -74,6 +81,7 @@ export function bouncerAuthenticator(
       return bouncer;
     });
   };
+  return Object.assign(check, { peek: (req: BouncerRequest) => peek(req) });
 }
 
 /**

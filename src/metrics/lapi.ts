@@ -113,6 +113,15 @@ export class LapiMetrics {
     }
   }
 
+  /** What `instrument`'s hook and the query handler count for one bouncer query: for the fast path, which has neither. */
+  bouncerQuery(bouncer: string, found: boolean, seconds: number): void {
+    const route = '/v1/decisions';
+    this.routeRequests.inc({ route, method: 'GET' });
+    this.requestDuration.observe({ endpoint: route, method: 'GET' }, seconds);
+    this.bouncerRequests.inc({ bouncer, route, method: 'GET' });
+    (found ? this.decisionsOk : this.decisionsKo).inc({ bouncer });
+  }
+
   /** Counts every request by route pattern (`invalid-endpoint` when none matched), never by raw URL. */
   instrument(app: FastifyInstance): void {
     // a callback hook: an async one costs a promise and a microtask on every request

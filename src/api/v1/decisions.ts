@@ -6,7 +6,7 @@ import { endpoint, QueryMap } from '../endpoint.js';
 import { StreamPump } from '../stream-pump.js';
 
 /** Query mode refreshes `last_pull` at most once a minute, as upstream. */
-const LAST_PULL_EVERY_MS = 60_000;
+export const LAST_PULL_EVERY_MS = 60_000;
 
 /** Decisions, for bouncers (API key or certificate). Answers come from the in-memory index, never from a table scan. */
 export function decisionEndpoints(deps: AppDeps) {
