@@ -3,7 +3,7 @@ import { parse } from 'node:querystring';
 import { parseDecisionFilter } from '../domain/decision-filter.js';
 import { clientIp, clientIpPolicy } from './client-ip.js';
 import type { AppDeps } from './deps.js';
-import { LAST_PULL_EVERY_MS } from './v1/decisions.js';
+import { answerQuery, LAST_PULL_EVERY_MS } from './v1/decisions.js';
 
 /** A query string the fast path takes: plain characters only, where every parser reads the same thing. */
 const PLAIN_QUERY = /^[A-Za-z0-9_.:=&,-]*$/;
@@ -17,7 +17,6 @@ const PLAIN_QUERY = /^[A-Za-z0-9_.:=&,-]*$/;
  */
 export function queryFastPath(deps: AppDeps): { handle(req: IncomingMessage, res: ServerResponse): boolean; close(): void } {
   const policy = clientIpPolicy(deps.config.server.use_forwarded_for_headers, deps.config.server.trusted_proxies);
-  const index = deps.feed.index;
   let closing = false;
   const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url ?? '';
@@ -38,10 +37,10 @@ export function queryFastPath(deps: AppDeps): { handle(req: IncomingMessage, res
     } catch {
       return false;
     }
-    const found = index.queryBody(filter, now, deps.allowlists.viewFor({ kind: 'bouncer', name: bouncer.name }, now));
+    const found = answerQuery(deps, bouncer.name, filter, now);
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': found.body.length });
     res.end(found.body);
-    deps.metrics?.bouncerQuery(bouncer.name, found.count > 0, (performance.now() - start) / 1000);
+    deps.metrics?.bouncerQuery(bouncer.name, (performance.now() - start) / 1000);
     return true;
   };
   return {

@@ -73,9 +73,9 @@ export class DecisionIndex {
   private readonly nets = new Chains(this.cols);
   private readonly expiry = new SlotHeap(this.cols);
   /** Every change applied, as (sequence, slot), in sequence order. */
-  private log = new SlotLog();
+  private log = new SlotLog(false);
   /** Natural expiries in `until` order (see sweep), as (until, slot, the slot's sequence then). */
-  private expired = new SlotLog();
+  private expired = new SlotLog(true);
   private activeCount = 0;
   /** Slots in ascending id order (ids mostly arrive in order; `ordered` is false until re-sorted). */
   private order = new Int32Array(1024);
@@ -199,7 +199,7 @@ export class DecisionIndex {
     c.created[s] = created;
     c.until[s] = until;
     c.setText(s, uuid, value);
-    this.log.push(seq, s, seq);
+    this.log.push(seq, s);
     if (until > now) {
       c.state[s] = LIVE;
       this.activeCount++;
@@ -316,12 +316,15 @@ export class DecisionIndex {
     const out = scratch;
     out.length = 0;
     const c = this.cols;
+    // the value's bytes once per query (none for the usual `ip=`)
+    const key = f.value === undefined ? null : escapedBytes(f.value);
     const keep = (s: number) => {
-      if (c.until[s]! >= now && this.matches(f, s) && !this.hidden(view, s)) out.push(s);
+      if (c.until[s]! < now || !matchesShared(f, this.tuples.get(c.tuple[s]!))) return;
+      if ((key === null || c.valueEquals(s, key, 0, key.length)) && !this.hidden(view, s)) out.push(s);
     };
     if (f.ipv4 !== undefined && f.contains) this.nets.containingV4(f.ipv4, keep);
     else if (f.range && f.contains) this.nets.containing(f.range, keep);
-    else if (f.value !== undefined) this.withValue(f.value, keep);
+    else if (key !== null) this.nets.withValueHash(fnv1a(key, 0, key.length), keep);
     else {
       const r = f.range;
       for (let s = 0; s < c.top; s++) {
@@ -331,22 +334,6 @@ export class DecisionIndex {
     }
     if (out.length > 1) out.sort((a, b) => c.id[a]! - c.id[b]!);
     return out;
-  }
-
-  /** Calls `fn` for each live slot whose value is `value`. */
-  private withValue(value: string, fn: (s: number) => void): void {
-    const key = escapedBytes(value);
-    this.nets.withValueHash(fnv1a(key, 0, key.length), (s) => {
-      if (this.cols.valueEquals(s, key, 0, key.length)) fn(s);
-    });
-  }
-
-  /** Whether slot `s` passes the filter but its IP part. */
-  private matches(f: DecisionFilter, s: number): boolean {
-    if (!matchesShared(f, this.tuples.get(this.cols.tuple[s]!))) return false;
-    if (f.value === undefined) return true;
-    const key = escapedBytes(f.value);
-    return this.cols.valueEquals(s, key, 0, key.length);
   }
 
   /** `matches` with the shared attributes decided once per tuple: for the passes over every slot. */
@@ -445,19 +432,12 @@ export class DecisionIndex {
     };
   }
 
+  /** `snapshotWalk` taken to its end at once: a list, for tests and for a delta that resends everything. */
   snapshotSlots(f: DecisionFilter, now: number, view?: Visibility | null): { new: Int32Array; deleted: number[] } {
-    this.sweep(now);
-    this.sortOrder();
-    const c = this.cols;
-    const ok = this.matcher(f);
+    const walk = this.snapshotWalk(f, now, view);
     const out = new Int32Array(this.activeCount);
     let n = 0;
-    for (let i = 0; i < this.orderLength; i++) {
-      const s = this.order[i]!;
-      if (c.state[s] !== LIVE || !ok(s) || this.hidden(view, s)) continue;
-      // most values hold one decision: the chain walk below only runs for the others
-      if (this.nets.valueAlone(s) || this.bestActive(ok, s, now) === s) out[n++] = s;
-    }
+    for (let s = walk(); s >= 0; s = walk()) out[n++] = s;
     return { new: out.subarray(0, n), deleted: [] };
   }
 

@@ -113,13 +113,12 @@ export class LapiMetrics {
     }
   }
 
-  /** What `instrument`'s hook and the query handler count for one bouncer query: for the fast path, which has neither. */
-  bouncerQuery(bouncer: string, found: boolean, seconds: number): void {
+  /** What `instrument`'s hook counts for one bouncer query: for the fast path, which Fastify's hooks never see. */
+  bouncerQuery(bouncer: string, seconds: number): void {
     const route = '/v1/decisions';
     this.routeRequests.inc({ route, method: 'GET' });
     this.requestDuration.observe({ endpoint: route, method: 'GET' }, seconds);
     this.bouncerRequests.inc({ bouncer, route, method: 'GET' });
-    (found ? this.decisionsOk : this.decisionsKo).inc({ bouncer });
   }
 
   /** Counts every request by route pattern (`invalid-endpoint` when none matched), never by raw URL. */

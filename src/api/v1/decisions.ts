@@ -1,4 +1,4 @@
-import { parseDecisionFilter } from '../../domain/decision-filter.js';
+import { type DecisionFilter, parseDecisionFilter } from '../../domain/decision-filter.js';
 import { setLastPull } from '../../store/bouncers.js';
 import { pullStream } from '../../usecases/pull-stream.js';
 import type { AppDeps } from '../deps.js';
@@ -8,9 +8,19 @@ import { StreamPump } from '../stream-pump.js';
 /** Query mode refreshes `last_pull` at most once a minute, as upstream. */
 export const LAST_PULL_EVERY_MS = 60_000;
 
+/**
+ * A bouncer's query answered from the index through its allowlists, and counted as found or not: what the
+ * route and the fast path (api/query-fast-path.ts) both send.
+ */
+export function answerQuery(deps: AppDeps, bouncer: string, filter: DecisionFilter, now: number): { count: number; body: Buffer } {
+  const view = deps.allowlists.viewFor({ kind: 'bouncer', name: bouncer }, now);
+  const found = deps.feed.index.queryBody(filter, now, view);
+  (found.count > 0 ? deps.metrics?.decisionsOk : deps.metrics?.decisionsKo)?.inc({ bouncer });
+  return found;
+}
+
 /** Decisions, for bouncers (API key or certificate). Answers come from the in-memory index, never from a table scan. */
 export function decisionEndpoints(deps: AppDeps) {
-  const index = deps.feed.index;
   const pump = new StreamPump();
   return {
     /** `GET /v1/decisions?ip=…`: what applies now, through the bouncer's allowlists. */
@@ -18,9 +28,7 @@ export function decisionEndpoints(deps: AppDeps) {
       schema: { querystring: QueryMap },
       handler: async (req, reply) => {
         const now = Date.now();
-        const view = deps.allowlists.viewFor({ kind: 'bouncer', name: req.bouncer.name }, now);
-        const found = index.queryBody(parseDecisionFilter(req.query), now, view);
-        (found.count > 0 ? deps.metrics?.decisionsOk : deps.metrics?.decisionsKo)?.inc({ bouncer: req.bouncer.name });
+        const found = answerQuery(deps, req.bouncer.name, parseDecisionFilter(req.query), now);
         if (req.method === 'HEAD') return reply.code(200).type('text/plain; charset=utf-8').send('');
         const b = req.bouncer;
         if (b.lastPull === null || now - b.lastPull >= LAST_PULL_EVERY_MS) {

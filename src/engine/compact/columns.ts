@@ -1,4 +1,4 @@
-import { goEscaped, goString } from '../../go-format.js';
+import { goEscaped } from '../../go-format.js';
 
 /** A slot is free, holds an active decision, or holds an ended one that stream deltas still need. */
 export const FREE = 0;
@@ -25,8 +25,7 @@ export function fnv1a(buf: Uint8Array, start: number, end: number): number {
 
 /** A string as stored in the arena: its Go JSON text without the quotes. */
 export function escapedBytes(s: string): Buffer {
-  const q = goString(s);
-  return Buffer.from(q.slice(1, -1));
+  return Buffer.from(goEscaped(s));
 }
 
 /**

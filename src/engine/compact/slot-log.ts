@@ -1,6 +1,7 @@
 /**
- * An append-only list of (key, slot, sequence) in ascending key order, as three typed arrays: the change
- * log (key: the change sequence) and the natural expiries (key: `until`) of the decision index.
+ * An append-only list of (key, slot, sequence) in ascending key order, as typed arrays: the change log (key:
+ * the change sequence, so no sequence column: `tagged` false) and the natural expiries (key: `until`, with the
+ * slot's sequence then) of the decision index.
  */
 export class SlotLog {
   key: Float64Array;
@@ -8,17 +9,22 @@ export class SlotLog {
   seq: Float64Array;
   length = 0;
 
-  constructor(capacity = 1024) {
+  constructor(
+    private readonly tagged: boolean,
+    capacity = 1024,
+  ) {
     this.key = new Float64Array(capacity);
     this.slot = new Int32Array(capacity);
-    this.seq = new Float64Array(capacity);
+    this.seq = new Float64Array(tagged ? capacity : 0);
   }
 
-  push(key: number, slot: number, seq: number): void {
+  /** Appends an entry; `seq` is kept only by a tagged log (an untagged one reads its key instead). */
+  push(key: number, slot: number, seq = key): void {
     if (this.length === this.key.length) this.resize(Math.ceil(this.length * 1.5));
     this.key[this.length] = key;
     this.slot[this.length] = slot;
-    this.seq[this.length++] = seq;
+    if (this.tagged) this.seq[this.length] = seq;
+    this.length++;
   }
 
   reserve(n: number): void {
@@ -34,10 +40,10 @@ export class SlotLog {
   private resize(n: number): void {
     const key = new Float64Array(n);
     const slot = new Int32Array(n);
-    const seq = new Float64Array(n);
+    const seq = new Float64Array(this.tagged ? n : 0);
     key.set(this.key.subarray(0, this.length));
     slot.set(this.slot.subarray(0, this.length));
-    seq.set(this.seq.subarray(0, this.length));
+    if (this.tagged) seq.set(this.seq.subarray(0, this.length));
     this.key = key;
     this.slot = slot;
     this.seq = seq;
@@ -57,13 +63,15 @@ export class SlotLog {
 
   /** A copy holding only the entries `keep` accepts, sized to them. */
   keep(keep: (slot: number, key: number, seq: number) => boolean): SlotLog {
-    const out = new SlotLog(Math.max(1024, Math.ceil(this.length * 1.25)));
-    for (let i = 0; i < this.length; i++)
-      if (keep(this.slot[i]!, this.key[i]!, this.seq[i]!)) out.push(this.key[i]!, this.slot[i]!, this.seq[i]!);
+    const out = new SlotLog(this.tagged, Math.max(1024, Math.ceil(this.length * 1.25)));
+    for (let i = 0; i < this.length; i++) {
+      const seq = this.tagged ? this.seq[i]! : this.key[i]!;
+      if (keep(this.slot[i]!, this.key[i]!, seq)) out.push(this.key[i]!, this.slot[i]!, seq);
+    }
     return out;
   }
 
   get bytes(): number {
-    return this.key.byteLength * 2 + this.slot.byteLength;
+    return this.key.byteLength + this.seq.byteLength + this.slot.byteLength;
   }
 }
