@@ -110,6 +110,12 @@ export class ConflictError extends LapisError {
   readonly code = 'CONFLICT';
 }
 
+/** A request the Service API refuses for its size (more than 20,000 IPs in one operation): 412, as the console. */
+export class PreconditionFailedError extends LapisError {
+  readonly statusCode = 412;
+  readonly code = 'PRECONDITION_FAILED';
+}
+
 /** A client that must wait before it tries again; `retryAfterS` becomes the Retry-After header. */
 export class TooManyRequestsError extends LapisError {
   readonly statusCode = 429;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { BlocklistSubscription } from './blocklist.js';
 import { baseName } from './bouncer-name.js';
 import { boundHex, parseIpOrRange, type IpRange } from './ip-range.js';
 
@@ -39,7 +40,7 @@ export interface AllowlistItem {
   range: IpRange;
 }
 
-export const SUBSCRIBER_TYPES = ['org', 'engine', 'remediation_component_integration', 'tag'] as const;
+export const SUBSCRIBER_TYPES = ['org', 'engine', 'remediation_component_integration', 'firewall_integration', 'tag'] as const;
 export type SubscriberType = (typeof SUBSCRIBER_TYPES)[number];
 
 export interface Subscriber {
@@ -48,7 +49,8 @@ export interface Subscriber {
   entityId: string;
 }
 
-export type EntityKind = 'machine' | 'bouncer';
+/** Who lists apply to: machines, bouncers, and integrations (by id). */
+export type EntityKind = 'machine' | 'bouncer' | 'integration';
 
 export interface EntityTag {
   kind: EntityKind;
@@ -62,9 +64,11 @@ export interface AllowlistState {
   items: readonly AllowlistItem[];
   subscribers: readonly Subscriber[];
   tags: readonly EntityTag[];
+  /** Who blocklists are served to: versioned with the allowlists, as tags are shared (engine/blocklist-audience.ts). */
+  blocklistSubscriptions: readonly BlocklistSubscription[];
 }
 
-export const EMPTY_STATE: AllowlistState = { lists: new Map(), items: [], subscribers: [], tags: [] };
+export const EMPTY_STATE: AllowlistState = { lists: new Map(), items: [], subscribers: [], tags: [], blocklistSubscriptions: [] };
 
 let idCounter = randomBytes(3).readUIntBE(0, 3);
 
@@ -119,7 +123,10 @@ export function subscriptionCovers(s: Subscriber, e: Entity, tags: ReadonlySet<s
     case 'engine':
       return e.kind === 'machine' && s.entityId === e.name;
     case 'remediation_component_integration':
+      if (e.kind === 'integration') return s.entityId === e.name;
       return e.kind === 'bouncer' && (s.entityId === e.name || s.entityId === baseName(e.name));
+    case 'firewall_integration':
+      return e.kind === 'integration' && s.entityId === e.name;
     case 'tag':
       return tags.has(s.entityId);
   }

@@ -31,6 +31,8 @@ export interface DecisionFilter {
   ipv4?: number;
   /** true: the decision contains the queried range; false: the decision lies inside it. */
   contains: boolean;
+  /** Who is asking, when that narrows what it is served: the blocklists that reach it (engine/blocklist-audience.ts). */
+  audience?: (d: DecisionAttributes) => boolean;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -126,7 +128,7 @@ export function matchesShared(f: DecisionFilter, d: DecisionAttributes): boolean
     if (f.scenariosContaining && !f.scenariosContaining.some((w) => s.includes(w))) return false;
     if (f.scenariosNotContaining?.some((w) => s.includes(w))) return false;
   }
-  return true;
+  return f.audience === undefined || f.audience(d);
 }
 
 /** The whole filter, IP part included (a linear check; the index avoids it for lookups). */

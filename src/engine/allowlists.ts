@@ -20,6 +20,21 @@ import { loadAllowlistState } from '../store/allowlist-state.js';
 import { allowlistsVersion } from '../store/allowlists.js';
 import type { Db } from '../store/db.js';
 import { SingleFlight } from './single-flight.js';
+import { NO_LAPI_FILTER, type LapiListFilter } from '../domain/blocklist.js';
+import { BlocklistAudience, type AudienceTest } from './blocklist-audience.js';
+
+/** What changed in who a blocklist pair reaches, and when (the allowlists version of the load that saw it). */
+interface PairEvent {
+  at: number;
+  version: number;
+  /** A pair key, or `lapi` for the built-in list's subscribers. */
+  key: string;
+  before: BlocklistAudience;
+  after: BlocklistAudience;
+}
+
+/** Blocklist pairs whose reach changed for an entity since a cursor: re-sent by the stream; `all` when unknown. */
+export type AudienceFlips = ReadonlySet<string> | 'all';
 
 /** What one machine or bouncer is covered by: the live items of the lists that apply to it. */
 export class AllowlistView {
@@ -83,6 +98,9 @@ export class AllowlistCache {
   private signatures = new Map<string, Signed>();
   private events: ChangeEvent[] = [];
   private views = new Map<string, AllowlistView | null>();
+  private audience: BlocklistAudience;
+  private audiences = new Map<string, AudienceTest | null>();
+  private pairEvents: PairEvent[] = [];
   /** The next time an item expires: views are rebuilt then. */
   private nextExpiry = Infinity;
   private readonly flight = new SingleFlight(() => this.load());
@@ -90,9 +108,14 @@ export class AllowlistCache {
 
   constructor(
     private readonly db: Db,
-    private readonly opts: { pollMs: number; graceMs: number; log?: Logger | undefined; now?: () => number },
+    private readonly opts: { pollMs: number; graceMs: number; log?: Logger | undefined; now?: () => number; lapiFilter?: LapiListFilter },
   ) {
     this.now = opts.now ?? Date.now;
+    this.audience = new BlocklistAudience(EMPTY_STATE, this.lapiFilter);
+  }
+
+  private get lapiFilter(): LapiListFilter {
+    return this.opts.lapiFilter ?? NO_LAPI_FILTER;
   }
 
   async start(): Promise<void> {
@@ -124,6 +147,10 @@ export class AllowlistCache {
     } else {
       this.record(state, version, now);
     }
+    const audience = new BlocklistAudience(state, this.lapiFilter);
+    if (this.version >= 0) this.recordAudience(this.audience, audience, version, now);
+    this.audience = audience;
+    this.audiences.clear();
     this.state = state;
     this.version = version;
     this.views.clear();
@@ -142,6 +169,44 @@ export class AllowlistCache {
     this.signatures = next;
     const horizon = now - this.opts.graceMs;
     if (this.events.length > 0 && this.events[0]!.at < horizon) this.events = this.events.filter((e) => e.at >= horizon);
+  }
+
+  private recordAudience(before: BlocklistAudience, after: BlocklistAudience, version: number, now: number): void {
+    for (const key of new Set([...before.pairs.keys(), ...after.pairs.keys()]))
+      if (before.signature(key) !== after.signature(key)) this.pairEvents.push({ at: now, version, key, before, after });
+    if (before.lapiSignature() !== after.lapiSignature()) this.pairEvents.push({ at: now, version, key: 'lapi', before, after });
+    const horizon = now - this.opts.graceMs;
+    if (this.pairEvents.length > 0 && this.pairEvents[0]!.at < horizon) this.pairEvents = this.pairEvents.filter((e) => e.at >= horizon);
+  }
+
+  /** Which blocklist decisions an entity is served (undefined: all of them, the common case). */
+  audienceFor(e: Entity): AudienceTest | undefined {
+    const key = `${e.kind}\u0000${e.name}`;
+    let test = this.audiences.get(key);
+    if (test === undefined) {
+      test = this.audience.testFor(e) ?? null;
+      if (this.audiences.size > 10_000) this.audiences.clear();
+      this.audiences.set(key, test);
+    }
+    return test ?? undefined;
+  }
+
+  /**
+   * The blocklist pairs whose reach of this entity may have changed since a stream cursor's version (a
+   * subscription, a remediation or a tag changed): their decisions are sent again. Null when there are none.
+   */
+  audienceFlipsSince(e: Entity, sinceVersion: number): AudienceFlips | null {
+    if (sinceVersion < this.firstVersion) return this.audience.pairs.size > 0 || e.kind === 'integration' ? 'all' : null;
+    const out = new Set<string>();
+    for (let i = this.pairEvents.length - 1; i >= 0 && this.pairEvents[i]!.version > sinceVersion; i--) {
+      const ev = this.pairEvents[i]!;
+      if (ev.key === 'lapi') {
+        if (e.kind === 'integration') return 'all';
+        continue;
+      }
+      if (ev.before.reaches(ev.key, e) || ev.after.reaches(ev.key, e)) out.add(ev.key);
+    }
+    return out.size === 0 ? null : out;
   }
 
   /** The view of what covers an entity, or null when no list applies to it (the common case: nothing to filter). */

@@ -506,6 +506,48 @@ export class DecisionIndex {
     return { new: this.sortById(news), deleted: this.sortById(deleted) };
   }
 
+  /**
+   * The answer for decisions whose audience changed since a cursor (a bouncer gained or lost a blocklist):
+   * every decision `reach` selects that the filter `all` keeps is looked at; those `f` (the filter with the
+   * asker's audience) keeps now go in `new` (the best of their key), the others, active or ended since the
+   * cursor, in `deleted` unless their key still has a decision the asker is served.
+   */
+  resendAudience(
+    all: DecisionFilter,
+    f: DecisionFilter,
+    reach: (t: { origin: string; scenario: string; type: string }) => boolean,
+    sinceTime: number,
+    now: number,
+    view?: Visibility | null,
+  ): { new: number[]; deleted: number[] } {
+    this.sweep(now);
+    const c = this.cols;
+    const okAll = this.matcher(all);
+    const ok = this.matcher(f);
+    const memo = new Int8Array(this.tuples.span);
+    const news = new Set<number>();
+    const deleted: number[] = [];
+    for (let s = 0; s < c.top; s++) {
+      if (c.state[s] === FREE) continue;
+      const t = c.tuple[s]!;
+      if (memo[t] === 0) memo[t] = reach(this.tuples.get(t)) ? 1 : 2;
+      if (memo[t] !== 1 || !okAll(s)) continue;
+      const active = c.until[s]! > now;
+      if (!active && c.until[s]! <= sinceTime) continue;
+      const best = this.bestActive(ok, s, now, view);
+      if (best >= 0) news.add(best);
+      else if (!ok(s) || !active) deleted.push(s);
+    }
+    return { new: this.sortById([...news]), deleted: this.sortById(deleted) };
+  }
+
+  /** Two slot lists as one, in ascending id order, each slot once. */
+  mergeById(a: ArrayLike<number>, b: readonly number[]): number[] {
+    const set = new Set<number>(Array.from(a));
+    for (const s of b) set.add(s);
+    return this.sortById([...set]);
+  }
+
   private sortById(slots: number[]): number[] {
     const c = this.cols;
     return slots.length > 1 ? slots.sort((a, b) => c.id[a]! - c.id[b]!) : slots;

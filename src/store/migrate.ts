@@ -4,6 +4,7 @@ import * as m0002 from './migrations/20261123-0002-alerts-decisions.js';
 import * as m0003 from './migrations/20261123-0003-leases.js';
 import * as m0004 from './migrations/20261123-0004-usage-metrics.js';
 import * as m0005 from './migrations/20261201-0005-allowlists.js';
+import * as m0006 from './migrations/20261205-0006-blocklists.js';
 
 /** Every migration, in order. Names are timestamped; a merged migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261123-0003-leases': m0003,
   '20261123-0004-usage-metrics': m0004,
   '20261201-0005-allowlists': m0005,
+  '20261205-0006-blocklists': m0006,
 };
 
 /**

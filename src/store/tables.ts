@@ -181,6 +181,70 @@ export interface AdminKeyTable {
   last_used_at: number | null;
 }
 
+export interface BlocklistTable {
+  id: string;
+  name: string;
+  label: string;
+  description: string;
+  /** JSON string array. */
+  references_json: string;
+  /** JSON string array. */
+  tags_json: string;
+  created_at: number;
+  updated_at: number;
+  /** `custom`, `feed` or `lapi`. */
+  kind: string;
+  content_version: number;
+  feed_url: string | null;
+  feed_refresh_ms: number | null;
+  feed_etag: string | null;
+  feed_last_modified: string | null;
+  feed_checked_at: number | null;
+  feed_ok_at: number | null;
+  feed_error: string | null;
+}
+
+export interface BlocklistItemTable {
+  blocklist_id: string;
+  ip_size: number;
+  start_ip: string;
+  end_ip: string;
+  /** As first entered (trimmed). */
+  value: string;
+  created_at: number;
+  /** Null: never expires. */
+  expires_at: number | null;
+}
+
+export interface BlocklistSubscriberTable {
+  blocklist_id: string;
+  entity_type: string;
+  entity_id: string;
+  /** The decision type the list's values get for this subscriber (`ban`…). */
+  remediation: string;
+  created_at: number;
+}
+
+export interface IntegrationTable {
+  id: string;
+  name: string;
+  description: string;
+  /** `firewall_integration` or `remediation_component_integration`. */
+  entity_type: string;
+  output_format: string;
+  pull_limit: number | null;
+  enable_ip_aggregation: number;
+  created_at: number;
+  updated_at: number;
+  last_pull: number | null;
+  /** Basic username (firewall integrations). */
+  username: string | null;
+  /** SHA-512 hex of the Basic password or of the API key. */
+  secret_hash: string;
+  stream_seq: number | null;
+  stream_allowlists: number | null;
+}
+
 export interface Tables {
   machines: MachineTable;
   bouncers: BouncerTable;
@@ -195,6 +259,10 @@ export interface Tables {
   allowlist_subscribers: AllowlistSubscriberTable;
   entity_tags: EntityTagTable;
   admin_keys: AdminKeyTable;
+  blocklists: BlocklistTable;
+  blocklist_items: BlocklistItemTable;
+  blocklist_subscribers: BlocklistSubscriberTable;
+  integrations: IntegrationTable;
 }
 
 export type MachineRow = Selectable<MachineTable>;
@@ -205,3 +273,7 @@ export type AllowlistRow = Selectable<AllowlistTable>;
 export type AllowlistItemRow = Selectable<AllowlistItemTable>;
 export type AllowlistSubscriberRow = Selectable<AllowlistSubscriberTable>;
 export type EntityTagRow = Selectable<EntityTagTable>;
+export type BlocklistRow = Selectable<BlocklistTable>;
+export type BlocklistItemRow = Selectable<BlocklistItemTable>;
+export type BlocklistSubscriberRow = Selectable<BlocklistSubscriberTable>;
+export type IntegrationRow = Selectable<IntegrationTable>;

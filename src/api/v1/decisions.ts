@@ -13,7 +13,11 @@ export const LAST_PULL_EVERY_MS = 60_000;
  * route and the fast path (api/query-fast-path.ts) both send.
  */
 export function answerQuery(deps: AppDeps, bouncer: string, filter: DecisionFilter, now: number): { count: number; body: Buffer } {
-  const view = deps.allowlists.viewFor({ kind: 'bouncer', name: bouncer }, now);
+  const who = { kind: 'bouncer', name: bouncer } as const;
+  const view = deps.allowlists.viewFor(who, now);
+  // blocklists reach the bouncers their subscriptions name (the filter may carry a lazy `range`: set, not spread)
+  const audience = deps.allowlists.audienceFor(who);
+  if (audience) filter.audience = audience;
   const found = deps.feed.index.queryBody(filter, now, view);
   (found.count > 0 ? deps.metrics?.decisionsOk : deps.metrics?.decisionsKo)?.inc({ bouncer });
   return found;
