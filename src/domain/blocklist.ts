@@ -118,7 +118,10 @@ export const NO_LAPI_FILTER: LapiListFilter = { origins: [], scenariosContaining
  * Whether a decision's shared attributes put it in the `lapi` list: an IP or range decision that passes the
  * filter, not simulated, and not itself made from a blocklist (a list fed back into a list would echo).
  */
-export function inLapiList(f: LapiListFilter, d: { origin: string; scenario: string; scope: string; type: string; simulated: boolean }): boolean {
+export function inLapiList(
+  f: LapiListFilter,
+  d: { origin: string; scenario: string; scope: string; type: string; simulated: boolean },
+): boolean {
   if (d.origin === LISTS_ORIGIN || d.simulated) return false;
   const scope = d.scope.toLowerCase();
   if (scope !== 'ip' && scope !== 'range') return false;

@@ -9,22 +9,8 @@ import { randomBytes } from 'node:crypto';
 export const INTEGRATION_TYPES = ['firewall_integration', 'remediation_component_integration'] as const;
 export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
 
-/** The Service API's `output_format` values (1.70). `remediation_component` is the stream protocol, not a text format. */
-export const INTEGRATION_FORMATS = [
-  'plain_text',
-  'f5',
-  'remediation_component',
-  'fortigate',
-  'paloalto',
-  'checkpoint',
-  'cisco',
-  'juniper',
-  'mikrotik',
-  'pfsense',
-  'opnsense',
-  'sophos',
-] as const;
-export type IntegrationFormat = (typeof INTEGRATION_FORMATS)[number];
+export { OUTPUT_FORMATS as INTEGRATION_FORMATS, type OutputFormat as IntegrationFormat } from './integration-formats.js';
+import type { OutputFormat as IntegrationFormat } from './integration-formats.js';
 
 export interface Integration {
   id: string;

@@ -541,6 +541,31 @@ export class DecisionIndex {
     return { new: this.sortById([...news]), deleted: this.sortById(deleted) };
   }
 
+  /** The earliest `until` among active decisions (Infinity when none): what is served changes then, unasked. */
+  earliestUntil(now: number): number {
+    this.sweep(now);
+    const s = this.expiry.peek();
+    return s < 0 ? Infinity : this.cols.until[s]!;
+  }
+
+  /** The ranges of the active IP and range decisions whose shared attributes pass `keep` (the `lapi` blocklist). */
+  activeRanges(
+    keep: (t: { origin: string; scenario: string; scope: string; type: string; simulated: boolean }) => boolean,
+    now: number,
+  ): IpRange[] {
+    this.sweep(now);
+    const c = this.cols;
+    const memo = new Int8Array(this.tuples.span);
+    const out: IpRange[] = [];
+    for (let s = 0; s < c.top; s++) {
+      if (c.state[s] !== LIVE || c.until[s]! <= now || c.family[s] === 0) continue;
+      const t = c.tuple[s]!;
+      if (memo[t] === 0) memo[t] = keep(this.tuples.get(t)) ? 1 : 2;
+      if (memo[t] === 1) out.push(slotRange(c, s));
+    }
+    return out;
+  }
+
   /** Two slot lists as one, in ascending id order, each slot once. */
   mergeById(a: ArrayLike<number>, b: readonly number[]): number[] {
     const set = new Set<number>(Array.from(a));

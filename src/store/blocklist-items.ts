@@ -10,7 +10,9 @@ import type { BlocklistItemRow, Tables } from './tables.js';
 /** Rows per INSERT and per lookup: well under every engine's limit of bound parameters. */
 const BATCH = 500;
 
-export function toBlocklistItem(r: Pick<BlocklistItemRow, 'ip_size' | 'start_ip' | 'end_ip' | 'value' | 'created_at' | 'expires_at'>): BlocklistItem {
+export function toBlocklistItem(
+  r: Pick<BlocklistItemRow, 'ip_size' | 'start_ip' | 'end_ip' | 'value' | 'created_at' | 'expires_at'>,
+): BlocklistItem {
   return {
     value: r.value,
     range: rangeFromBounds(Number(r.ip_size), r.start_ip, r.end_ip)!,

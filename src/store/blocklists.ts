@@ -35,7 +35,12 @@ export function toBlocklist(r: BlocklistRow): Blocklist {
 }
 
 export function toBlocklistSubscriber(r: BlocklistSubscriberRow): BlocklistSubscriber {
-  return { blocklistId: r.blocklist_id, entityType: r.entity_type as BlocklistSubscriberType, entityId: r.entity_id, remediation: r.remediation };
+  return {
+    blocklistId: r.blocklist_id,
+    entityType: r.entity_type as BlocklistSubscriberType,
+    entityId: r.entity_id,
+    remediation: r.remediation,
+  };
 }
 
 export interface NewBlocklist {
@@ -218,7 +223,12 @@ export async function upsertSubscribers(
   now: number,
 ): Promise<void> {
   if (ids.length === 0) return;
-  await trx.deleteFrom('blocklist_subscribers').where('blocklist_id', '=', listId).where('entity_type', '=', type).where('entity_id', 'in', ids).execute();
+  await trx
+    .deleteFrom('blocklist_subscribers')
+    .where('blocklist_id', '=', listId)
+    .where('entity_type', '=', type)
+    .where('entity_id', 'in', ids)
+    .execute();
   await trx
     .insertInto('blocklist_subscribers')
     .values(ids.map((entity_id) => ({ blocklist_id: listId, entity_type: type, entity_id, remediation, created_at: now })))

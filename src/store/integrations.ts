@@ -126,7 +126,11 @@ function whereTags(db: Db, tags: readonly string[] | undefined) {
     q = q.where(
       'id',
       'in',
-      db.selectFrom('entity_tags').select('name').where('kind', '=', 'integration').where('tag', 'in', [...tags]),
+      db
+        .selectFrom('entity_tags')
+        .select('name')
+        .where('kind', '=', 'integration')
+        .where('tag', 'in', [...tags]),
     );
   return q;
 }
@@ -193,7 +197,10 @@ export async function setIntegrationPulled(db: Db, id: string, at: number): Prom
   await db.updateTable('integrations').set({ last_pull: at }).where('id', '=', id).execute();
 }
 
-export async function getIntegrationCursor(db: Db, id: string): Promise<{ seq: number | null; lastPull: number | null; allowlists: number }> {
+export async function getIntegrationCursor(
+  db: Db,
+  id: string,
+): Promise<{ seq: number | null; lastPull: number | null; allowlists: number }> {
   const r = await db
     .selectFrom('integrations')
     .select(['stream_seq', 'last_pull', 'stream_allowlists'])
@@ -207,7 +214,11 @@ export async function getIntegrationCursor(db: Db, id: string): Promise<{ seq: n
 }
 
 export async function setIntegrationCursor(db: Db, id: string, seq: number, at: number, allowlists: number): Promise<void> {
-  await db.updateTable('integrations').set({ last_pull: at, stream_seq: seq, stream_allowlists: allowlists }).where('id', '=', id).execute();
+  await db
+    .updateTable('integrations')
+    .set({ last_pull: at, stream_seq: seq, stream_allowlists: allowlists })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Every integration's id and type (the in-memory views: who `org` and tag subscriptions reach). */

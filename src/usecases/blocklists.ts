@@ -75,7 +75,8 @@ export async function updateBlocklist(w: BlocklistWriter, id: string, patch: Blo
   return inTrx(w.db, async (trx) => {
     const list = await lockedList(trx, id);
     if (list.kind === 'lapi') throw new ForbiddenError(`blocklist '${list.name}' is read-only`);
-    if (patch.feed && list.kind !== 'feed') throw new BadRequestError(`blocklist '${list.name}' does not follow a URL: create a list with a url`);
+    if (patch.feed && list.kind !== 'feed')
+      throw new BadRequestError(`blocklist '${list.name}' does not follow a URL: create a list with a url`);
     await updateBlocklistRow(trx, id, patch, now);
     return (await getBlocklist(trx, id))!;
   });
@@ -89,7 +90,9 @@ export async function deleteBlocklist(w: BlocklistWriter, id: string, force: boo
     if (list.kind === 'lapi') throw new ForbiddenError(`blocklist '${list.name}' is built in and cannot be deleted`);
     const subs = await blocklistSubscribers(trx, id);
     if (subs.length > 0 && !force)
-      throw new ConflictError(`blocklist '${list.name}' has ${subs.length} subscriber(s): unsubscribe them first, or delete with force=true`);
+      throw new ConflictError(
+        `blocklist '${list.name}' has ${subs.length} subscriber(s): unsubscribe them first, or delete with force=true`,
+      );
     if ((await servedTypes(trx, list)).length > 0) await expireListDecisions(trx, list.name, {}, seq, now);
     await deleteBlocklistRow(trx, id);
     // who is served what changed: streams hear of it through the allowlists version
@@ -141,14 +144,7 @@ async function putItems(
       list.id,
       changed.map((i) => i.range),
     );
-    if (types.length > 0)
-      await expireListDecisions(
-        trx,
-        list.name,
-        { values: changed.map((i) => i.value) },
-        seq,
-        now,
-      );
+    if (types.length > 0) await expireListDecisions(trx, list.name, { values: changed.map((i) => i.value) }, seq, now);
   }
   const put = [...fresh, ...changed];
   await insertItems(trx, list.id, put);
@@ -184,7 +180,12 @@ export async function addBlocklistItems(
 }
 
 /** Removes IPs and ranges; values the list does not hold are ignored. */
-export async function deleteBlocklistItems(w: BlocklistWriter, id: string, ranges: readonly IpRange[], now = Date.now()): Promise<ContentChange> {
+export async function deleteBlocklistItems(
+  w: BlocklistWriter,
+  id: string,
+  ranges: readonly IpRange[],
+  now = Date.now(),
+): Promise<ContentChange> {
   const r = await inTrx(w.db, async (trx) => {
     const seq = await nextSequence(trx);
     const list = await lockedList(trx, id);
@@ -197,7 +198,13 @@ export async function deleteBlocklistItems(w: BlocklistWriter, id: string, range
   return r;
 }
 
-async function removeItems(trx: Transaction<Tables>, list: Blocklist, ranges: readonly IpRange[], seq: number, now: number): Promise<number> {
+async function removeItems(
+  trx: Transaction<Tables>,
+  list: Blocklist,
+  ranges: readonly IpRange[],
+  seq: number,
+  now: number,
+): Promise<number> {
   const have = await itemsAt(trx, list.id, ranges);
   if (have.size === 0) return 0;
   const gone = [...have.values()];
@@ -206,14 +213,7 @@ async function removeItems(trx: Transaction<Tables>, list: Blocklist, ranges: re
     list.id,
     gone.map((i) => i.range),
   );
-  if ((await servedTypes(trx, list)).length > 0)
-    await expireListDecisions(
-      trx,
-      list.name,
-      { values: gone.map((i) => i.value) },
-      seq,
-      now,
-    );
+  if ((await servedTypes(trx, list)).length > 0) await expireListDecisions(trx, list.name, { values: gone.map((i) => i.value) }, seq, now);
   return gone.length;
 }
 
@@ -344,7 +344,13 @@ export async function subscribeBlocklist(
 }
 
 /** Ends an entity's subscription (of one type, or any); 404 when there was none. */
-export async function unsubscribeBlocklist(w: BlocklistWriter, id: string, entityId: string, type?: string, now = Date.now()): Promise<void> {
+export async function unsubscribeBlocklist(
+  w: BlocklistWriter,
+  id: string,
+  entityId: string,
+  type?: string,
+  now = Date.now(),
+): Promise<void> {
   await inTrx(w.db, async (trx) => {
     const seq = await nextSequence(trx);
     const list = await lockedList(trx, id);
@@ -357,7 +363,13 @@ export async function unsubscribeBlocklist(w: BlocklistWriter, id: string, entit
 }
 
 /** Starts the decisions of the types a list is now served with, ends those of the types it no longer is. */
-export async function reconcile(trx: Transaction<Tables>, list: Blocklist, before: readonly string[], seq: number, now: number): Promise<void> {
+export async function reconcile(
+  trx: Transaction<Tables>,
+  list: Blocklist,
+  before: readonly string[],
+  seq: number,
+  now: number,
+): Promise<void> {
   const after = await servedTypes(trx, list);
   for (const t of before) if (!after.includes(t)) await expireListDecisions(trx, list.name, { type: t }, seq, now);
   const started = after.filter((t) => !before.includes(t));

@@ -94,7 +94,11 @@ export async function deleteIntegration(w: BlocklistWriter, id: string, force: b
       if (list) await reconcile(trx, list, types, seq, now);
     }
     if (allowlisted.length > 0) {
-      await trx.deleteFrom('allowlist_subscribers').where('entity_type', 'in', INTEGRATION_SUBSCRIBERS).where('entity_id', '=', id).execute();
+      await trx
+        .deleteFrom('allowlist_subscribers')
+        .where('entity_type', 'in', INTEGRATION_SUBSCRIBERS)
+        .where('entity_id', '=', id)
+        .execute();
       await bump(trx);
     }
     await deleteIntegrationRow(trx, id);

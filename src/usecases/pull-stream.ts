@@ -102,7 +102,9 @@ export async function pullStream(
       const everything = flips === 'all';
       const integration = who.entity.kind === 'integration';
       const reach = (t: { origin: string; scenario: string; type: string }) =>
-        t.origin === LISTS_ORIGIN ? everything || (flips as ReadonlySet<string>).has(pairKey(t.scenario, t.type)) : everything && integration;
+        t.origin === LISTS_ORIGIN
+          ? everything || (flips as ReadonlySet<string>).has(pairKey(t.scenario, t.type))
+          : everything && integration;
       const again = feed.index.resendAudience(filter, f, reach, cursor.lastPull, now, view);
       const merged = { new: feed.index.mergeById(out.new, again.new), deleted: feed.index.mergeById(out.deleted, again.deleted) };
       slots = () => merged;
