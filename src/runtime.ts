@@ -6,6 +6,8 @@ import type { Config } from './config/schema.js';
 import { DecisionFeed } from './engine/decision-feed.js';
 import { AllowlistCache } from './engine/allowlists.js';
 import { startRetention } from './engine/retention-job.js';
+import { dbLease, FeedJob } from './engine/feed-job.js';
+import { blocklistFeedStore } from './usecases/blocklist-feeds.js';
 import { startChangeSignals, type ChangeSignals } from './engine/change-signals.js';
 import { openDb } from './store/db.js';
 import { ConfigError } from './errors.js';
@@ -20,7 +22,7 @@ import { bouncerAuthenticator } from './auth/api-key.js';
 import { LapiMetrics } from './metrics/lapi.js';
 import { settler } from './usecases/deps.js';
 import { alertCommits } from './usecases/group-commit.js';
-import { lapisVersion } from './version.js';
+import { lapisVersion, userAgent } from './version.js';
 
 /** Expired decisions stay available to stream deltas this long: far beyond any bouncer's pull interval. */
 export const STREAM_GRACE_MS = 24 * 3600 * 1000;
@@ -71,6 +73,10 @@ export interface RuntimeOptions {
   pollMs?: number;
   /** false: hear other processes' writes by the poll alone (tests check that they otherwise arrive sooner). */
   changeSignals?: boolean;
+  /** false: no background refresh of URL-fed blocklists (tests run the job themselves). */
+  feeds?: boolean;
+  /** How often the feed job looks for due lists (tests shorten it). */
+  feedTickMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -98,7 +104,12 @@ export async function openRuntime(config: Config, log?: Logger, opts: RuntimeOpt
     const jwt = new JwtService(loadJwtSecret(config.jwtSecret, config.dataDir));
     const feed = new DecisionFeed(db, { pollMs: opts.pollMs ?? FEED_POLL_MS, graceMs: STREAM_GRACE_MS, log });
     await feed.start();
-    const allowlists = new AllowlistCache(db, { pollMs: opts.pollMs ?? FEED_POLL_MS, graceMs: STREAM_GRACE_MS, log });
+    const allowlists = new AllowlistCache(db, {
+      pollMs: opts.pollMs ?? FEED_POLL_MS,
+      graceMs: STREAM_GRACE_MS,
+      log,
+      lapiFilter: config.admin.lapiFilter,
+    });
     try {
       await allowlists.start();
     } catch (err) {
@@ -116,6 +127,16 @@ export async function openRuntime(config: Config, log?: Logger, opts: RuntimeOpt
       throw err;
     }
     const stopRetention = startRetention(db, config, STREAM_GRACE_MS, log);
+    // blocklists that follow a URL, one node at a time
+    const feeds = new FeedJob({
+      store: blocklistFeedStore({ db, settle }),
+      fetch: { maxBytes: config.admin.feeds.maxBytes, timeoutMs: config.admin.feeds.timeoutMs, userAgent: userAgent() },
+      maxEntries: config.admin.feeds.maxEntries,
+      ...(opts.feedTickMs ? { tickMs: opts.feedTickMs } : {}),
+      lease: dbLease(db, 'blocklist-feeds', 3 * config.admin.feeds.timeoutMs + 60_000),
+      ...(log ? { log } : {}),
+    });
+    if (opts.feeds !== false) feeds.start();
     const commits = alertCommits(db);
     const deps: AppDeps = {
       config,
@@ -142,6 +163,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: RuntimeOpt
         await feed.stop();
         await allowlists.stop();
         await stopRetention();
+        await feeds.stop();
         await notifier?.close();
         await db.destroy();
       },

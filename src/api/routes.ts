@@ -9,6 +9,7 @@ import { allowlistEndpoints } from './v1/allowlists.js';
 import { decisionAdminEndpoints } from './v1/decisions-admin.js';
 import { decisionEndpoints } from './v1/decisions.js';
 import { healthEndpoint } from './v1/health.js';
+import { integrationContentEndpoints } from './v1/integration-content.js';
 import { machineSelfEndpoints } from './v1/machine-self.js';
 import { usageMetricsEndpoint } from './v1/usage-metrics.js';
 import { watcherEndpoints } from './v1/watchers.js';
@@ -54,6 +55,16 @@ export async function localApiRoutes(app: FastifyInstance, d: AppDeps, extraBoun
     [GET_HEAD, '/v1/decisions/stream', decisions.stream],
   ];
   await app.register(bouncerRoutes(d, mount(bouncer, extraBouncerRoutes)));
+  await app.register(mount(integrationRoutes(d)));
+}
+
+/** What integrations read with their own credentials (Basic, or an API key): on both listeners. */
+function integrationRoutes(d: AppDeps): Route[] {
+  const content = integrationContentEndpoints(d);
+  return [
+    [GET_HEAD, '/v1/integrations/:id/content', content.content],
+    [GET_HEAD, '/v1/integrations/:id/v1/decisions/stream', content.stream],
+  ];
 }
 
 /** Every URL of the admin API (its own listener): all behind an admin key. */
@@ -74,7 +85,9 @@ export async function adminApiRoutes(app: FastifyInstance, d: AppDeps): Promise<
     ['POST', '/v1/allowlists/:id/subscribers', lists.subscribe],
     ['DELETE', '/v1/allowlists/:id/subscribers/:entity_id', lists.unsubscribe],
   ];
+  admin.push([GET_HEAD, '/v1/blocklists/:id/download', integrationContentEndpoints(d).download]);
   await app.register(adminRoutes(d, mount(admin)));
+  await app.register(mount(integrationRoutes(d)));
 }
 
 /** One group's routes, as a plugin its auth hook wraps. */

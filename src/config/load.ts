@@ -125,6 +125,18 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       enabled: raw.api.admin.enabled,
       listen: parseListen('api.admin.listen_uri', raw.api.admin.listen_uri),
       organizationId: raw.api.admin.organization_id || undefined,
+      lapiFilter: {
+        origins: raw.api.admin.lapi_blocklist.only_include_decisions_from,
+        scenariosContaining: raw.api.admin.lapi_blocklist.include_scenarios_containing,
+        scenariosNotContaining: raw.api.admin.lapi_blocklist.exclude_scenarios_containing,
+        types: raw.api.admin.lapi_blocklist.supported_decisions_types,
+      },
+      feeds: {
+        refreshMs: parseMs('api.admin.feeds.refresh_interval', raw.api.admin.feeds.refresh_interval, parseGoDuration)!,
+        maxBytes: raw.api.admin.feeds.max_bytes,
+        maxEntries: raw.api.admin.feeds.max_entries,
+        timeoutMs: parseMs('api.admin.feeds.timeout', raw.api.admin.feeds.timeout, parseGoDuration)!,
+      },
     },
     client: { ...raw.api.client, credentials_path: raw.api.client.credentials_path ?? join(dataDir, 'local_api_credentials.yaml') },
     prometheus: { ...raw.prometheus, level: raw.prometheus.level as MetricsLevel },

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { LapiListFilter } from '../domain/blocklist.js';
 import type { IpRange } from '../domain/ip-range.js';
 
 /**
@@ -129,6 +130,23 @@ export const AdminSchema = Section({
   listen_uri: Str('127.0.0.1:8081'),
   /** The `organization_id` objects carry; drawn once and kept in the database when unset. */
   organization_id: Str(),
+  /** What the built-in `lapi` blocklist keeps of this instance's decisions (cs-blocklist-mirror's filter keys). */
+  lapi_blocklist: Section({
+    only_include_decisions_from: StrList(),
+    include_scenarios_containing: StrList(),
+    exclude_scenarios_containing: StrList(),
+    supported_decisions_types: StrList(),
+  }),
+  /** Blocklists that follow a URL. */
+  feeds: Section({
+    /** How often a list's URL is checked when the list does not say. */
+    refresh_interval: Str('1h'),
+    /** The most bytes a feed may send (after decompression). */
+    max_bytes: Type.Integer({ minimum: 1024, default: 32 * 1024 * 1024 }),
+    /** The most entries a feed may hold. */
+    max_entries: Type.Integer({ minimum: 1, default: 1_000_000 }),
+    timeout: Str('30s'),
+  }),
 });
 
 export const ClientSchema = Section({
@@ -242,6 +260,9 @@ export interface Config {
     readonly enabled: boolean;
     readonly listen: { readonly host: string; readonly port: number };
     readonly organizationId: string | undefined;
+    /** The `lapi` blocklist's filter. */
+    readonly lapiFilter: LapiListFilter;
+    readonly feeds: { readonly refreshMs: number; readonly maxBytes: number; readonly maxEntries: number; readonly timeoutMs: number };
   };
   readonly client: Readonly<Static<typeof ClientSchema> & { credentials_path: string }>;
   readonly prometheus: Readonly<Omit<RawConfig['prometheus'], 'level'> & { level: MetricsLevel }>;
