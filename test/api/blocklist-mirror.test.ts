@@ -6,9 +6,12 @@ import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import type { TestApp } from '../helpers/app.js';
 import { tempDir, testDbConfig } from '../helpers/app.js';
-import { addMachine, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
+import { addAdminKey, addBouncer, addMachine, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
+import { type AdminCall, makeList } from '../helpers/admin.js';
 import type { After } from '../helpers/context.js';
+import { hasOpenssl, makePki } from '../helpers/pki.js';
 import { startTestServer } from '../helpers/server.js';
+import { https } from '../helpers/tls.js';
 import { startServer } from '../../src/server.js';
 
 interface Answer {
@@ -269,5 +272,52 @@ test('a mirror that cannot listen stops the start, saying so', async (t) => {
   );
   await assert.rejects(startServer(config, pino({ level: 'silent' })), {
     message: `blocklist mirror: listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
+  });
+});
+
+test('allowlists: lists that apply to a bouncer named crowdsec-blocklist-mirror hide their values', async (t) => {
+  const srv = await startTestServer(t, MIRROR);
+  const ta = { app: srv.app, db: srv.db } as TestApp;
+  await addMachine(ta);
+  await pushAlerts(ta, await login(ta), FOUR);
+  const key = await addAdminKey(ta);
+  // a subscription names an existing bouncer: the mirror's own, registered as any bouncer is
+  await addBouncer(ta, 'crowdsec-blocklist-mirror', 'a-mirror-key-0123456789');
+  await addBouncer(ta, 'fw');
+  const call: AdminCall = async (method, path, payload) => {
+    const res = await fetch(`${srv.adminUrl}${path}`, {
+      method,
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+    });
+    const body = await res.text();
+    return { status: res.status, body, json: () => JSON.parse(body) as Record<string, unknown> };
+  };
+  await makeList(
+    call,
+    'mirror-only',
+    [{ type: 'remediation_component_integration', ids: ['crowdsec-blocklist-mirror'] }],
+    ['10.0.0.0/8', '2001:db8::1'],
+  );
+  await makeList(call, 'someone-else', [{ type: 'remediation_component_integration', ids: ['fw'] }], ['1.2.3.4']);
+  assert.equal((await get(`${srv.mirrorUrl}/security/blocklist`)).body, '1.2.3.4\n5.6.7.8\n');
+  assert.equal((await get(`${srv.mirrorUrl}/aggregated`)).body, '1.2.3.4/32\n5.6.7.8/32\n');
+});
+
+test('tls: HTTPS with the configured certificate; a file that cannot be read stops the start', { skip: !hasOpenssl }, async (t) => {
+  const pki = makePki(tempDir(t, 'lapis-pki-'));
+  const tls = `  tls: {cert_file: ${pki.path('server-chain.pem')}, key_file: ${pki.path('server-key.pem')}}\n`;
+  const { url } = await mirrorWith(t, `${MIRROR}${tls}`, FOUR.slice(0, 1));
+  assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const res = await https(pki, `${url}/security/blocklist`);
+  assert.equal(res.status, 200);
+  assert.equal(res.body, '1.2.3.4\n');
+  const dir = tempDir(t);
+  const config = testDbConfig(
+    dir,
+    `api:\n  server:\n    listen_uri: 127.0.0.1:0\n${MIRROR}  tls: {cert_file: ${dir}/none.pem, key_file: ${dir}/none-key.pem}\n`,
+  );
+  await assert.rejects(startServer(config, pino({ level: 'silent' })), {
+    message: `blocklist mirror: ENOENT: no such file or directory, open '${dir}/none.pem'`,
   });
 });
