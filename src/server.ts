@@ -7,6 +7,7 @@ import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { buildAdminApp, buildApp } from './app.js';
 import { clientErrorHandler, guardConnections, slowClientOptions } from './api/connections.js';
+import { type RunningMirror, startMirror } from './api/mirror/server.js';
 import { listenerTlsOptions, tlsSettings } from './auth/tls.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
@@ -99,6 +100,8 @@ export interface RunningServer {
   adminUrl?: string | undefined;
   /** `api.server.listen_socket`, when set. */
   socketPath?: string | undefined;
+  /** The cs-blocklist-mirror listener, when `blocklist_mirror.blocklists` is set. */
+  mirrorUrl?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -126,6 +129,7 @@ export async function startServer(
   let https: HttpsServer | undefined;
   let adminHttps: HttpsServer | undefined;
   let socketServer: HttpServer | undefined;
+  let mirror: RunningMirror | undefined;
   let port: number;
   let adminPort: number | undefined;
   try {
@@ -158,6 +162,14 @@ export async function startServer(
         throw new Error(`admin API: ${why} (set api.admin.listen_uri, or api.admin.enabled: false)`, { cause: err });
       }
     }
+    if (config.mirror) {
+      try {
+        mirror = await startMirror(config.mirror, config.limits, runtime.deps, logger);
+      } catch (err) {
+        const why = (err as Error).message.split('\n')[0];
+        throw new Error(`blocklist mirror: ${why}`, { cause: err });
+      }
+    }
   } catch (err) {
     socketServer?.close();
     adminHttps?.close();
@@ -175,6 +187,7 @@ export async function startServer(
     adminPort === undefined ? undefined : `${adminHttps ? 'https' : 'http'}://${hostOf(config.admin.listen.host)}:${adminPort}`;
   if (socketServer) logger.info({ socket: config.server.listen_socket }, `Lapis Local API listening on ${config.server.listen_socket}`);
   if (adminUrl) logger.info({ url: adminUrl }, `Lapis admin API listening on ${hostOf(config.admin.listen.host)}:${adminPort}`);
+  if (mirror) logger.info({ url: mirror.url }, `Lapis blocklist mirror listening on ${mirror.url.replace(/^https?:\/\//, '')}`);
   const maddr = metricsServer?.address();
   const metricsUrl = maddr && typeof maddr === 'object' ? `http://${config.prometheus.listen_addr}:${maddr.port}/metrics` : undefined;
   return {
@@ -184,8 +197,11 @@ export async function startServer(
     metricsUrl,
     adminUrl,
     socketPath: socketServer && config.server.listen_socket,
+    mirrorUrl: mirror?.url,
     close: () =>
       (closing ??= (async () => {
+        // first, so that no mirror request reads the index while the runtime closes
+        await mirror?.close();
         const stopped = https && new Promise((r) => https.close(r));
         const adminStopped = adminHttps && new Promise((r) => adminHttps.close(r));
         // node removes the socket file when its server closes

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseGoDuration } from '../domain/duration.js';
 import { ConfigError } from '../errors.js';
 import { checkSchema, checkSemantics, parseListen, parseMs, parseRanges, parseSslMode } from './check.js';
+import { parseMirror } from './mirror.js';
 import { dropNulls, mergeOverlay } from './overlay.js';
 import type { Config, DbTls, Limits, MetricsLevel, RawConfig, Retention } from './schema.js';
 import { readYaml } from './yaml.js';
@@ -109,6 +110,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const server = raw.api.server;
   const dataDir = resolve(raw.config_paths.data_dir ?? env.LAPIS_DATA_DIR ?? 'data');
   const db = raw.db_config;
+  const mirror = parseMirror(raw.blocklist_mirror);
   const config: Config = {
     source: path === undefined ? null : resolve(path),
     dataDir,
@@ -149,7 +151,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     // a plain Go time.Duration upstream: no day count
     tlsCacheMs: parseMs('api.server.tls.cache_expiration', server.tls?.cache_expiration, parseGoDuration) ?? 3_600_000,
     retention: parseRetention(db.flush),
-    warnings: ignoredKeyWarnings(raw),
+    mirror: mirror.mirror,
+    warnings: [...ignoredKeyWarnings(raw), ...mirror.warnings],
   };
   return deepFreeze(config);
 }

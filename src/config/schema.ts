@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { LapiListFilter } from '../domain/blocklist.js';
 import type { IpRange } from '../domain/ip-range.js';
+import type { MirrorFormat } from '../domain/mirror-formats.js';
 
 /**
  * CrowdSec's config.yaml, restricted to what a Local API reads, with defaults beside the keys.
@@ -149,6 +150,61 @@ export const AdminSchema = Section({
   }),
 });
 
+/**
+ * Lapis: cs-blocklist-mirror's own config file, as one section (its top-level keys, same names), served from this
+ * instance's decisions on a listener of its own. It is on when `blocklists` is not empty. The mirror's filter keys
+ * apply; its LAPI connection, metrics and log keys are accepted and unused (a warning says so): Lapis is the LAPI.
+ */
+const MirrorBlocklistSchema = Type.Object(
+  {
+    format: Str(''),
+    endpoint: Str(''),
+    aggregate: Bool(false),
+    authentication: Section({
+      /** none, ip_based or basic, any case; empty is none (checked at load). */
+      type: Str(''),
+      user: Str(),
+      password: Str(),
+      trusted_ips: StrList(),
+      /** Parsed and never used, as upstream. */
+      token: Ignored,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const BlocklistMirrorSchema = Section({
+  config_version: Ignored,
+  listen_uri: Str('127.0.0.1:41412'),
+  tls: Section({ cert_file: Str(), key_file: Str() }),
+  blocklists: Type.Array(MirrorBlocklistSchema, { default: [] }),
+  crowdsec_config: Section({
+    include_scenarios_containing: StrList(),
+    exclude_scenarios_containing: StrList(),
+    only_include_decisions_from: StrList(),
+    /** Unset or empty: ip and range, LAPI's stream default. */
+    scopes: StrList(),
+    /** Empty: every type. */
+    supported_decisions_types: StrList(),
+    lapi_url: Ignored,
+    lapi_key: Ignored,
+    cert_path: Ignored,
+    key_path: Ignored,
+    ca_cert_path: Ignored,
+    insecure_skip_verify: Ignored,
+    update_frequency: Ignored,
+  }),
+  metrics: Ignored,
+  enable_access_logs: Ignored,
+  log_media: Ignored,
+  log_dir: Ignored,
+  log_level: Ignored,
+  log_max_size: Ignored,
+  log_max_age: Ignored,
+  log_max_backups: Ignored,
+  compress_logs: Ignored,
+});
+
 export const ClientSchema = Section({
   credentials_path: Str(),
   insecure_skip_verify: Bool(false),
@@ -192,6 +248,7 @@ export const ConfigSchema = Type.Object(
       admin: AdminSchema,
       cti: Ignored,
     }),
+    blocklist_mirror: BlocklistMirrorSchema,
     prometheus: Section({
       enabled: Bool(false),
       /** full, aggregated (no per-machine or per-bouncer labels) or none (checked at load). */
@@ -246,6 +303,32 @@ export interface Limits {
   readonly loginBackoffMaxMs: number;
 }
 
+/** Who may fetch one mirror endpoint, as cs-blocklist-mirror's `authentication` (trusted IPs parsed at load). */
+export type MirrorAuth =
+  | { readonly type: 'none' }
+  | { readonly type: 'ip_based'; readonly trustedIps: readonly IpRange[] }
+  | { readonly type: 'basic'; readonly user: string; readonly password: string };
+
+export interface MirrorEndpoint {
+  readonly format: MirrorFormat;
+  /** The exact path it answers on, any method. */
+  readonly endpoint: string;
+  readonly aggregate: boolean;
+  readonly auth: MirrorAuth;
+}
+
+/** `blocklist_mirror`, checked and parsed; null when it has no blocklists. */
+export interface MirrorConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Both files: HTTPS. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly blocklists: readonly MirrorEndpoint[];
+  /** What the mirror would ask LAPI's stream for, as its query parameters (`scopes`, `origins`…, comma lists). */
+  readonly streamQuery: Readonly<Record<string, string>>;
+  /** `supported_decisions_types`: empty for every type. */
+  readonly supportedTypes: readonly string[];
+}
+
 /** The loaded configuration: the file's keys with defaults applied, plus what was derived from them. */
 export interface Config {
   /** The file it came from, or null for the embedded default. */
@@ -280,6 +363,8 @@ export interface Config {
   /** `api.server.tls.cache_expiration` in milliseconds (1 h when unset). */
   readonly tlsCacheMs: number;
   readonly retention: Retention;
+  /** The cs-blocklist-mirror listener, when `blocklist_mirror.blocklists` is not empty. */
+  readonly mirror: MirrorConfig | null;
   /** Keys accepted but without effect here, one sentence each; the server logs them once at start. */
   readonly warnings: readonly string[];
 }
