@@ -29,7 +29,13 @@ export function blocklistFeedStore(w: BlocklistWriter): FeedStore {
       return { added: r.added + r.updated, removed: r.removed };
     },
     async recordCheck(id, meta) {
-      await recordFeedCheck(w.db, id, { at: meta.at, error: meta.error, ok: meta.error === null, etag: meta.etag, lastModified: meta.lastModified });
+      await recordFeedCheck(w.db, id, {
+        at: meta.at,
+        error: meta.error,
+        ok: meta.error === null,
+        etag: meta.etag,
+        lastModified: meta.lastModified,
+      });
     },
   };
 }

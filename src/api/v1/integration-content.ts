@@ -170,12 +170,7 @@ export function integrationContentEndpoints(deps: AppDeps) {
         const list = await requireBlocklist(deps.db, req.params.id);
         const now = Date.now();
         const src = sources(deps);
-        const tag = await contentTag(
-          { ...src, decisionsSeq: deps.feed.servedSeq, allowlistsVersion: 0 },
-          [list],
-          'download',
-          now,
-        );
+        const tag = await contentTag({ ...src, decisionsSeq: deps.feed.servedSeq, allowlistsVersion: 0 }, [list], 'download', now);
         if (matches(req, tag)) return reply.code(304).header('ETag', tag).send();
         return sendText(req, reply, downloadChunks(src, list, now), tag);
       },
