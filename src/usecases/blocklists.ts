@@ -266,7 +266,8 @@ export async function replaceFeedContent(
   const r = await inTrx(w.db, async (trx) => {
     const list = await lockedList(trx, id);
     if (list.kind !== 'feed') throw new BadRequestError(`blocklist '${list.name}' does not follow a URL`);
-    const out = await replaceIn(trx, list, ranges, null, meta.at);
+    // decisions end and start at the wall clock's now, whatever time the job's check is recorded at
+    const out = await replaceIn(trx, list, ranges, null, Date.now());
     await recordFeedCheck(trx, id, { at: meta.at, error: null, ok: true, etag: meta.etag, lastModified: meta.lastModified });
     return out;
   });
