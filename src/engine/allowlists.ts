@@ -99,8 +99,10 @@ export class AllowlistCache {
   private events: ChangeEvent[] = [];
   private views = new Map<string, AllowlistView | null>();
   private audience: BlocklistAudience;
-  private audiences = new Map<string, AudienceTest | null>();
+  private audiences = new Map<string, AudienceTest>();
   private pairEvents: PairEvent[] = [];
+  /** Pairs whose last subscription ended, with who they reached then: their ended decisions still go to those. */
+  private retired = new Map<string, { at: number; audience: BlocklistAudience }>();
   /** The next time an item expires: views are rebuilt then. */
   private nextExpiry = Infinity;
   private readonly flight = new SingleFlight(() => this.load());
@@ -174,21 +176,23 @@ export class AllowlistCache {
   private recordAudience(before: BlocklistAudience, after: BlocklistAudience, version: number, now: number): void {
     for (const key of new Set([...before.pairs.keys(), ...after.pairs.keys()]))
       if (before.signature(key) !== after.signature(key)) this.pairEvents.push({ at: now, version, key, before, after });
+    for (const key of before.pairs.keys()) if (!after.pairs.has(key)) this.retired.set(key, { at: now, audience: before });
+    for (const [key, r] of this.retired) if (after.pairs.has(key) || r.at < now - this.opts.graceMs) this.retired.delete(key);
     if (before.lapiSignature() !== after.lapiSignature()) this.pairEvents.push({ at: now, version, key: 'lapi', before, after });
     const horizon = now - this.opts.graceMs;
     if (this.pairEvents.length > 0 && this.pairEvents[0]!.at < horizon) this.pairEvents = this.pairEvents.filter((e) => e.at >= horizon);
   }
 
-  /** Which blocklist decisions an entity is served (undefined: all of them, the common case). */
-  audienceFor(e: Entity): AudienceTest | undefined {
+  /** Which blocklist decisions an entity is served. */
+  audienceFor(e: Entity): AudienceTest {
     const key = `${e.kind}\u0000${e.name}`;
     let test = this.audiences.get(key);
     if (test === undefined) {
-      test = this.audience.testFor(e) ?? null;
+      test = this.audience.testFor(e, new Map([...this.retired].map(([k, r]) => [k, r.audience])));
       if (this.audiences.size > 10_000) this.audiences.clear();
       this.audiences.set(key, test);
     }
-    return test ?? undefined;
+    return test;
   }
 
   /**

@@ -77,24 +77,26 @@ export class BlocklistAudience {
   }
 
   /**
-   * The test for one entity. A bouncer sees every decision but the blocklist pairs not served to it
-   * (undefined when none is hidden: the common case costs nothing). A remediation-component integration
-   * sees only its lists' decisions, and the instance's own when it subscribes to `lapi`.
+   * The test for one entity. A bouncer sees every decision but the blocklist pairs not served to it. A pair
+   * this node does not know (its subscription not loaded yet: another node's write seen first through the
+   * decisions) is hidden until it is; a pair no longer served (`retired`: its last subscription ended) passes
+   * for whoever it reached, so that its ended decisions go out in `deleted` to them. A remediation-component
+   * integration sees only its lists' decisions, and the instance's own when it subscribes to `lapi`.
    */
-  testFor(e: Entity): AudienceTest | undefined {
+  testFor(e: Entity, retired: ReadonlyMap<string, BlocklistAudience>): AudienceTest {
     const mine = this.reaching(e);
     const served = this.pairs;
     const pass = (d: DecisionAttributes) => {
       const k = pairKey(d.scenario, d.type);
-      return !served.has(k) || mine.has(k);
+      if (served.has(k)) return mine.has(k);
+      return retired.get(k)?.reaches(k, e) ?? false;
     };
     if (e.kind === 'integration') {
       const lapi = this.takesLapi(e);
       const filter = this.lapiFilter;
       return (d) => (d.origin === LISTS_ORIGIN ? d.scenario.startsWith('lists:') && pass(d) : lapi && inLapiList(filter, d));
     }
-    if (mine.size === served.size) return undefined;
-    return (d) => d.origin !== LISTS_ORIGIN || pass(d);
+    return (d) => d.origin !== LISTS_ORIGIN || !d.scenario.startsWith('lists:') || pass(d);
   }
 
   /** What decides who a pair reaches: its subscriptions, and the members of the tags among them. */

@@ -90,7 +90,7 @@ export async function pullStream(
   const view = allowlists.viewFor(who.entity, now);
   // blocklists reach whom their subscriptions name
   const audience = allowlists.audienceFor(who.entity);
-  const f: DecisionFilter = audience ? { ...filter, audience } : filter;
+  const f: DecisionFilter = { ...filter, audience };
   let slots: () => SlotDelta;
   if (startup || cursor.seq === null || cursor.lastPull === null || cursor.lastPull < now - deps.graceMs) {
     slots = () => ({ new: feed.index.snapshotWalk(f, now, view), deleted: [] });

@@ -17,7 +17,7 @@ export function answerQuery(deps: AppDeps, bouncer: string, filter: DecisionFilt
   const view = deps.allowlists.viewFor(who, now);
   // blocklists reach the bouncers their subscriptions name (the filter may carry a lazy `range`: set, not spread)
   const audience = deps.allowlists.audienceFor(who);
-  if (audience) filter.audience = audience;
+  filter.audience = audience;
   const found = deps.feed.index.queryBody(filter, now, view);
   (found.count > 0 ? deps.metrics?.decisionsOk : deps.metrics?.decisionsKo)?.inc({ bouncer });
   return found;
