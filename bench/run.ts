@@ -32,6 +32,7 @@ import { baselinePhase } from './phases/baseline.js';
 import type { PhaseContext } from './phases/context.js';
 import { importPhase } from './phases/import.js';
 import { propagationPhase } from './phases/propagation.js';
+import { blocklistPhase } from './phases/blocklists.js';
 import { ingestPhase } from './phases/ingest.js';
 import { queryPhase } from './phases/query.js';
 import { streamPhase } from './phases/stream.js';
@@ -193,13 +194,16 @@ async function main(o: Options, s: Scratch): Promise<void> {
   // 7. another process's write, until served: the CLI's here, and node A's on node B (PostgreSQL)
   const propagated = await propagationPhase(ctx, server, { cfgPath, dir: s.dir, engine: o.db === 'sqlite' ? 'SQLite' : 'PostgreSQL' });
 
-  // 8. the report
+  // 8. blocklists: a firewall's content and a subscribed bouncer's startup, at the run's size
+  const listed = await blocklistPhase(ctx, server);
+
+  // 9. the report
   const header = [
     `Lapis LAPI benchmark: ${fmt(N)} decisions, ${SECONDS} s per phase, ${CONNS} connections, ${o.db === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
     `node ${process.version}, nproc ${nproc}, ${cpu}, load average at start ${loadAtStart.toFixed(2)}`,
     `server RSS: ${memStart.rss.toFixed(0)} MiB at start with an empty store (anon ${memStart.anon.toFixed(0)}), ${queried.rssAfter.toFixed(0)} MiB after the query phases`,
   ];
-  const rows = [...loaded, ...queried.rows, ...baseline, ...allowlisted.rows, ...streamed.rows, ...ingested, ...propagated];
+  const rows = [...loaded, ...queried.rows, ...baseline, ...allowlisted.rows, ...streamed.rows, ...ingested, ...propagated, ...listed];
   printReport(header, rows);
   if (o.json) {
     const options = { decisions: N, seconds: SECONDS, connections: CONNS, db: o.db, nodeArgs: o.nodeArgs };
