@@ -24,6 +24,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Overrides the body cap of one route, in bytes (after decompression). */
     maxBodyBytes?: number;
+    /** The route reads its body as bytes (a multipart upload), not as JSON: the handler gets a Buffer, capped the same way. */
+    rawBody?: boolean;
   }
 }
 
@@ -74,12 +76,14 @@ export function installBodyParser(app: FastifyInstance, limits: BodyLimits): voi
       inflight += n;
       held += n;
     };
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readCapped(req.raw, decode(req, payload), cap, take);
+      bytes = await readCapped(req.raw, decode(req, payload), cap, take);
     } finally {
       inflight -= held;
     }
+    if (req.routeOptions.config?.rawBody) return bytes;
+    const text = bytes.toString('utf8');
     if (text.trim() === '') return EMPTY_BODY;
     if (tooDeep(text)) throw new BadRequestError('invalid JSON body: nested too deeply');
     let value: unknown;
@@ -111,7 +115,7 @@ function decode(req: FastifyRequest, payload: Readable): Readable {
  * dropped but the request itself is not destroyed: destroying it would reset the connection before
  * the answer is written (curl: "Connection reset by peer" instead of the 413).
  */
-async function readCapped(raw: IncomingMessage, stream: Readable, cap: number, take: (n: number) => void): Promise<string> {
+async function readCapped(raw: IncomingMessage, stream: Readable, cap: number, take: (n: number) => void): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -131,7 +135,7 @@ async function readCapped(raw: IncomingMessage, stream: Readable, cap: number, t
     if (err instanceof LapisError) throw err;
     throw new BadRequestError(`unreadable request body: ${(err as Error).message}`);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  return Buffer.concat(chunks, size);
 }
 
 /**

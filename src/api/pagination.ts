@@ -55,3 +55,11 @@ export function pageOf<T>(path: string, items: T[], total: number, p: PageReques
     },
   };
 }
+
+/** A boolean query parameter: absent or `false`, `true`; anything else a 400 naming it. */
+export function booleanQuery(q: Record<string, string | string[]>, name: string): boolean {
+  const v = q[name];
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  throw new BadRequestError(`${name} must be true or false, got '${String(v)}'`);
+}

@@ -6,10 +6,12 @@ import type { Endpoint } from './endpoint.js';
 import { alertEndpoints } from './v1/alerts.js';
 import { allowlistAdminEndpoints } from './v1/allowlists-admin.js';
 import { allowlistEndpoints } from './v1/allowlists.js';
+import { blocklistAdminEndpoints } from './v1/blocklists-admin.js';
 import { decisionAdminEndpoints } from './v1/decisions-admin.js';
 import { decisionEndpoints } from './v1/decisions.js';
 import { healthEndpoint } from './v1/health.js';
 import { integrationContentEndpoints } from './v1/integration-content.js';
+import { integrationAdminEndpoints } from './v1/integrations-admin.js';
 import { machineSelfEndpoints } from './v1/machine-self.js';
 import { usageMetricsEndpoint } from './v1/usage-metrics.js';
 import { watcherEndpoints } from './v1/watchers.js';
@@ -69,7 +71,11 @@ function integrationRoutes(d: AppDeps): Route[] {
 
 /** Every URL of the admin API (its own listener): all behind an admin key. */
 export async function adminApiRoutes(app: FastifyInstance, d: AppDeps): Promise<void> {
-  const lists = await allowlistAdminEndpoints(d);
+  const [lists, blocklists, integrations] = await Promise.all([
+    allowlistAdminEndpoints(d),
+    blocklistAdminEndpoints(d),
+    integrationAdminEndpoints(d),
+  ]);
   const admin: Route[] = [
     ['POST', '/v1/allowlists', lists.create],
     ['GET', '/v1/allowlists', lists.list],
@@ -84,6 +90,23 @@ export async function adminApiRoutes(app: FastifyInstance, d: AppDeps): Promise<
     ['GET', '/v1/allowlists/:id/subscribers', lists.subscribers],
     ['POST', '/v1/allowlists/:id/subscribers', lists.subscribe],
     ['DELETE', '/v1/allowlists/:id/subscribers/:entity_id', lists.unsubscribe],
+    ['POST', '/v1/blocklists', blocklists.create],
+    ['GET', '/v1/blocklists', blocklists.list],
+    ['GET', '/v1/blocklists/:id', blocklists.get],
+    ['PATCH', '/v1/blocklists/:id', blocklists.update],
+    ['DELETE', '/v1/blocklists/:id', blocklists.delete],
+    ['POST', '/v1/blocklists/:id/ips', blocklists.addIps],
+    ['POST', '/v1/blocklists/:id/ips/bulk_overwrite', blocklists.overwrite],
+    ['POST', '/v1/blocklists/:id/ips/delete', blocklists.deleteIps],
+    ['POST', '/v1/blocklists/:id/upload', blocklists.upload],
+    ['GET', '/v1/blocklists/:id/subscribers', blocklists.subscribers],
+    ['POST', '/v1/blocklists/:id/subscribers', blocklists.subscribe],
+    ['DELETE', '/v1/blocklists/:id/subscribers/:entity_id', blocklists.unsubscribe],
+    ['POST', '/v1/integrations', integrations.create],
+    ['GET', '/v1/integrations', integrations.list],
+    ['GET', '/v1/integrations/:id', integrations.get],
+    ['PATCH', '/v1/integrations/:id', integrations.update],
+    ['DELETE', '/v1/integrations/:id', integrations.delete],
   ];
   admin.push([GET_HEAD, '/v1/blocklists/:id/download', integrationContentEndpoints(d).download]);
   await app.register(adminRoutes(d, mount(admin)));

@@ -6,6 +6,7 @@ import { addItemsIn, allLiveItems, deleteItem, updateItem, type AddedItems, type
 import { addSubscribersIn, listSubscribers, removeSubscriber } from '../store/allowlist-subscribers.js';
 import { createAllowlist, deleteAllowlist, requireAllowlist, updateAllowlist, writeAllowlists } from '../store/allowlists.js';
 import { getBouncer } from '../store/bouncers.js';
+import { getIntegration } from '../store/integrations.js';
 import type { Db } from '../store/db.js';
 import { activeDecisionIdsOverlapping, expireDecisions, nextSequence } from '../store/decisions.js';
 import type { Tables } from '../store/tables.js';
@@ -90,9 +91,9 @@ export async function deleteListItem(w: AllowlistWriter, listId: string, itemId:
   await settled(w, undefined);
 }
 
-/** The entity types a subscription may name; `firewall_integration` is the console's, with no meaning here. */
-export const ACCEPTED_TYPES = [...SUBSCRIBER_TYPES, 'firewall_integration'] as const;
-export type AcceptedType = (typeof ACCEPTED_TYPES)[number];
+/** The entity types a subscription may name. */
+export const ACCEPTED_TYPES = SUBSCRIBER_TYPES;
+export type AcceptedType = SubscriberType;
 
 export interface SubscribeResult {
   updated: string[];
@@ -109,12 +110,21 @@ async function refusal(db: Db, type: string, id: string, organizationId: string)
       return id === organizationId ? null : `unknown organization '${id}': this instance's organization is '${organizationId}'`;
     case 'engine':
       return (await getMachine(db, id)) ? null : `no machine named '${id}'`;
-    case 'remediation_component_integration':
-      return (await getBouncer(db, id)) ? null : `no bouncer named '${id}'`;
+    case 'remediation_component_integration': {
+      // a bouncer of this instance by name, or a remediation-component integration by id
+      const i = await getIntegration(db, id);
+      if (i) return i.entityType === 'remediation_component_integration' ? null : `integration '${id}' is a firewall integration`;
+      return (await getBouncer(db, id)) ? null : `no bouncer or remediation component integration '${id}'`;
+    }
+    case 'firewall_integration': {
+      const i = await getIntegration(db, id);
+      if (!i) return `no firewall integration '${id}'`;
+      return i.entityType === 'firewall_integration' ? null : `integration '${id}' is a remediation component integration`;
+    }
     case 'tag':
       return id.trim() === '' ? 'a tag cannot be empty' : null;
     default:
-      return 'firewall integrations are not supported by Lapis: subscribe the bouncer (remediation_component_integration) instead';
+      return `unknown entity type '${type}'`;
   }
 }
 
@@ -140,7 +150,7 @@ export async function subscribe(
   if (out.updated.length === 0) return out;
   out.expired = await writeAllowlists(w.db, async (trx) => {
     const wasEverywhere = (await listSubscribers(trx, listId)).some((s) => s.entityType === 'org');
-    await addSubscribersIn(trx, listId, type as SubscriberType, out.updated, now);
+    await addSubscribersIn(trx, listId, type, out.updated, now);
     if (type !== 'org' || wasEverywhere) return 0;
     const ranges = (await allLiveItems(trx, listId, now)).map((i) => i.range);
     return expireCoveredDecisions(trx, listId, ranges, now);
@@ -151,8 +161,7 @@ export async function subscribe(
 /** Ends a subscription (of one type, or of any); NotFoundError when there was none. */
 export async function unsubscribe(w: AllowlistWriter, listId: string, entityId: string, type?: AcceptedType): Promise<void> {
   await requireAllowlist(w.db, listId);
-  // `firewall_integration` is never stored: it matches nothing
-  if ((await removeSubscriber(w.db, listId, entityId, type as SubscriberType | undefined)) === 0)
+  if ((await removeSubscriber(w.db, listId, entityId, type)) === 0)
     throw new NotFoundError(`'${entityId}' is not subscribed to allowlist '${listId}'`);
   await settled(w, undefined);
 }

@@ -236,7 +236,7 @@ test('subscribers: each entity type, errors with a reason, unsubscribe', async (
   assert.deepEqual(await sub('engine', ['web-01', 'nope']), { updated: ['web-01'], errors: [{ nope: "no machine named 'nope'" }] });
   assert.deepEqual(await sub('remediation_component_integration', ['fw01', 'fw02']), {
     updated: ['fw01'],
-    errors: [{ fw02: "no bouncer named 'fw02'" }],
+    errors: [{ fw02: "no bouncer or remediation component integration 'fw02'" }],
   });
   assert.deepEqual(await sub('tag', ['edge']), { updated: ['edge'], errors: [] });
   assert.deepEqual(await sub('org', ['someone-else']), {
@@ -244,9 +244,19 @@ test('subscribers: each entity type, errors with a reason, unsubscribe', async (
     errors: [{ 'someone-else': `unknown organization 'someone-else': this instance's organization is '${org}'` }],
   });
   assert.deepEqual(await sub('org', [org]), { updated: [org], errors: [] });
-  const fw = await sub('firewall_integration', ['f5']);
-  assert.deepEqual(fw.updated, []);
-  assert.match((fw.errors as Json[])[0]!.f5 as string, /not supported/);
+  // integrations by id: a firewall as firewall_integration, a remediation component as remediation_component_integration
+  const integration = async (name: string, entity_type: string, output_format: string) =>
+    (await call('POST', '/v1/integrations', { name, entity_type, output_format })).json().id as string;
+  const f5 = await integration('f5', 'firewall_integration', 'f5');
+  const rc = await integration('worker', 'remediation_component_integration', 'remediation_component');
+  assert.deepEqual(await sub('firewall_integration', [f5, rc, 'f5']), {
+    updated: [f5],
+    errors: [{ [rc]: `integration '${rc}' is a remediation component integration` }, { f5: "no firewall integration 'f5'" }],
+  });
+  assert.deepEqual(await sub('remediation_component_integration', [rc, f5]), {
+    updated: [rc],
+    errors: [{ [f5]: `integration '${f5}' is a firewall integration` }],
+  });
   // subscribing twice changes nothing
   assert.deepEqual(await sub('engine', ['web-01']), { updated: ['web-01'], errors: [] });
   const listed = (await call('GET', `/v1/allowlists/${id}/subscribers`)).json();
@@ -255,7 +265,14 @@ test('subscribers: each entity type, errors with a reason, unsubscribe', async (
     { id: 'fw01', entity_type: 'remediation_component_integration' },
     { id: 'edge', entity_type: 'tag' },
     { id: org, entity_type: 'org' },
+    { id: f5, entity_type: 'firewall_integration' },
+    { id: rc, entity_type: 'remediation_component_integration' },
   ]);
+  // an integration subscribed to a list is deleted only with force, which ends the subscription
+  assert.equal((await call('DELETE', `/v1/integrations/${f5}`)).status, 409);
+  assert.equal((await call('DELETE', `/v1/integrations/${f5}?force=true`)).status, 204);
+  assert.equal((await call('GET', `/v1/allowlists/${id}/subscribers`)).json().total, 5);
+  assert.equal((await call('DELETE', `/v1/allowlists/${id}/subscribers/${rc}`)).status, 204);
   assert.equal((await call('DELETE', `/v1/allowlists/${id}/subscribers/edge`)).status, 204);
   const gone = await call('DELETE', `/v1/allowlists/${id}/subscribers/edge`);
   assert.equal(gone.status, 404);
@@ -331,7 +348,7 @@ test('bad input: a clear 400 or 404 with {"message"}, and nothing changes', asyn
       `/v1/allowlists/${id}/subscribers`,
       { ids: ['x'], entity_type: 'planet' },
       400,
-      /entity_type must be one of org, engine, remediation_component_integration, tag, firewall_integration, got 'planet'/,
+      /entity_type must be one of org, engine, remediation_component_integration, firewall_integration, tag, got 'planet'/,
     ],
     ['no ids', 'POST', `/v1/allowlists/${id}/subscribers`, { ids: [], entity_type: 'tag' }, 400, /ids/],
     ['force=maybe', 'DELETE', `/v1/allowlists/${id}?force=maybe`, undefined, 400, "force must be true or false, got 'maybe'"],

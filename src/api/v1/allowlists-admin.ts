@@ -24,7 +24,7 @@ import {
 import { adminItem, adminList, adminSubscriber } from '../allowlist-wire.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
-import { pageOf, parsePage } from '../pagination.js';
+import { booleanQuery, pageOf, parsePage } from '../pagination.js';
 import { parseBody } from '../validate.js';
 
 declare module 'fastify' {
@@ -76,13 +76,6 @@ function checkValues(values: string[]): void {
       throw err;
     }
   }
-}
-
-function booleanQuery(q: Record<string, string | string[]>, name: string): boolean {
-  const v = q[name];
-  if (v === undefined || v === 'false') return false;
-  if (v === 'true') return true;
-  throw new BadRequestError(`${name} must be true or false, got '${String(v)}'`);
 }
 
 function acceptedType(raw: string | string[] | undefined): AcceptedType | undefined {

@@ -26,7 +26,7 @@ test('allowlists subscribe and unsubscribe: types and aliases, per-id refusals, 
   r = await cli(env, ['allowlists', 'subscribe', 'edge', 'fw', 'ghost', '--type', 'bouncer']);
   assert.deepEqual(
     [r.code, r.stdout, r.stderr],
-    [0, 'subscribed fw to allowlist edge\n', "cannot subscribe ghost: no bouncer named 'ghost'\n"],
+    [0, 'subscribed fw to allowlist edge\n', "cannot subscribe ghost: no bouncer or remediation component integration 'ghost'\n"],
   );
   r = await cli(env, ['allowlists', 'subscribe', 'edge', 'edge', 'eu', '-t', 'tag']);
   assert.deepEqual([r.code, r.stdout], [0, 'subscribed edge to allowlist edge\nsubscribed eu to allowlist edge\n']);
@@ -36,7 +36,7 @@ test('allowlists subscribe and unsubscribe: types and aliases, per-id refusals, 
     [['edge', 'ghost', '-t', 'engine'], "cannot subscribe ghost: no machine named 'ghost'"],
     [
       ['edge', 'a', 'b', '-t', 'remediation_component_integration'],
-      "cannot subscribe a: no bouncer named 'a'; cannot subscribe b: no bouncer named 'b'",
+      "cannot subscribe a: no bouncer or remediation component integration 'a'; cannot subscribe b: no bouncer or remediation component integration 'b'",
     ],
     [['edge', 'other', '-t', 'org'], `cannot subscribe other: unknown organization 'other': this instance's organization is '${org}'`],
     [['edge', ' ', '-t', 'tag'], 'cannot subscribe  : a tag cannot be empty'],
