@@ -74,7 +74,12 @@ export async function blocklistPhase(ctx: PhaseContext, server: ServerChild): Pr
     const org = await organizationId(db);
     await subscribeBlocklist(w, list.id, 'firewall_integration', [integration.id], null, org);
     if (!('password' in credentials)) throw new Error('a firewall integration without a password');
-    return { listId: list.id, id: integration.id, auth: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`, org };
+    return {
+      listId: list.id,
+      id: integration.id,
+      auth: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+      org,
+    };
   });
   const importSeconds = (performance.now() - t0) / 1000;
   log(`  ${importSeconds.toFixed(1)} s (${fmt(n / importSeconds)} entries/s)`);
@@ -134,18 +139,32 @@ export async function blocklistPhase(ctx: PhaseContext, server: ServerChild): Pr
   log(`  written in ${subscribeSeconds.toFixed(1)} s, served ${servedSeconds.toFixed(1)} s after the write began`);
   const { out: pull, peak: pullPeak } = await peakMemory(server.pid, () => fetchStartup(base, LISTS_KEY));
   const listed = (pull.raw.toString('latin1').match(/"origin":"lists"/g) ?? []).length;
-  log(`  startup pull: ${pull.seconds.toFixed(3)} s, ${fmt(pull.raw.length)} bytes, ${fmt(listed)} list decisions, peak RSS ${pullPeak.toFixed(0)} MiB`);
+  log(
+    `  startup pull: ${pull.seconds.toFixed(3)} s, ${fmt(pull.raw.length)} bytes, ${fmt(listed)} list decisions, peak RSS ${pullPeak.toFixed(0)} MiB`,
+  );
 
   ctx.figures.blocklists = {
     entries: n,
     importSeconds,
     content: { seconds: full.seconds, bytes: full.bytes, rssBefore, peakRss: peak, gzipSeconds: gz.seconds, gzipBytes: gz.bytes },
     notModified: { rps: load.rps, p50ms: load.p50ms, p99ms: load.p99ms },
-    stream: { subscribeSeconds, servedSeconds, startupSeconds: pull.seconds, bytes: pull.raw.length, listDecisions: listed, peakRss: pullPeak },
+    stream: {
+      subscribeSeconds,
+      servedSeconds,
+      startupSeconds: pull.seconds,
+      bytes: pull.raw.length,
+      listDecisions: listed,
+      peakRss: pullPeak,
+    },
   };
   const okBytes = full.status === 200 && full.bytes > 0;
   return [
-    { measure: `blocklist import, ${fmt(n)} entries (${fmt(MAX_IPS_PER_REQUEST)} a transaction)`, value: `${importSeconds.toFixed(1)} s`, target: '', ok: true },
+    {
+      measure: `blocklist import, ${fmt(n)} entries (${fmt(MAX_IPS_PER_REQUEST)} a transaction)`,
+      value: `${importSeconds.toFixed(1)} s`,
+      target: '',
+      ok: true,
+    },
     {
       measure: `/content, ${fmt(n)} entries, full body`,
       value: `${full.seconds.toFixed(2)} s, ${fmt(full.bytes / 2 ** 20, 1)} MiB`,
@@ -158,7 +177,12 @@ export async function blocklistPhase(ctx: PhaseContext, server: ServerChild): Pr
       target: 'no whole body in memory',
       ok: peak - rssBefore < Math.max(64, full.bytes / 2 ** 20 / 2),
     },
-    { measure: '/content gzipped', value: `${gz.seconds.toFixed(2)} s, ${fmt(gz.bytes / 2 ** 20, 1)} MiB`, target: '', ok: gz.status === 200 },
+    {
+      measure: '/content gzipped',
+      value: `${gz.seconds.toFixed(2)} s, ${fmt(gz.bytes / 2 ** 20, 1)} MiB`,
+      target: '',
+      ok: gz.status === 200,
+    },
     {
       measure: '/content 304 (If-None-Match)',
       value: `${fmt(load.rps)} req/s, p99 ${load.p99ms.toFixed(2)} ms`,

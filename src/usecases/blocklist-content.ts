@@ -150,7 +150,11 @@ export async function* contentChunks(
 /** A list's download: its live items, one per line, in address order (as stored: no allowlist, no merging). */
 export async function* downloadChunks(src: ContentSources, list: Blocklist, now: number): AsyncGenerator<string> {
   let buf = '';
+  let last: IpRange | null = null;
   for await (const r of listRanges(src, list, now)) {
+    // the `lapi` list holds one entry per decision: a value two decisions share is written once
+    if (last && compareRanges(last, r) === 0) continue;
+    last = r;
     buf += `${formatRange(r)}\n`;
     if (buf.length >= 65_536) {
       yield buf;

@@ -1,26 +1,27 @@
 import { rangeKey } from '../../domain/allowlist.js';
-import { inLapiList, NO_LAPI_FILTER, type Blocklist, type BlocklistSubscriber } from '../../domain/blocklist.js';
+import { inLapiList, type Blocklist, type BlocklistSubscriber } from '../../domain/blocklist.js';
 import type { Integration } from '../../domain/integration.js';
 import { liveItemCounts } from '../../store/blocklist-items.js';
 import { allBlocklistSubscriptions, getBlocklist } from '../../store/blocklists.js';
 import type { AppDeps } from '../deps.js';
 import type { IntegrationList } from '../blocklist-wire.js';
+import { contentTag, mergedRanges, shapedEntries } from '../../usecases/blocklist-content.js';
 
 /** What the blocklist and integration admin routes read beside the store's rows: counts, and the lists an integration reads. */
 
 /**
  * The entries of the built-in `lapi` list: the distinct addresses of this node's active IP and range decisions
- * (as the index holds them; other nodes' decisions are there within their poll). The filter is the
- * unfiltered one until the lapi list's filter is configurable.
+ * that pass `api.admin.lapi_blocklist` (as the index holds them; other nodes' decisions are there within their poll).
  */
-function lapiCount(deps: Pick<AppDeps, 'feed'>, now: number): number {
-  const ranges = deps.feed.index.activeRanges((t) => inLapiList(NO_LAPI_FILTER, t), now);
+function lapiCount(deps: Pick<AppDeps, 'feed' | 'config'>, now: number): number {
+  const filter = deps.config.admin.lapiFilter;
+  const ranges = deps.feed.index.activeRanges((t) => inLapiList(filter, t), now);
   return new Set(ranges.map(rangeKey)).size;
 }
 
 /** `stats.count` of each list, by id: live items, or for `lapi` its decisions. */
 export async function blocklistCounts(
-  deps: Pick<AppDeps, 'db' | 'feed'>,
+  deps: Pick<AppDeps, 'db' | 'feed' | 'config'>,
   lists: readonly Blocklist[],
   now: number,
 ): Promise<Map<string, number>> {
@@ -70,23 +71,40 @@ export function wireLists(lists: readonly { list: Blocklist; remediation: string
   return lists.map(({ list, remediation }) => ({ id: list.id, name: list.name, label: list.label, remediation }));
 }
 
+/** Counts by content tag: an integration's count is a pass over its content, done again only when that changes. */
+const counted = new Map<string, number>();
+
 /**
- * `stats.count` of an integration: what it will serve. Here the sum of its lists' live entries, which counts
- * twice a value two lists share and counts allowlisted values; the content pipeline
- * (usecases/blocklist-content.ts) knows the exact figure, and this is the one place to call it from.
+ * `stats.count` of an integration: the entries its content serves (lists merged, duplicates and allowlisted
+ * values out, aggregated when it aggregates, within its pull limit), from the content pipeline itself.
  */
 export async function countFor(
-  deps: Pick<AppDeps, 'db' | 'feed'>,
-  _integration: Integration,
+  deps: AppDeps,
+  integration: Integration,
   lists: readonly { list: Blocklist }[],
   now = Date.now(),
 ): Promise<number> {
-  const counts = await blocklistCounts(
-    deps,
-    lists.map((l) => l.list),
+  if (lists.length === 0) return 0;
+  const src = { db: deps.db, index: deps.feed.index, lapiFilter: deps.config.admin.lapiFilter };
+  const all = lists.map((l) => l.list);
+  const shape = { count: true, a: integration.enableIpAggregation, l: integration.pullLimit, id: integration.id };
+  const tag = await contentTag(
+    { ...src, decisionsSeq: deps.feed.servedSeq, allowlistsVersion: deps.allowlists.servedVersion },
+    all,
+    shape,
     now,
   );
+  const known = counted.get(tag);
+  if (known !== undefined) return known;
+  const view = deps.allowlists.viewFor({ kind: 'integration', name: integration.id }, now);
   let n = 0;
-  for (const c of counts.values()) n += c;
+  for await (const _ of shapedEntries(mergedRanges(src, all, now), {
+    allow: view?.ranges ?? null,
+    aggregate: integration.enableIpAggregation,
+    limit: integration.pullLimit,
+  }))
+    n++;
+  if (counted.size > 1000) counted.clear();
+  counted.set(tag, n);
   return n;
 }

@@ -258,7 +258,7 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
         const expiresAt = expiration(req.query.expiration);
         const ignore = booleanQuery(req.query, 'ignore_invalid_ips');
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const ranges = uploadedValues(multipartField(raw, req.headers['content-type'], 'file', MAX_UPLOAD_BYTES), ignore);
+        const ranges = uploadedValues(await multipartField(raw, req.headers['content-type'], 'file', MAX_UPLOAD_BYTES), ignore);
         await replaceBlocklistItems(deps, req.params.id, ranges, expiresAt);
         return reply.code(201).send({});
       },
