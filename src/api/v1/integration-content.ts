@@ -132,7 +132,8 @@ export function integrationContentEndpoints(deps: AppDeps) {
         const now = Date.now();
         const ids = listsOfIntegration(deps.allowlists.current, integration.id);
         const lists = (await Promise.all([...ids].map((id) => getBlocklist(deps.db, id)))).filter((l): l is Blocklist => l !== undefined);
-        await setIntegrationPulled(deps.db, integration.id, now);
+        // `last_pull` to the minute, as bouncers' (a device polling its ETag costs no write)
+        if (integration.lastPull === null || now - integration.lastPull >= 60_000) await setIntegrationPulled(deps.db, integration.id, now);
         if (lists.length === 0) return reply.code(204).send();
         const view = deps.allowlists.viewFor({ kind: 'integration', name: integration.id }, now);
         const shape = { f: integration.outputFormat, n: integration.name, page, pageSize, pullLimit, aggregate };
