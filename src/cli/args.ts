@@ -18,9 +18,11 @@ export interface FlagSpec {
   deprecated?: string;
   /** The value's name in help (`string`, `duration`). */
   valueName?: string;
+  /** A string flag that may be given several times (`--tag a --tag b`): its values collect in order (listFlag). */
+  multiple?: boolean;
 }
 
-export type FlagValues = Record<string, string | boolean | undefined>;
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface LeafCommand {
   name: string;
@@ -148,7 +150,10 @@ export function parseFlags(
       if (t.value === undefined) {
         throw new CliError(short ? `flag needs an argument: '${spec.short}' in ${word}` : `flag needs an argument: ${t.rawName}`);
       }
-      values[t.name] = t.value;
+      if (spec.multiple) {
+        const prev = values[t.name];
+        values[t.name] = [...(Array.isArray(prev) ? prev : []), t.value];
+      } else values[t.name] = t.value;
     } else {
       values[t.name] = t.inlineValue && t.value !== undefined ? parseBool(t.value, `--${t.name}`) : true;
     }
@@ -170,6 +175,12 @@ export function checkArgCount(cmd: LeafCommand, path: string, args: readonly str
 export function stringFlag(flags: FlagValues, name: string): string | undefined {
   const v = flags[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** The values of a flag given several times (FlagSpec.multiple), in order; [] when absent. */
+export function listFlag(flags: FlagValues, name: string): string[] {
+  const v = flags[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 export function boolFlag(flags: FlagValues, name: string): boolean {

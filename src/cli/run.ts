@@ -14,6 +14,16 @@ import { unsubscribeCommand as allowlistsUnsubscribe } from './allowlists/unsubs
 import { addCommand as apikeysAdd } from './apikeys/add.js';
 import { deleteCommand as apikeysDelete } from './apikeys/delete.js';
 import { listCommand as apikeysList } from './apikeys/list.js';
+import { addCommand as blocklistsAdd } from './blocklists/add.js';
+import { createCommand as blocklistsCreate } from './blocklists/create.js';
+import { deleteCommand as blocklistsDelete } from './blocklists/delete.js';
+import { downloadCommand as blocklistsDownload } from './blocklists/download.js';
+import { importCommand as blocklistsImport } from './blocklists/import.js';
+import { inspectCommand as blocklistsInspect } from './blocklists/inspect.js';
+import { listCommand as blocklistsList } from './blocklists/list.js';
+import { removeCommand as blocklistsRemove } from './blocklists/remove.js';
+import { subscribeCommand as blocklistsSubscribe } from './blocklists/subscribe.js';
+import { unsubscribeCommand as blocklistsUnsubscribe } from './blocklists/unsubscribe.js';
 import { addCommand as bouncersAdd } from './bouncers/add.js';
 import { deleteCommand as bouncersDelete } from './bouncers/delete.js';
 import { inspectCommand as bouncersInspect } from './bouncers/inspect.js';
@@ -29,6 +39,11 @@ import { deleteCommand as alertsDelete } from './alerts/delete.js';
 import { flushCommand as alertsFlush } from './alerts/flush.js';
 import { inspectCommand as alertsInspect } from './alerts/inspect.js';
 import { listCommand as alertsList } from './alerts/list.js';
+import { createCommand as integrationsCreate } from './integrations/create.js';
+import { deleteCommand as integrationsDelete } from './integrations/delete.js';
+import { inspectCommand as integrationsInspect } from './integrations/inspect.js';
+import { listCommand as integrationsList } from './integrations/list.js';
+import { updateCommand as integrationsUpdate } from './integrations/update.js';
 import { registerCommand } from './lapi/register.js';
 import { statusCommand } from './lapi/status.js';
 import { addCommand as machinesAdd } from './machines/add.js';
@@ -93,6 +108,33 @@ export const ROOT: GroupCommand = {
         allowlistsSubscribe,
         allowlistsUnsubscribe,
       ],
+    },
+    {
+      name: 'blocklists',
+      aliases: ['blocklist'],
+      summary: 'Manage blocklists',
+      description:
+        "Create, fill, inspect, download and delete blocklists, and choose who is served them (subscribe/unsubscribe).\nA list subscribed by the organization, a tag, machines or bouncers becomes decisions (origin lists) for those bouncers; firewall integrations read it as text. The built-in list 'lapi' holds this instance's own decisions.\nNote: this command acts on the database directly; a running server picks the changes up as they commit (within half a second on MySQL).",
+      commands: [
+        blocklistsCreate,
+        blocklistsList,
+        blocklistsInspect,
+        blocklistsAdd,
+        blocklistsImport,
+        blocklistsRemove,
+        blocklistsDownload,
+        blocklistsDelete,
+        blocklistsSubscribe,
+        blocklistsUnsubscribe,
+      ],
+    },
+    {
+      name: 'integrations',
+      aliases: ['integration'],
+      summary: 'Manage firewall and remediation component integrations',
+      description:
+        'Create, list, inspect, update and delete integrations: firewalls that pull blocklists as text (HTTP Basic) and bouncers that read them with the LAPI stream protocol (an API key). Credentials are shown once.\nNote: this command acts on the database directly; a running server picks the changes up as they commit.',
+      commands: [integrationsCreate, integrationsList, integrationsInspect, integrationsUpdate, integrationsDelete],
     },
     {
       name: 'lapi',

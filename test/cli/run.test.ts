@@ -14,7 +14,10 @@ test('no command prints the root help and exits 0; a noun alone prints its verbs
   assert.equal(root.code, 0);
   assert.equal(root.stdout, helpText([ROOT]));
   assert.match(root.stdout, /^lapis: a CrowdSec-compatible Local API server and its admin CLI\n\nUsage:\n {2}lapis \[command\]\n/);
-  assert.match(root.stdout, /\n {2}machines {4}Manage local API machines \[requires local API\]\n/);
+  // names are padded to the longest (integrations), as cobra's NamePadding
+  assert.match(root.stdout, /\n {2}machines {6}Manage local API machines \[requires local API\]\n/);
+  assert.match(root.stdout, /\n {2}blocklists {4}Manage blocklists\n {2}bouncers /);
+  assert.match(root.stdout, /\n {2}integrations {2}Manage firewall and remediation component integrations\n/);
   const noun = await cli(null, ['machines']);
   assert.equal(noun.code, 0);
   assert.match(noun.stdout, /Aliases:\n {2}machines, machine\n/);
