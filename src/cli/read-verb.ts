@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema.js';
 import type { Db } from '../store/db.js';
 import type { FlagValues, LeafCommand } from './args.js';
 import { withDb } from './context.js';
@@ -9,14 +10,14 @@ import type { Printer } from './output.js';
  */
 export function readVerb<T>(
   about: Omit<LeafCommand, 'run'>,
-  read: (db: Db, args: string[], flags: FlagValues, now: number) => Promise<T>,
+  read: (db: Db, args: string[], flags: FlagValues, now: number, config: Config) => Promise<T>,
   print: (out: Printer, found: T, now: number) => void,
 ): LeafCommand {
   return {
     ...about,
     async run(ctx, args, flags) {
       const now = Date.now();
-      print(ctx.out, await withDb(ctx, (db) => read(db, args, flags, now)), now);
+      print(ctx.out, await withDb(ctx, (db, config) => read(db, args, flags, now, config)), now);
     },
   };
 }

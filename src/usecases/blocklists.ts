@@ -50,7 +50,7 @@ function inTrx<T>(db: Db, fn: (trx: Transaction<Tables>) => Promise<T>): Promise
 /** Lists whose content is not written through the API: the built-in `lapi` list and lists that follow a URL. */
 function writable(list: Blocklist): void {
   if (list.kind === 'lapi') throw new ForbiddenError(`blocklist '${list.name}' is read-only: it holds this instance's decisions`);
-  if (list.kind === 'feed') throw new ForbiddenError(`blocklist '${list.name}' is read-only: it follows ${list.feed?.url}`);
+  if (list.kind === 'feed') throw new ForbiddenError(`blocklist '${list.name}' is read-only: it follows a URL`);
 }
 
 async function lockedList(trx: Transaction<Tables>, id: string): Promise<Blocklist> {

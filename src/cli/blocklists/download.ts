@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { NO_LAPI_FILTER, type Blocklist } from '../../domain/blocklist.js';
+import { NO_LAPI_FILTER, type Blocklist, type LapiListFilter } from '../../domain/blocklist.js';
 import { DecisionIndex } from '../../engine/decision-index.js';
 import { downloadChunks } from '../../usecases/blocklist-content.js';
 import type { Db } from '../../store/db.js';
@@ -19,11 +19,12 @@ export async function blocklistsDownload(
   name: string,
   write: (chunk: string) => Promise<void> | void,
   now = Date.now(),
+  lapiFilter: LapiListFilter = NO_LAPI_FILTER,
 ): Promise<number> {
   const list: Blocklist = await requireBlocklistByName(db, name);
   const index = list.kind === 'lapi' ? await loadActiveIndex(db, now) : new DecisionIndex();
   let n = 0;
-  for await (const chunk of downloadChunks({ db, index, lapiFilter: NO_LAPI_FILTER }, list, now)) {
+  for await (const chunk of downloadChunks({ db, index, lapiFilter }, list, now)) {
     for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) n++;
     await write(chunk);
   }
@@ -45,10 +46,10 @@ export const downloadCommand: LeafCommand = {
     if (ctx.out.format === 'json') throw new CliError("output format 'json' not supported for this command");
     const file = stringFlag(flags, 'file');
     if (file === undefined || file === '-') {
-      await withDb(ctx, (db) => blocklistsDownload(db, name!, (c) => ctx.out.out(c)));
+      await withDb(ctx, (db, config) => blocklistsDownload(db, name!, (c) => ctx.out.out(c), Date.now(), config.admin.lapiFilter));
       return;
     }
-    const n = await withDb(ctx, async (db) => {
+    const n = await withDb(ctx, async (db, config) => {
       // the file is opened once the list is known to exist, so that a wrong name leaves no empty file
       await requireBlocklistByName(db, name!);
       const stream = createWriteStream(file);
@@ -59,9 +60,15 @@ export const downloadCommand: LeafCommand = {
         throw new CliError(`open ${file}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
       }
       try {
-        const count = await blocklistsDownload(db, name!, async (c) => {
-          if (!stream.write(c)) await once(stream, 'drain');
-        });
+        const count = await blocklistsDownload(
+          db,
+          name!,
+          async (c) => {
+            if (!stream.write(c)) await once(stream, 'drain');
+          },
+          Date.now(),
+          config.admin.lapiFilter,
+        );
         stream.end();
         await once(stream, 'finish');
         return count;

@@ -1,4 +1,4 @@
-import { inLapiList, NO_LAPI_FILTER } from '../../domain/blocklist.js';
+import { inLapiList, NO_LAPI_FILTER, type LapiListFilter } from '../../domain/blocklist.js';
 import { compareRanges } from '../../domain/cidr.js';
 import { formatRange } from '../../domain/ip-range.js';
 import { rfc3339 } from '../../go-format.js';
@@ -35,13 +35,18 @@ export interface BlocklistInspection extends ShownBlocklist {
  * One list with its subscribers, its live item count and its first items in address order. For the built-in
  * `lapi` list, the active IP and range decisions are loaded to count them. Throws CliError `blocklist 'NAME' not found`.
  */
-export async function blocklistsInspect(db: Db, name: string, now = Date.now()): Promise<BlocklistInspection> {
+export async function blocklistsInspect(
+  db: Db,
+  name: string,
+  now = Date.now(),
+  lapiFilter: LapiListFilter = NO_LAPI_FILTER,
+): Promise<BlocklistInspection> {
   const list = await requireBlocklistByName(db, name);
   const subs = shownSubscribers(await blocklistSubscribers(db, list.id), await integrationNames(db));
   let count: number;
   const first: ShownItem[] = [];
   if (list.kind === 'lapi') {
-    const ranges = (await loadActiveIndex(db, now)).activeRanges((t) => inLapiList(NO_LAPI_FILTER, t), now).sort(compareRanges);
+    const ranges = (await loadActiveIndex(db, now)).activeRanges((t) => inLapiList(lapiFilter, t), now).sort(compareRanges);
     count = ranges.length;
     for (const r of ranges.slice(0, FIRST_ITEMS)) first.push({ value: formatRange(r), expiration: null, created_at: null });
   } else {
@@ -110,6 +115,6 @@ export const inspectCommand = readVerb(
     examples: ['lapis blocklists inspect scanners', 'lapis blocklists inspect lapi -o json'],
     args: { min: 1, max: 1 },
   },
-  (db, [name], _flags, now) => blocklistsInspect(db, name!, now),
+  (db, [name], _flags, now, config) => blocklistsInspect(db, name!, now, config.admin.lapiFilter),
   printBlocklistInspection,
 );
