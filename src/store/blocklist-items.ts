@@ -27,26 +27,33 @@ function bounds(r: IpRange) {
   return { ip_size: r.size, start_ip: boundHex(r.size, r.start), end_ip: boundHex(r.size, r.end) };
 }
 
-/** The stored items (live or not) among these ranges, by rangeKey. */
+/**
+ * The stored items (live or not) among these ranges, by rangeKey. Looked up by (list, family, start), the
+ * primary key's prefix: an index seek per value, whatever the list's size.
+ */
 export async function itemsAt(db: Db, listId: string, ranges: readonly IpRange[]): Promise<Map<string, BlocklistItem>> {
   const out = new Map<string, BlocklistItem>();
-  for (let i = 0; i < ranges.length; i += BATCH) {
-    const part = ranges.slice(i, i + BATCH).map(bounds);
-    const rows = await db
-      .selectFrom('blocklist_items')
-      .selectAll()
-      .where('blocklist_id', '=', listId)
-      .where(
-        'start_ip',
-        'in',
-        part.map((b) => b.start_ip),
-      )
-      .execute();
-    const wanted = new Set(part.map((b) => `${b.ip_size}:${b.start_ip}:${b.end_ip}`));
-    for (const r of rows) {
-      if (!wanted.has(`${Number(r.ip_size)}:${r.start_ip}:${r.end_ip}`)) continue;
-      const item = toBlocklistItem(r);
-      out.set(rangeKey(item.range), item);
+  for (const size of [4, 16] as const) {
+    const family = ranges.filter((r) => r.size === size);
+    for (let i = 0; i < family.length; i += BATCH) {
+      const part = family.slice(i, i + BATCH).map(bounds);
+      const rows = await db
+        .selectFrom('blocklist_items')
+        .selectAll()
+        .where('blocklist_id', '=', listId)
+        .where('ip_size', '=', size)
+        .where(
+          'start_ip',
+          'in',
+          part.map((b) => b.start_ip),
+        )
+        .execute();
+      const wanted = new Set(part.map((b) => `${b.start_ip}:${b.end_ip}`));
+      for (const r of rows) {
+        if (!wanted.has(`${r.start_ip}:${r.end_ip}`)) continue;
+        const item = toBlocklistItem(r);
+        out.set(rangeKey(item.range), item);
+      }
     }
   }
   return out;

@@ -224,7 +224,7 @@ export async function activeDecisionIds(db: Db, f: DecisionDeleteFilter, now: nu
 }
 
 /**
- * Ids of the active decisions (simulated included, any origin) whose IP or range overlaps one of `ranges`:
+ * Ids of the active decisions (simulated included, any origin but a blocklist's `lists`) whose IP or range overlaps one of `ranges`:
  * CIDR blocks overlap exactly when one contains the other, which is how allowlists match.
  */
 export async function activeDecisionIdsOverlapping(db: Db, ranges: readonly IpRange[], now: number): Promise<number[]> {
@@ -234,6 +234,8 @@ export async function activeDecisionIdsOverlapping(db: Db, ranges: readonly IpRa
       .selectFrom('decisions')
       .select('id')
       .where('until', '>', now)
+      // a blocklist's decisions follow its items: the allowlist hides them instead, until its item goes
+      .where('origin', '!=', 'lists')
       .where((eb) =>
         eb.or(
           ranges

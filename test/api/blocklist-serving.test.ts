@@ -15,13 +15,15 @@ import {
   unsubscribeBlocklist,
 } from '../../src/usecases/blocklists.js';
 import { createIntegration } from '../../src/usecases/integrations.js';
-import { addItemsAndApply, createList, subscribe } from '../../src/usecases/allowlists.js';
+import { addItemsAndApply, createList, deleteListItem, subscribe } from '../../src/usecases/allowlists.js';
+import { pageItems } from '../../src/store/allowlist-items.js';
 import { addBouncer, addMachine, bouncerGet, cscliAlert, login, pushAlerts } from '../helpers/actors.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 
 type D = { value: string; origin: string; scenario: string; type: string; scope: string };
 type Stream = { new: D[] | null; deleted: D[] | null };
 
+const listItemsOf = async (ta: TestApp, id: string) => (await pageItems(ta.db, id, 0, 10, Date.now())).map((i) => i.id);
 const ranges = (...v: string[]) => v.map((x) => parseIpOrRange(x));
 const values = (l: D[] | null) => (l ?? []).map((d) => d.value).sort();
 /** An answer with nothing in it (a delta says so with nulls). */
@@ -147,6 +149,10 @@ test('allowlists win: an allowlisted value is served neither to bouncers nor in 
   const r = await ta.app.inject({ method: 'GET', url: `/v1/integrations/${integration.id}/content`, headers: { authorization: basic } });
   assert.equal(r.statusCode, 200);
   assert.equal(r.body, '192.0.2.1\n');
+  // the list's decision was hidden, not ended: it comes back when the allowlist item goes
+  const itemId = (await listItemsOf(ta, allow.id))[0]!;
+  await deleteListItem(w, allow.id, itemId);
+  assert.deepEqual(values((await stream(ta, fw)).new), ['192.0.2.2']);
 });
 
 test('firewall content: Basic auth, formats, pages, aggregation, ETag and 304, gzip, 204, and the lapi list', async (t) => {
