@@ -147,9 +147,13 @@ export function boundHex(size: 4 | 16, value: bigint): string {
 
 /** The canonical text of a single address (`::ffff:1.2.3.4` → `1.2.3.4`). */
 export function formatAddress(size: 4 | 16, value: bigint): string {
+  if (size === 4) {
+    const n = Number(value);
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
   const bytes: number[] = [];
   for (let i = size - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
-  return size === 4 ? bytes.join('.') : ipaddr.fromByteArray(bytes).toString();
+  return ipaddr.fromByteArray(bytes).toString();
 }
 
 /** The canonical text of a range: `a.b.c.d` for a single address, `network/prefix` otherwise. */

@@ -127,7 +127,8 @@ export interface ItemCursor {
 
 /**
  * A page of a list's live items in address order (family, then start, then end, ascending), after `after`:
- * the index on (list, size, start, end) walks it without sorting, so a million items stream page by page.
+ * one family at a time, `start >= s` first so that every engine seeks the primary key (list, family, start,
+ * end) and walks it without sorting; a million items stream page by page in linear time.
  */
 export async function liveItemsPage(
   db: Db,
@@ -136,24 +137,26 @@ export async function liveItemsPage(
   limit: number,
   now: number,
 ): Promise<{ items: BlocklistItem[]; next: ItemCursor | null }> {
-  let q = db
-    .selectFrom('blocklist_items')
-    .select(['ip_size', 'start_ip', 'end_ip', 'value', 'created_at', 'expires_at'])
-    .where('blocklist_id', '=', listId);
-  if (after)
-    q = q.where((eb) =>
-      eb.or([
-        eb('ip_size', '>', after.size),
-        eb.and([eb('ip_size', '=', after.size), eb('start_ip', '>', after.start)]),
-        eb.and([eb('ip_size', '=', after.size), eb('start_ip', '=', after.start), eb('end_ip', '>', after.end)]),
-      ]),
-    );
-  const rows = await q.orderBy('ip_size').orderBy('start_ip').orderBy('end_ip').limit(limit).execute();
-  const last = rows[rows.length - 1];
-  const next = rows.length < limit || !last ? null : { size: Number(last.ip_size), start: last.start_ip, end: last.end_ip };
-  const items: BlocklistItem[] = [];
-  for (const r of rows) if (r.expires_at === null || Number(r.expires_at) > now) items.push(toBlocklistItem(r));
-  return { items, next };
+  for (const size of [4, 16]) {
+    if (after && size < after.size) continue;
+    let q = db
+      .selectFrom('blocklist_items')
+      .select(['ip_size', 'start_ip', 'end_ip', 'value', 'created_at', 'expires_at'])
+      .where('blocklist_id', '=', listId)
+      .where('ip_size', '=', size);
+    if (after && after.size === size)
+      q = q.where('start_ip', '>=', after.start).where((eb) => eb.or([eb('start_ip', '>', after.start), eb('end_ip', '>', after.end)]));
+    const rows = await q.orderBy('start_ip').orderBy('end_ip').limit(limit).execute();
+    if (rows.length === 0) continue;
+    const last = rows[rows.length - 1]!;
+    // a short page of IPv4 still leaves IPv6 to read: the next call starts there
+    const next =
+      rows.length < limit ? (size === 4 ? { size: 16, start: '', end: '' } : null) : { size, start: last.start_ip, end: last.end_ip };
+    const items: BlocklistItem[] = [];
+    for (const r of rows) if (r.expires_at === null || Number(r.expires_at) > now) items.push(toBlocklistItem(r));
+    return { items, next };
+  }
+  return { items: [], next: null };
 }
 
 /** Every live item of a list, page by page (address order). */
