@@ -47,7 +47,8 @@ async function* listRanges(src: ContentSources, list: Blocklist, now: number): A
   }
   // the store's order has equal starts by ascending end; compareRanges wants the container first
   let group: IpRange[] = [];
-  for await (const page of liveItems(src.db, list.id, now)) {
+  // small pages: rows die young (in the nursery) instead of surviving an await into the old space
+  for await (const page of liveItems(src.db, list.id, now, 2000)) {
     for (const it of page) {
       const r = it.range;
       if (group.length > 0 && (group[0]!.size !== r.size || group[0]!.start !== r.start)) {
