@@ -4,7 +4,13 @@ import type { Db } from '../store/db.js';
 import { releaseLease, tryLease } from '../store/leases.js';
 import { flushUsageMetrics } from '../store/usage-metrics.js';
 import { purgeExpiredItems } from '../store/allowlist-items.js';
-import { autodeleteBouncers, autodeleteMachines, flushAlerts, purgeDetachedDecisions } from '../store/retention.js';
+import {
+  autodeleteBouncers,
+  autodeleteMachines,
+  flushAlerts,
+  purgeDetachedDecisions,
+  purgeExpiredBlocklistItems,
+} from '../store/retention.js';
 
 /** As upstream, the flush runs every minute. */
 export const RETENTION_EVERY_MS = 60_000;
@@ -16,12 +22,13 @@ export interface RetentionReport {
   machines: number;
   metrics: number;
   allowlistItems: number;
+  blocklistItems: number;
 }
 
 /** One pass of `db_config.flush`, plus the purge of expired decisions every stream has had time to see. */
 export async function runRetention(db: Db, config: Config, graceMs: number, now = Date.now()): Promise<RetentionReport> {
   const r = config.retention;
-  const report: RetentionReport = { alerts: 0, decisions: 0, bouncers: 0, machines: 0, metrics: 0, allowlistItems: 0 };
+  const report: RetentionReport = { alerts: 0, decisions: 0, bouncers: 0, machines: 0, metrics: 0, allowlistItems: 0, blocklistItems: 0 };
   if (r.alerts) report.alerts = await flushAlerts(db, r.alerts, now);
   const b = r.bouncersAutodeleteMs;
   if (b.apiKey !== null) report.bouncers += await autodeleteBouncers(db, 'api-key', now - b.apiKey);
@@ -32,6 +39,7 @@ export async function runRetention(db: Db, config: Config, graceMs: number, now 
   report.decisions = await purgeDetachedDecisions(db, now - graceMs);
   // expired items are hidden at once; their rows go once every stream has had time to hear of the expiry
   report.allowlistItems = await purgeExpiredItems(db, now - graceMs);
+  report.blocklistItems = await purgeExpiredBlocklistItems(db, now - graceMs);
   report.metrics = await flushUsageMetrics(db, now - r.metricsMaxAgeMs);
   return report;
 }

@@ -21,8 +21,6 @@ export function toBlocklistItem(
   };
 }
 
-const live = (now: number) => (eb: any) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]);
-
 function bounds(r: IpRange) {
   return { ip_size: r.size, start_ip: boundHex(r.size, r.start), end_ip: boundHex(r.size, r.end) };
 }
@@ -100,7 +98,7 @@ export async function liveItemCounts(db: Db, ids: readonly string[], now: number
     .selectFrom('blocklist_items')
     .select(['blocklist_id', (eb) => eb.fn.countAll<number>().as('n')])
     .where('blocklist_id', 'in', [...ids])
-    .where(live(now))
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .groupBy('blocklist_id')
     .execute();
   return new Map(rows.map((r) => [r.blocklist_id, Number(r.n)]));

@@ -78,6 +78,20 @@ export async function flushAlerts(db: Kysely<Tables>, r: AlertRetention, now = D
   return total;
 }
 
+/**
+ * Deletes blocklist items that expired before `before`: they stopped being served when they expired, and their
+ * decisions ended then. Returns how many went.
+ */
+export async function purgeExpiredBlocklistItems(db: Kysely<Tables>, before: number): Promise<number> {
+  let total = 0;
+  // list by list: each DELETE seeks the (list, expiry) index
+  for (const { id } of await db.selectFrom('blocklists').select('id').execute()) {
+    const r = await db.deleteFrom('blocklist_items').where('blocklist_id', '=', id).where('expires_at', '<', before).executeTakeFirst();
+    total += Number(r.numDeletedRows);
+  }
+  return total;
+}
+
 /** Deletes decision rows expired before `before` that no alert holds any more. Returns how many went. */
 export async function purgeDetachedDecisions(db: Kysely<Tables>, before: number): Promise<number> {
   let total = 0;

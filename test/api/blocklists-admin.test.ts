@@ -289,12 +289,7 @@ test('lists that follow a URL: url, refresh_interval and feed_status on the wire
   assert.equal(moved.status, 200, moved.body);
   assert.deepEqual([moved.json().url, moved.json().refresh_interval], ['http://127.0.0.1:9/firehol_level1.netset', '15m0s']);
   const readOnly = [
-    [
-      'POST',
-      `/v1/blocklists/${feed.id as string}/ips`,
-      { ips: ['1.2.3.4'] },
-      "blocklist 'firehol' is read-only: it follows a URL",
-    ],
+    ['POST', `/v1/blocklists/${feed.id as string}/ips`, { ips: ['1.2.3.4'] }, "blocklist 'firehol' is read-only: it follows a URL"],
     [
       'POST',
       `/v1/blocklists/${LAPI_LIST_ID}/ips`,

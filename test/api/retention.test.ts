@@ -101,5 +101,5 @@ test('flush durations with fractions of a millisecond are rounded: every query c
   const key = await addBouncer(ta, 'old');
   await bouncerGet(ta, key, '/v1/decisions');
   const report = await runRetention(ta.db, ta.config, 0, Date.now() + 60_000);
-  assert.deepEqual(report, { alerts: 0, decisions: 0, bouncers: 1, machines: 0, metrics: 0, allowlistItems: 0 });
+  assert.deepEqual(report, { alerts: 0, decisions: 0, bouncers: 1, machines: 0, metrics: 0, allowlistItems: 0, blocklistItems: 0 });
 });
