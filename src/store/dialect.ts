@@ -185,6 +185,15 @@ export function isUniqueViolation(err: unknown): boolean {
   );
 }
 
+/**
+ * Whether a transaction was rolled back whole by the engine and may simply run again: a deadlock victim
+ * (MySQL/MariaDB 1213, PostgreSQL 40P01) or a serialization failure (40001).
+ */
+export function isTransientConflict(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === '40P01' || e?.code === '40001';
+}
+
 /** Runs `write`; a unique-constraint violation becomes the error `taken()` makes, any other error passes through. */
 export async function refusingDuplicates<T>(write: () => Promise<T>, taken: () => Error): Promise<T> {
   try {

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { decisionUntil, LISTS_ORIGIN, listScenario, type BlocklistItem } from '../domain/blocklist.js';
+import { liveItems } from './blocklist-items.js';
 import { insertDecisions, type DecisionInsert } from './decisions.js';
 import type { Tables } from './tables.js';
 
@@ -45,28 +46,36 @@ export async function insertListDecisions(
   await insertDecisions(trx, rows, seq);
 }
 
-/** Ends the active decisions of a list (of one type, and/or for some values only); returns how many. */
+/**
+ * Ends the active decisions of a list (of one type, and/or for some values only); returns how many. Without
+ * values, those of the list's live items: a list's active decisions are exactly its live items' (no index on
+ * the scenario: on MariaDB one made concurrent inserts and deletes of decisions deadlock), found by value.
+ */
 export async function expireListDecisions(
   trx: Transaction<Tables>,
-  listName: string,
+  list: { id: string; name: string },
   o: { type?: string; values?: readonly string[] },
   seq: number,
   now: number,
 ): Promise<number> {
-  const scenario = listScenario(listName);
-  const run = async (values?: readonly string[]) => {
+  const scenario = listScenario(list.name);
+  const run = async (values: readonly string[]) => {
     let q = trx
       .updateTable('decisions')
       .set({ until: now, seq })
+      .where('value', 'in', [...values])
       .where('scenario', '=', scenario)
       .where('origin', '=', LISTS_ORIGIN)
       .where('until', '>', now);
     if (o.type !== undefined) q = q.where('type', '=', o.type);
-    if (values) q = q.where('value', 'in', [...values]);
     return Number((await q.executeTakeFirst()).numUpdatedRows);
   };
-  if (!o.values) return run();
   let n = 0;
-  for (let i = 0; i < o.values.length; i += VALUE_BATCH) n += await run(o.values.slice(i, i + VALUE_BATCH));
+  if (o.values) {
+    for (let i = 0; i < o.values.length; i += VALUE_BATCH) n += await run(o.values.slice(i, i + VALUE_BATCH));
+    return n;
+  }
+  for await (const page of liveItems(trx, list.id, now))
+    for (let i = 0; i < page.length; i += VALUE_BATCH) n += await run(page.slice(i, i + VALUE_BATCH).map((it) => it.value));
   return n;
 }

@@ -93,7 +93,7 @@ export async function deleteBlocklist(w: BlocklistWriter, id: string, force: boo
       throw new ConflictError(
         `blocklist '${list.name}' has ${subs.length} subscriber(s): unsubscribe them first, or delete with force=true`,
       );
-    if ((await servedTypes(trx, list)).length > 0) await expireListDecisions(trx, list.name, {}, seq, now);
+    if ((await servedTypes(trx, list)).length > 0) await expireListDecisions(trx, list, {}, seq, now);
     await deleteBlocklistRow(trx, id);
     // who is served what changed: streams hear of it through the allowlists version
     if (subs.length > 0) await bump(trx);
@@ -144,7 +144,7 @@ async function putItems(
       list.id,
       changed.map((i) => i.range),
     );
-    if (types.length > 0) await expireListDecisions(trx, list.name, { values: changed.map((i) => i.value) }, seq, now);
+    if (types.length > 0) await expireListDecisions(trx, list, { values: changed.map((i) => i.value) }, seq, now);
   }
   const put = [...fresh, ...changed];
   await insertItems(trx, list.id, put);
@@ -213,7 +213,7 @@ async function removeItems(
     list.id,
     gone.map((i) => i.range),
   );
-  if ((await servedTypes(trx, list)).length > 0) await expireListDecisions(trx, list.name, { values: gone.map((i) => i.value) }, seq, now);
+  if ((await servedTypes(trx, list)).length > 0) await expireListDecisions(trx, list, { values: gone.map((i) => i.value) }, seq, now);
   return gone.length;
 }
 
@@ -372,7 +372,7 @@ export async function reconcile(
   now: number,
 ): Promise<void> {
   const after = await servedTypes(trx, list);
-  for (const t of before) if (!after.includes(t)) await expireListDecisions(trx, list.name, { type: t }, seq, now);
+  for (const t of before) if (!after.includes(t)) await expireListDecisions(trx, list, { type: t }, seq, now);
   const started = after.filter((t) => !before.includes(t));
   if (started.length === 0) return;
   for await (const page of liveItems(trx, list.id, now)) await insertListDecisions(trx, list.name, page, started, seq, now);

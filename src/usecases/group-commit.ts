@@ -1,3 +1,4 @@
+import { isTransientConflict } from '../store/dialect.js';
 import {
   type AlertInsert,
   type InsertResult,
@@ -115,14 +116,26 @@ export class GroupCommit<I, O> {
       }
     }
     for (const w of batch) {
-      try {
-        w.resolve(await this.writer.single(w.item));
-      } catch (error) {
-        w.reject(error);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          w.resolve(await this.writer.single(w.item));
+          break;
+        } catch (error) {
+          // a deadlock victim was rolled back whole (the retention flush deleting alerts, on MariaDB): run it again
+          if (attempt < SINGLE_ATTEMPTS && isTransientConflict(error)) {
+            await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
+            continue;
+          }
+          w.reject(error);
+          break;
+        }
       }
     }
   }
 }
+
+/** How many times an item alone runs when the engine picks its transaction as a deadlock victim. */
+const SINGLE_ATTEMPTS = 4;
 
 /**
  * A batch is bounded by the rows it writes (an alert and each of its decisions): 2,000 rows keep one

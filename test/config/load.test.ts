@@ -97,14 +97,31 @@ describe('the embedded default', () => {
     assert.equal(c.server.disable_remote_lapi_registration, false);
     assert.deepEqual(c.server.auto_registration, { enabled: false, allowed_ranges: [] });
     assert.deepEqual(c.prometheus, { enabled: false, level: 'full', listen_addr: '127.0.0.1', listen_port: 6060 });
-    assert.deepEqual(c.admin, { enabled: true, listen: { host: '127.0.0.1', port: 8081 }, organizationId: undefined });
+    assert.deepEqual(c.admin, {
+      enabled: true,
+      listen: { host: '127.0.0.1', port: 8081 },
+      organizationId: undefined,
+      lapiFilter: { origins: [], scenariosContaining: [], scenariosNotContaining: [], types: [] },
+      feeds: { refreshMs: 3_600_000, maxBytes: 32 * 1024 * 1024, maxEntries: 1_000_000, timeoutMs: 30_000 },
+    });
     assert.equal(c.logLevel, 'info');
     assert.equal(c.jwtSecret, null);
   });
 
   test('api.admin: its own listener and an organization id of choice', (t) => {
-    const c = load(t, 'api:\n  admin:\n    enabled: false\n    listen_uri: "[::1]:9443"\n    organization_id: acme\n');
-    assert.deepEqual(c.admin, { enabled: false, listen: { host: '::1', port: 9443 }, organizationId: 'acme' });
+    const c = load(
+      t,
+      'api:\n  admin:\n    enabled: false\n    listen_uri: "[::1]:9443"\n    organization_id: acme\n' +
+        '    lapi_blocklist:\n      only_include_decisions_from: [crowdsec]\n      supported_decisions_types: [ban]\n' +
+        '    feeds:\n      refresh_interval: 6h\n      timeout: 10s\n',
+    );
+    assert.deepEqual(c.admin, {
+      enabled: false,
+      listen: { host: '::1', port: 9443 },
+      organizationId: 'acme',
+      lapiFilter: { origins: ['crowdsec'], scenariosContaining: [], scenariosNotContaining: [], types: ['ban'] },
+      feeds: { refreshMs: 6 * 3_600_000, maxBytes: 32 * 1024 * 1024, maxEntries: 1_000_000, timeoutMs: 10_000 },
+    });
   });
 
   test('without LAPIS_DATA_DIR the data dir is ./data', () => {

@@ -5,7 +5,7 @@ import { parseAlerts } from '../../src/api/schemas/alert.js';
 import { parseDecisionFilter } from '../../src/domain/decision-filter.js';
 import type { InsertResult } from '../../src/store/alerts.js';
 import { createMachine } from '../../src/store/machines.js';
-import { MAX_BATCH_ROWS } from '../../src/usecases/group-commit.js';
+import { GroupCommit, MAX_BATCH_ROWS } from '../../src/usecases/group-commit.js';
 import { ingestAlerts } from '../../src/usecases/ingest-alerts.js';
 import { cscliAlert } from '../helpers/actors.js';
 import { failCommitsOf, failRows, noDeferredConstraints, openTestDeps } from './helpers.js';
@@ -221,4 +221,27 @@ test('group commit: a request alone in the queue runs in a transaction of its ow
   assert.ok(second.seq > first.seq, 'one transaction each, in order');
   // a request whose alerts were all dropped still passes through (and stores nothing)
   assert.deepEqual(await deps.alertCommits.submit({ alerts: [], owner: null, now }), { ids: [], uuids: [], seq: 0 });
+});
+
+test('an item alone that the engine picks as a deadlock victim runs again (its transaction was rolled back whole); other errors do not', async () => {
+  const calls: string[] = [];
+  const deadlock = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213 });
+  let victims = 2;
+  const gc = new GroupCommit<string, string>({
+    batch: async () => {
+      throw new Error('the whole transaction failed');
+    },
+    single: async (item) => {
+      calls.push(item);
+      if (item === 'victim' && victims-- > 0) throw deadlock;
+      if (item === 'bad') throw new Error('constraint');
+      return `${item} stored`;
+    },
+    weight: () => 1,
+    maxWeight: 10,
+  });
+  const [a, b] = await Promise.allSettled([gc.submit('victim'), gc.submit('bad')]);
+  assert.deepEqual(a, { status: 'fulfilled', value: 'victim stored' });
+  assert.equal(b.status, 'rejected');
+  assert.deepEqual(calls, ['victim', 'victim', 'victim', 'bad']);
 });

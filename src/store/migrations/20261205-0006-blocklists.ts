@@ -95,7 +95,4 @@ export async function up(db: Kysely<any>): Promise<void> {
       content_version: 0,
     })
     .execute();
-
-  // removing a list's decisions finds them by scenario (`lists:<name>`) rather than by scanning
-  await db.schema.createIndex('decisions_scenario').on('decisions').columns(['scenario', 'type']).execute();
 }
