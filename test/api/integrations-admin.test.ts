@@ -43,8 +43,10 @@ function expectIntegration(got: Json, want: Json) {
   });
 }
 
-const secretHash = async (ta: TestApp, id: string) =>
-  await ta.db.selectFrom('integrations').select(['secret_hash', 'username']).where('id', '=', id).executeTakeFirstOrThrow();
+// a plain object: node:sqlite's rows have no prototype, which deepEqual tells apart
+const secretHash = async (ta: TestApp, id: string) => ({
+  ...(await ta.db.selectFrom('integrations').select(['secret_hash', 'username']).where('id', '=', id).executeTakeFirstOrThrow()),
+});
 
 test("the quickstart's integration: created with credentials shown once, read without them, endpoint from the request's host", async (t) => {
   const { ta, call } = await setup(t);
