@@ -58,6 +58,7 @@ import { isOutputFormat, Printer } from './output.js';
 import { checkCommand as profilesCheck } from './profiles/check.js';
 import { testCommand as profilesTest } from './profiles/test.js';
 import { serveCommand } from './serve.js';
+import { backupCommand } from './backup.js';
 
 export const ROOT: GroupCommand = {
   name: 'lapis',
@@ -66,6 +67,7 @@ export const ROOT: GroupCommand = {
   commands: [
     serveCommand,
     migrateCommand,
+    backupCommand,
     {
       name: 'machines',
       aliases: ['machine'],
