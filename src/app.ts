@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { LazyLogger } from './api/lazy-logger.js';
 import { queryFastPath } from './api/query-fast-path.js';
@@ -39,6 +40,12 @@ declare module 'fastify' {
 /** On shutdown, requests in progress (a startup pull, a slow body) get this long to finish. */
 const SHUTDOWN_GRACE_MS = 5000;
 
+/** A client's `X-Request-Id` when it is a plain token of at most 128 characters, else a fresh UUID. */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:@/+=-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
 /** What both listeners share: Fastify with our error handler, body parser, client-IP policy and gin's fallbacks. */
 function baseApp(deps: AppDeps, logger: Logger | false | undefined, fast?: FastPath): FastifyInstance {
   const app = Fastify({
@@ -53,7 +60,7 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined, fast?: FastP
       : {}),
     ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
     // one debug line per request from our own hook instead: at bouncer rates, two info lines each would cost more than the answer
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     childLoggerFactory: (parent, bindings, opts) => new LazyLogger(parent, bindings, opts) as unknown as FastifyBaseLogger,
     // a bigger bound than any cap: the body parser enforces the real one after decompression
     bodyLimit: 1024 * 1024 * 1024,
@@ -65,14 +72,18 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined, fast?: FastP
     keepAliveTimeout: slowClientOptions(deps.config.limits).keepAliveTimeout,
     http: slowClientOptions(deps.config.limits),
     clientErrorHandler,
+    // `X-Request-Id` is honoured when it is a sane token, echoed, and carried by every log line of the request
+    requestIdHeader: false,
+    genReqId: requestId,
   });
   const guard = guardConnections(app.server, deps.config.limits);
   app.addHook('preClose', async () => guard.shutdown(SHUTDOWN_GRACE_MS));
   const policy = clientIpPolicy(deps.config.server.use_forwarded_for_headers, deps.config.server.trusted_proxies);
   app.decorateRequest('clientIp', '');
   // hooks on every request take callbacks: an async hook costs a promise and a microtask per request
-  app.addHook('onRequest', (req, _reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
     req.clientIp = clientIp(policy, req);
+    if (req.headers['x-request-id'] !== undefined) reply.header('X-Request-Id', req.id);
     done();
   });
   // after authentication, before any handler: PostgreSQL cannot compare or store NUL, and no parameter means one
@@ -83,7 +94,11 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined, fast?: FastP
   });
   app.addHook('onResponse', (req, reply, done) => {
     if (req.log.level === 'debug' || req.log.level === 'trace') {
-      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ip: req.clientIp, ms: reply.elapsedTime }, 'request');
+      const who = req.bouncer ? { bouncer: req.bouncer.name } : req.machineId ? { machine: req.machineId } : {};
+      req.log.debug(
+        { method: req.method, url: req.url, status: reply.statusCode, ip: req.clientIp, ms: reply.elapsedTime, ...who },
+        'request',
+      );
     }
     done();
   });

@@ -25,7 +25,8 @@ export function queryFastPath(deps: AppDeps): { handle(req: IncomingMessage, res
     const query = url.length > 14 ? url.slice(14) : '';
     if (!PLAIN_QUERY.test(query)) return false;
     const key = req.headers['x-api-key'];
-    if (typeof key !== 'string' || deps.tls?.peer(req.socket)) return false;
+    // a request that carries its own id is echoed and logged with it: the route does that
+    if (typeof key !== 'string' || req.headers['x-request-id'] !== undefined || deps.tls?.peer(req.socket)) return false;
     const start = performance.now();
     const userAgent = String(req.headers['user-agent'] ?? '');
     const bouncer = deps.bouncerKeys.peek({ key, clientIp: clientIp(policy, req), userAgent, head: false });

@@ -163,11 +163,11 @@ test('every status the API sends, with its exact body; a store failure is a 500 
   for (const leak of [/alerts/i, /select/i, /sql/i, /table/i, /\bat\s/, /\.js/]) assert.doesNotMatch(five, leak);
   // ...which is logged, with the error object and the request id
   const errors = ta.log
-    .map((l) => JSON.parse(l) as { level: number; msg: string; reqId?: string; err?: { message: string; stack: string } })
+    .map((l) => JSON.parse(l) as { level: number; msg: string; request_id?: string; err?: { message: string; stack: string } })
     .filter((l) => l.level >= 50);
   assert.equal(errors.length, 1, ta.log.join(''));
   assert.equal(errors[0]!.msg, 'request failed');
-  assert.ok(errors[0]!.reqId);
+  assert.ok(errors[0]!.request_id);
   assert.match(errors[0]!.err!.message, /alerts/);
   assert.ok(errors[0]!.err!.stack);
 });
