@@ -5,13 +5,11 @@ import { NotFoundError } from '../errors.js';
 import { addItemsIn, allLiveItems, deleteItem, updateItem, type AddedItems, type NewItems } from '../store/allowlist-items.js';
 import { addSubscribersIn, listSubscribers, removeSubscriber } from '../store/allowlist-subscribers.js';
 import { createAllowlist, deleteAllowlist, requireAllowlist, updateAllowlist, writeAllowlists } from '../store/allowlists.js';
-import { getBouncer } from '../store/bouncers.js';
-import { getIntegration } from '../store/integrations.js';
 import type { Db } from '../store/db.js';
 import { activeDecisionIdsOverlapping, expireDecisions, nextSequence } from '../store/decisions.js';
 import type { Tables } from '../store/tables.js';
-import { getMachine } from '../store/machines.js';
 import type { UseCaseDeps } from './deps.js';
+import { entityRefusal } from './subscribers.js';
 
 /**
  * The allowlist writes the admin API and the CLI share. Each commits in one transaction (with the decisions
@@ -108,23 +106,8 @@ async function refusal(db: Db, type: string, id: string, organizationId: string)
   switch (type) {
     case 'org':
       return id === organizationId ? null : `unknown organization '${id}': this instance's organization is '${organizationId}'`;
-    case 'engine':
-      return (await getMachine(db, id)) ? null : `no machine named '${id}'`;
-    case 'remediation_component_integration': {
-      // a bouncer of this instance by name, or a remediation-component integration by id
-      const i = await getIntegration(db, id);
-      if (i) return i.entityType === 'remediation_component_integration' ? null : `integration '${id}' is a firewall integration`;
-      return (await getBouncer(db, id)) ? null : `no bouncer or remediation component integration '${id}'`;
-    }
-    case 'firewall_integration': {
-      const i = await getIntegration(db, id);
-      if (!i) return `no firewall integration '${id}'`;
-      return i.entityType === 'firewall_integration' ? null : `integration '${id}' is a remediation component integration`;
-    }
-    case 'tag':
-      return id.trim() === '' ? 'a tag cannot be empty' : null;
     default:
-      return `unknown entity type '${type}'`;
+      return entityRefusal(db, type, id);
   }
 }
 

@@ -12,7 +12,6 @@ import {
 import { formatRange, type IpRange } from '../domain/ip-range.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { bump } from '../store/allowlists.js';
-import { getBouncer } from '../store/bouncers.js';
 import { deleteItemsAt, insertItems, itemsAt, liveItems } from '../store/blocklist-items.js';
 import {
   blocklistSubscribers,
@@ -30,11 +29,10 @@ import {
 } from '../store/blocklists.js';
 import type { Db } from '../store/db.js';
 import { nextSequence } from '../store/decisions.js';
-import { getIntegration } from '../store/integrations.js';
 import { expireListDecisions, insertListDecisions } from '../store/list-decisions.js';
-import { getMachine } from '../store/machines.js';
 import type { Tables } from '../store/tables.js';
 import type { UseCaseDeps } from './deps.js';
+import { entityRefusal } from './subscribers.js';
 
 /**
  * The blocklist writes the admin API, the CLI and the feed job share. Each commits in one transaction with
@@ -285,20 +283,8 @@ async function refusal(db: Db, type: BlocklistSubscriberType, id: string): Promi
   switch (type) {
     case 'org':
       return null;
-    case 'engine':
-      return (await getMachine(db, id)) ? null : `no machine named '${id}'`;
-    case 'tag':
-      return id.trim() === '' ? 'a tag cannot be empty' : null;
-    case 'remediation_component_integration': {
-      const i = await getIntegration(db, id);
-      if (i) return i.entityType === 'remediation_component_integration' ? null : `integration '${id}' is a firewall integration`;
-      return (await getBouncer(db, id)) ? null : `no bouncer or remediation component integration '${id}'`;
-    }
-    case 'firewall_integration': {
-      const i = await getIntegration(db, id);
-      if (!i) return `no firewall integration '${id}'`;
-      return i.entityType === 'firewall_integration' ? null : `integration '${id}' is a remediation component integration`;
-    }
+    default:
+      return entityRefusal(db, type, id);
   }
 }
 
