@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type TString, Type } from '@sinclair/typebox';
+import { type TObject, type TSchema, type TString, Type } from '@sinclair/typebox';
 import type { FastifySchema, FastifySchemaCompiler, RawServerDefault, RouteGenericInterface, RouteOptions } from 'fastify';
 
 /** A query string as Fastify's parser gives it: each value a string, or a list when the key repeats. */
@@ -26,11 +26,37 @@ type Route<S extends FastifySchema> = Omit<
   'method' | 'url'
 >;
 
+/** One response a route may send, as the OpenAPI documents (api/openapi/) describe it. */
+export interface ResponseDoc {
+  description: string;
+  /** The body's schema; none for an empty body. */
+  schema?: TSchema;
+  /** `application/json` unless said. */
+  contentType?: string;
+  /** Response headers worth documenting (ETag, X-Request-Id…). */
+  headers?: Record<string, { description: string; schema: TSchema }>;
+}
+
+/**
+ * What the OpenAPI documents say of a route. Built from the TypeBox schemas the handler decodes with (its
+ * body, through parseBody) and answers with; the test suite validates every response it sees against them.
+ */
+export interface RouteDoc {
+  summary: string;
+  description?: string;
+  /** The query parameters the handler reads: each property one parameter (a string, or an array when it repeats). */
+  query?: TObject;
+  /** The request body, as the handler decodes it. */
+  body?: { schema: TSchema; contentType?: string; required?: boolean; description?: string };
+  /** Every status the route itself sends (auth failures and the shared error statuses are added by the generator). */
+  responses: Record<number, ResponseDoc>;
+}
+
 /** A handler with its options, waiting for the route table (routes.ts) to give it a method, a URL and an auth group. */
-export type Endpoint = Route<FastifySchema>;
+export type Endpoint = Route<FastifySchema> & { doc?: RouteDoc };
 
 /** Types the handler of an endpoint from its schema. */
-export function endpoint<S extends FastifySchema>(e: Route<S>): Endpoint {
+export function endpoint<S extends FastifySchema>(e: Route<S> & { doc?: RouteDoc }): Endpoint {
   // the table holds endpoints of every schema; each handler was checked against its own above
   return e as unknown as Endpoint;
 }
