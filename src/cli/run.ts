@@ -58,6 +58,7 @@ import { isOutputFormat, Printer } from './output.js';
 import { checkCommand as profilesCheck } from './profiles/check.js';
 import { testCommand as profilesTest } from './profiles/test.js';
 import { serveCommand } from './serve.js';
+import { lapisVersion } from '../version.js';
 import { backupCommand } from './backup.js';
 
 export const ROOT: GroupCommand = {
@@ -186,6 +187,11 @@ function messageOf(err: unknown): string {
  * `io.stderr`; a failure is one line `Error: <command path>: <message>` and exit code 1.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // `lapis --version`: what an installed package answers before anything else (no config is read)
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.stdout.write(`lapis ${lapisVersion()}\n`);
+    return 0;
+  }
   const { path, rest, unknown } = resolveCommand(ROOT, argv);
   const cmd = path[path.length - 1]!;
   const where = commandPath(path);
