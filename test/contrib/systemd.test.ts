@@ -14,6 +14,8 @@ test('contrib/lapis.service: systemd accepts it, and it runs `lapis serve` unpri
   for (const line of ['User=lapis', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'CapabilityBoundingSet=', 'StateDirectory=lapis'])
     assert.ok(unit.split('\n').includes(line), line);
   assert.match(unit, /^ExecStart=.*\blapis serve$/m);
+  // `systemctl reload lapis`: SIGHUP, which `lapis serve` answers by reloading (server.ts)
+  assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
   // V8 compiles code at run time: a W^X rule would kill it
   assert.doesNotMatch(unit, /MemoryDenyWriteExecute=yes/);
   if (!existsSync(ANALYZE)) return;
