@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { parseItemValue, type Actor } from '../../domain/allowlist.js';
 import { IpParseError } from '../../domain/ip-range.js';
@@ -25,6 +25,17 @@ import { adminItem, adminList, adminSubscriber } from '../allowlist-wire.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
 import { booleanQuery, pageOf, parsePage } from '../pagination.js';
+import {
+  allowlistDocs as docs,
+  CreateItems,
+  CreateList,
+  type ItemPage,
+  PatchItem,
+  PatchList,
+  Subscribe,
+  type SubscribeResult,
+  type SubscriberPage,
+} from '../schemas/admin-allowlists.js';
 import { parseBody } from '../validate.js';
 
 declare module 'fastify' {
@@ -33,27 +44,6 @@ declare module 'fastify' {
     adminKey: AdminKey;
   }
 }
-
-// Bodies are closed (additionalProperties: false): the console's Service API names every key a client sends, and a key it
-// does not name is a 400 naming it rather than something a store could mistake for a column.
-const closed = { additionalProperties: false } as const;
-const Name = Type.String({ minLength: 1, maxLength: 200 });
-/** Descriptions are free text; the bound keeps a row far below MySQL's 64 KiB TEXT. */
-const Description = Type.String({ maxLength: 4096 });
-/** Item values are IPs or CIDRs: far shorter than the 255 of their key column. */
-const Value = Type.String({ maxLength: 100 });
-const CreateList = Type.Object({ name: Name, description: Type.Optional(Description) }, closed);
-const PatchList = Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description) }, closed);
-const Expiration = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()]));
-const CreateItems = Type.Object(
-  { items: Type.Array(Value, { minItems: 1, maxItems: 10_000 }), description: Type.Optional(Description), expiration: Expiration },
-  closed,
-);
-const PatchItem = Type.Object({ description: Type.Optional(Description), expiration: Expiration }, closed);
-const Subscribe = Type.Object(
-  { ids: Type.Array(Type.String({ maxLength: 255 }), { minItems: 1, maxItems: 1000 }), entity_type: Type.String({ maxLength: 64 }) },
-  closed,
-);
 
 const ListId = Params('id');
 const ItemId = Params('id', 'item_id');
@@ -94,6 +84,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
 
   return {
     create: endpoint({
+      doc: docs.create,
       handler: async (req, reply) => {
         const body = parseBody(CreateList, req.body, 400);
         const list = await createList(deps, body.name, body.description ?? '');
@@ -102,6 +93,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     list: endpoint({
+      doc: docs.list,
       schema: { querystring: QueryMap },
       handler: async (req) => {
         const p = parsePage(req.query);
@@ -114,6 +106,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     get: endpoint({
+      doc: docs.get,
       schema: { params: ListId },
       handler: async (req) => {
         const list = await requireAllowlist(db, req.params.id);
@@ -123,6 +116,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     update: endpoint({
+      doc: docs.update,
       schema: { params: ListId },
       handler: async (req) => {
         const body = parseBody(PatchList, req.body, 400);
@@ -133,6 +127,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     delete: endpoint({
+      doc: docs.delete,
       schema: { querystring: QueryMap, params: ListId },
       handler: async (req, reply) => {
         await deleteList(deps, req.params.id, booleanQuery(req.query, 'force'));
@@ -141,6 +136,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     addItems: endpoint({
+      doc: docs.addItems,
       schema: { params: ListId },
       handler: async (req, reply) => {
         const body = parseBody(CreateItems, req.body, 400);
@@ -153,17 +149,19 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     items: endpoint({
+      doc: docs.items,
       schema: { querystring: QueryMap, params: ListId },
       handler: async (req) => {
         const p = parsePage(req.query);
         const list = await requireAllowlist(db, req.params.id);
         const now = Date.now();
         const [items, total] = await Promise.all([pageItems(db, list.id, p.offset, p.size, now), countItems(db, list.id, now)]);
-        return pageOf(`/v1/allowlists/${list.id}/items`, items.map(adminItem), total, p);
+        return pageOf(`/v1/allowlists/${list.id}/items`, items.map(adminItem), total, p) satisfies Static<typeof ItemPage>;
       },
     }),
 
     item: endpoint({
+      doc: docs.item,
       schema: { params: ItemId },
       handler: async (req) => {
         const { id, item_id } = req.params;
@@ -173,6 +171,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     updateItem: endpoint({
+      doc: docs.updateItem,
       schema: { params: ItemId },
       handler: async (req) => {
         const body = parseBody(PatchItem, req.body, 400);
@@ -183,6 +182,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     deleteItem: endpoint({
+      doc: docs.deleteItem,
       schema: { params: ItemId },
       handler: async (req, reply) => {
         await deleteListItem(deps, req.params.id, req.params.item_id);
@@ -191,6 +191,7 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
     }),
 
     subscribers: endpoint({
+      doc: docs.subscribers,
       schema: { querystring: QueryMap, params: ListId },
       handler: async (req) => {
         const p = parsePage(req.query);
@@ -201,20 +202,22 @@ export async function allowlistAdminEndpoints(deps: AppDeps) {
           subs.slice(p.offset, p.offset + p.size).map(adminSubscriber),
           subs.length,
           p,
-        );
+        ) satisfies Static<typeof SubscriberPage>;
       },
     }),
 
     subscribe: endpoint({
+      doc: docs.subscribe,
       schema: { params: ListId },
       handler: async (req) => {
         const body = parseBody(Subscribe, req.body, 400);
         const r = await subscribe(deps, req.params.id, acceptedType(body.entity_type)!, body.ids, org);
-        return { updated: r.updated, errors: r.errors };
+        return { updated: r.updated, errors: r.errors } satisfies Static<typeof SubscribeResult>;
       },
     }),
 
     unsubscribe: endpoint({
+      doc: docs.unsubscribe,
       schema: { querystring: QueryMap, params: Params('id', 'entity_id') },
       handler: async (req, reply) => {
         await unsubscribe(deps, req.params.id, req.params.entity_id, acceptedType(req.query.entity_type));

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { BLOCKLIST_SUBSCRIBER_TYPES, type Blocklist, type BlocklistSubscriber } from '../../domain/blocklist.js';
 import { parseGoDuration } from '../../domain/duration.js';
 import { parseFeedText } from '../../domain/feed-text.js';
@@ -31,57 +31,19 @@ import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
 import { multipartField } from '../multipart.js';
 import { booleanQuery, pageOf, parsePage } from '../pagination.js';
+import {
+  AddIps,
+  blocklistDocs as docs,
+  type BlocklistPage,
+  CreateList,
+  DeleteIps,
+  PatchList,
+  Subscribe,
+  type SubscribeResult,
+  type SubscriberPage,
+} from '../schemas/admin-blocklists.js';
 import { parseBody } from '../validate.js';
 import { blocklistCounts } from './blocklist-views.js';
-
-// Bodies are closed, as the Service API's request models (`additionalProperties: false`): a stray key is a 400 naming it.
-const closed = { additionalProperties: false } as const;
-const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Label = Type.String({ minLength: 1, maxLength: 200 });
-/** The Service API requires a description on create (min 1); the bound keeps a row far below MySQL's 64 KiB TEXT. */
-const Description = Type.String({ minLength: 1, maxLength: 4096 });
-const Strings = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 100 });
-const Url = Type.String({ minLength: 1, maxLength: 2048 });
-const Interval = Type.String({ minLength: 1, maxLength: 32 });
-const Ignored = Type.Optional(Type.Union([Type.String({ maxLength: 4096 }), Type.Null()]));
-const CreateList = Type.Object(
-  {
-    name: Name,
-    description: Description,
-    label: Type.Optional(Label),
-    references: Type.Optional(Strings),
-    tags: Type.Optional(Strings),
-    url: Type.Optional(Url),
-    refresh_interval: Type.Optional(Interval),
-  },
-  closed,
-);
-const PatchList = Type.Object(
-  {
-    label: Type.Optional(Label),
-    description: Type.Optional(Description),
-    references: Type.Optional(Strings),
-    tags: Type.Optional(Strings),
-    from_cti_query: Ignored,
-    since: Ignored,
-    url: Type.Optional(Url),
-    refresh_interval: Type.Optional(Interval),
-  },
-  closed,
-);
-/** Values: IPs or CIDRs, far shorter than their key column. Their number is checked against the 412 limit, not here. */
-const Ips = Type.Array(Type.String({ maxLength: 100 }));
-const Expiration = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()]));
-const AddIps = Type.Object({ ips: Ips, expiration: Expiration }, closed);
-const DeleteIps = Type.Object({ ips: Ips }, closed);
-const Subscribe = Type.Object(
-  {
-    entity_type: Type.String({ maxLength: 64 }),
-    ids: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 }), Type.Null()])),
-    remediation: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
-  },
-  closed,
-);
 
 /** The refresh of a list that follows a URL: a Go duration, at least a minute (feeds are polite to their hosts). */
 const MIN_REFRESH_MS = 60_000;
@@ -162,6 +124,7 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
 
   return {
     create: endpoint({
+      doc: docs.create,
       handler: async (req, reply) => {
         const body = parseBody(CreateList, req.body, 400);
         if (body.refresh_interval !== undefined && body.url === undefined)
@@ -186,6 +149,7 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
     }),
 
     list: endpoint({
+      doc: docs.list,
       schema: { querystring: QueryMap },
       handler: async (req) => {
         const p = parsePage(req.query);
@@ -194,16 +158,18 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
         if (only && exclude) throw new BadRequestError('subscribed_only and exclude_subscribed cannot both be true');
         const q = only ? { subscribed: true } : exclude ? { subscribed: false } : {};
         const [lists, total] = await Promise.all([pageBlocklists(db, p.offset, p.size, q), countBlocklists(db, q)]);
-        return pageOf('/v1/blocklists', await wire(lists), total, p);
+        return pageOf('/v1/blocklists', await wire(lists), total, p) satisfies Static<typeof BlocklistPage>;
       },
     }),
 
     get: endpoint({
+      doc: docs.get,
       schema: { params: ListId },
       handler: async (req) => one(await requireBlocklist(db, req.params.id)),
     }),
 
     update: endpoint({
+      doc: docs.update,
       schema: { params: ListId },
       handler: async (req) => {
         const body = parseBody(PatchList, req.body, 400);
@@ -224,6 +190,7 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
     }),
 
     delete: endpoint({
+      doc: docs.delete,
       schema: { querystring: QueryMap, params: ListId },
       handler: async (req, reply) => {
         await deleteBlocklist(deps, req.params.id, booleanQuery(req.query, 'force'));
@@ -232,6 +199,7 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
     }),
 
     addIps: endpoint({
+      doc: docs.addIps,
       schema: { params: ListId },
       handler: async (req, reply) => {
         const body = parseBody(AddIps, req.body, 400);
@@ -242,6 +210,7 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
     }),
 
     overwrite: endpoint({
+      doc: docs.overwrite,
       schema: { params: ListId },
       handler: async (req, reply) => {
         const body = parseBody(AddIps, req.body, 400);
@@ -252,6 +221,7 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
     }),
 
     upload: endpoint({
+      doc: docs.upload,
       schema: { querystring: QueryMap, params: ListId },
       config: { rawBody: true },
       handler: async (req, reply) => {
@@ -265,6 +235,7 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
     }),
 
     deleteIps: endpoint({
+      doc: docs.deleteIps,
       schema: { params: ListId },
       handler: async (req, reply) => {
         const body = parseBody(DeleteIps, req.body, 400);
@@ -274,27 +245,30 @@ export async function blocklistAdminEndpoints(deps: AppDeps) {
     }),
 
     subscribers: endpoint({
+      doc: docs.subscribers,
       schema: { querystring: QueryMap, params: ListId },
       handler: async (req) => {
         const p = parsePage(req.query);
         const list = await requireBlocklist(db, req.params.id);
         const subs = await blocklistSubscribers(db, list.id);
         const page = subs.slice(p.offset, p.offset + p.size).map(blocklistSubscriber);
-        return pageOf(`/v1/blocklists/${list.id}/subscribers`, page, subs.length, p);
+        return pageOf(`/v1/blocklists/${list.id}/subscribers`, page, subs.length, p) satisfies Static<typeof SubscriberPage>;
       },
     }),
 
     subscribe: endpoint({
+      doc: docs.subscribe,
       schema: { params: ListId },
       handler: async (req) => {
         const body = parseBody(Subscribe, req.body, 400);
         const type = subscriberType(body.entity_type)!;
         const r = await subscribeBlocklist(deps, req.params.id, type, body.ids ?? [], body.remediation, org);
-        return { updated: r.updated, errors: r.errors };
+        return { updated: r.updated, errors: r.errors } satisfies Static<typeof SubscribeResult>;
       },
     }),
 
     unsubscribe: endpoint({
+      doc: docs.unsubscribe,
       schema: { querystring: QueryMap, params: Params('id', 'entity_id') },
       handler: async (req) => {
         const type = subscriberType(req.query.entity_type);

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { INTEGRATION_TYPES, type Credentials, type Integration, type IntegrationType } from '../../domain/integration.js';
 import { isOutputFormat, OUTPUT_FORMATS, type OutputFormat } from '../../domain/integration-formats.js';
@@ -11,43 +11,10 @@ import { integrationResponse } from '../blocklist-wire.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
 import { booleanQuery, pageOf, parsePage } from '../pagination.js';
+import { Create, integrationDocs as docs, type IntegrationPage, Patch } from '../schemas/admin-integrations.js';
 import { parseBody } from '../validate.js';
 import { countFor, integrationLists, wireLists } from './blocklist-views.js';
 import type { BlocklistSubscriber } from '../../domain/blocklist.js';
-
-// Bodies are closed, as the Service API's request models: a stray key is a 400 naming it.
-const closed = { additionalProperties: false } as const;
-const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Description = Type.String({ minLength: 1, maxLength: 4096 });
-const Word = Type.String({ maxLength: 64 });
-/** The most entries one pull serves; null: no limit. */
-const PullLimit = Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), Type.Null()]);
-/** Tags (a Lapis extension on create, as the console sets them): what tag subscriptions reach. */
-const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 100 });
-const Create = Type.Object(
-  {
-    name: Name,
-    description: Type.Optional(Description),
-    entity_type: Word,
-    output_format: Word,
-    pull_limit: Type.Optional(PullLimit),
-    enable_ip_aggregation: Type.Optional(Type.Boolean()),
-    tags: Type.Optional(Tags),
-  },
-  closed,
-);
-const Patch = Type.Object(
-  {
-    name: Type.Optional(Name),
-    description: Type.Optional(Description),
-    output_format: Type.Optional(Word),
-    regenerate_credentials: Type.Optional(Type.Boolean()),
-    pull_limit: Type.Optional(PullLimit),
-    enable_ip_aggregation: Type.Optional(Type.Boolean()),
-    tags: Type.Optional(Tags),
-  },
-  closed,
-);
 
 const Id = Params('id');
 
@@ -105,6 +72,7 @@ export async function integrationAdminEndpoints(deps: AppDeps) {
 
   return {
     create: endpoint({
+      doc: docs.create,
       handler: async (req, reply) => {
         const body = parseBody(Create, req.body, 400);
         const type = entityType(body.entity_type);
@@ -122,6 +90,7 @@ export async function integrationAdminEndpoints(deps: AppDeps) {
     }),
 
     list: endpoint({
+      doc: docs.list,
       schema: { querystring: QueryMap },
       handler: async (req) => {
         const p = parsePage(req.query);
@@ -130,16 +99,18 @@ export async function integrationAdminEndpoints(deps: AppDeps) {
         const subs = page.length === 0 ? [] : await allBlocklistSubscriptions(db);
         const items = [];
         for (const i of page) items.push(await wire(req, i, null, subs));
-        return pageOf('/v1/integrations', items, total, p);
+        return pageOf('/v1/integrations', items, total, p) satisfies Static<typeof IntegrationPage>;
       },
     }),
 
     get: endpoint({
+      doc: docs.get,
       schema: { params: Id },
       handler: async (req) => wire(req, await requireIntegration(db, req.params.id)),
     }),
 
     update: endpoint({
+      doc: docs.update,
       schema: { params: Id },
       handler: async (req) => {
         const body = parseBody(Patch, req.body, 400);
@@ -158,6 +129,7 @@ export async function integrationAdminEndpoints(deps: AppDeps) {
     }),
 
     delete: endpoint({
+      doc: docs.delete,
       schema: { querystring: QueryMap, params: Id },
       handler: async (req, reply) => {
         await deleteIntegration(deps, req.params.id, booleanQuery(req.query, 'force'));
