@@ -59,6 +59,7 @@ import { checkCommand as profilesCheck } from './profiles/check.js';
 import { testCommand as profilesTest } from './profiles/test.js';
 import { serveCommand } from './serve.js';
 import { backupCommand } from './backup.js';
+import { openApiCommand } from './openapi.js';
 
 export const ROOT: GroupCommand = {
   name: 'lapis',
@@ -68,6 +69,7 @@ export const ROOT: GroupCommand = {
     serveCommand,
     migrateCommand,
     backupCommand,
+    openApiCommand,
     {
       name: 'machines',
       aliases: ['machine'],
