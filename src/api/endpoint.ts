@@ -50,6 +50,8 @@ export interface RouteDoc {
   body?: { schema: TSchema; contentType?: string; required?: boolean; description?: string };
   /** Every status the route itself sends (auth failures and the shared error statuses are added by the generator). */
   responses: Record<number, ResponseDoc>;
+  /** Shared statuses this route never sends: its own error handler answers those errors another way (the login's 400s are 401s). */
+  sharedExcept?: number[];
 }
 
 /**

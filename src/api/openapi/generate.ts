@@ -116,7 +116,9 @@ export function operationResponses(route: RouteRecord, all: RouteRecord[]): Reco
   const out: Record<string, ResponseDoc> = {};
   for (const [status, r] of Object.entries(doc?.responses ?? {})) out[status] = r;
   const refusals = GROUPS[route.auth ?? 'none'].refusals;
-  for (const [status, r] of [...Object.entries(refusals), ...Object.entries(sharedResponses(route, all))]) {
+  const except = new Set((doc?.sharedExcept ?? []).map(String));
+  const shared = Object.entries(sharedResponses(route, all)).filter(([status]) => !except.has(status));
+  for (const [status, r] of [...Object.entries(refusals), ...shared]) {
     out[status] = merge(out[status], r);
   }
   return out;
