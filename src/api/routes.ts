@@ -32,12 +32,15 @@ export async function localApiRoutes(app: FastifyInstance, d: AppDeps, extraBoun
   const [watchers, self, alerts] = [watcherEndpoints(d), machineSelfEndpoints(d), alertEndpoints(d)];
   const [decisions, deletes, allowlists] = [decisionEndpoints(d), decisionAdminEndpoints(d), allowlistEndpoints(d)];
   await app.register(
-    mount([
-      ['GET', '/health', healthEndpoint],
-      ['POST', '/v1/watchers', watchers.register],
-      ['POST', '/v1/watchers/login', watchers.login],
-      ['GET', '/v1/refresh_token', watchers.refresh],
-    ], 'none'),
+    mount(
+      [
+        ['GET', '/health', healthEndpoint],
+        ['POST', '/v1/watchers', watchers.register],
+        ['POST', '/v1/watchers/login', watchers.login],
+        ['GET', '/v1/refresh_token', watchers.refresh],
+      ],
+      'none',
+    ),
   );
   await app.register(eitherRoutes(d, mount([['POST', '/v1/usage-metrics', usageMetricsEndpoint(d)]], 'either')));
   const machine: Route[] = [

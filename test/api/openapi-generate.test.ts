@@ -15,10 +15,29 @@ type Doc = { paths: Record<string, Record<string, Op>>; components: { securitySc
 
 const Thing = Type.Object({ id: Type.Integer(), note: Type.Optional(Type.String()) });
 const routes: RouteRecord[] = [
-  { method: 'GET', url: '/v1/things', auth: 'machine', doc: { summary: 'list', query: Type.Object({ q: Type.Optional(Type.String()) }), responses: { 200: { description: 'the things', schema: Type.Array(Thing) } } } },
-  { method: 'GET', url: '/v1/things/:thing_id', auth: 'bouncer', doc: { summary: 'one', responses: { 200: { description: 'it', schema: Thing } } } },
+  {
+    method: 'GET',
+    url: '/v1/things',
+    auth: 'machine',
+    doc: {
+      summary: 'list',
+      query: Type.Object({ q: Type.Optional(Type.String()) }),
+      responses: { 200: { description: 'the things', schema: Type.Array(Thing) } },
+    },
+  },
+  {
+    method: 'GET',
+    url: '/v1/things/:thing_id',
+    auth: 'bouncer',
+    doc: { summary: 'one', responses: { 200: { description: 'it', schema: Thing } } },
+  },
   { method: 'HEAD', url: '/v1/things/:thing_id', auth: 'bouncer', doc: { summary: 'one', responses: { 200: { description: 'it' } } } },
-  { method: 'POST', url: '/v1/things/:thing_id/notes', auth: 'none', doc: { summary: 'add', body: { schema: Thing }, sharedExcept: [400], responses: { 201: { description: 'added' } } } },
+  {
+    method: 'POST',
+    url: '/v1/things/:thing_id/notes',
+    auth: 'none',
+    doc: { summary: 'add', body: { schema: Thing }, sharedExcept: [400], responses: { 201: { description: 'added' } } },
+  },
 ];
 const doc = () => openApiDocument('lapi', routes, '9.9.9') as unknown as Doc;
 
@@ -27,10 +46,16 @@ test('paths, path and query parameters, request bodies: from the route table and
   assert.deepEqual(Object.keys(d.paths), ['/v1/things', '/v1/things/{thing_id}', '/v1/things/{thing_id}/notes']);
   assert.deepEqual(Object.keys(d.paths['/v1/things/{thing_id}']!), ['get', 'head']);
   assert.deepEqual(d.paths['/v1/things']!.get!.parameters, [{ in: 'query', name: 'q', required: false, schema: { type: 'string' } }]);
-  assert.deepEqual(d.paths['/v1/things/{thing_id}/notes']!.post!.parameters, [{ in: 'path', name: 'thing_id', required: true, schema: { type: 'string' } }]);
+  assert.deepEqual(d.paths['/v1/things/{thing_id}/notes']!.post!.parameters, [
+    { in: 'path', name: 'thing_id', required: true, schema: { type: 'string' } },
+  ]);
   // TypeBox's symbol markers are gone: only JSON Schema keywords remain
   assert.deepEqual(d.paths['/v1/things/{thing_id}/notes']!.post!.requestBody, {
-    content: { 'application/json': { schema: { properties: { id: { type: 'integer' }, note: { type: 'string' } }, required: ['id'], type: 'object' } } },
+    content: {
+      'application/json': {
+        schema: { properties: { id: { type: 'integer' }, note: { type: 'string' } }, required: ['id'], type: 'object' },
+      },
+    },
     required: true,
   });
 });

@@ -11,7 +11,11 @@ import { buildTestApp } from '../helpers/app.js';
 const UPSTREAM: [method: string, path: string, query: string[]][] = [
   ['GET', '/v1/decisions/stream', ['startup', 'scopes', 'origins', 'scenarios_containing', 'scenarios_not_containing']],
   ['HEAD', '/v1/decisions/stream', ['startup']],
-  ['GET', '/v1/decisions', ['scope', 'value', 'type', 'ip', 'range', 'contains', 'origins', 'scenarios_containing', 'scenarios_not_containing']],
+  [
+    'GET',
+    '/v1/decisions',
+    ['scope', 'value', 'type', 'ip', 'range', 'contains', 'origins', 'scenarios_containing', 'scenarios_not_containing'],
+  ],
   ['HEAD', '/v1/decisions', ['scope', 'value', 'type', 'ip', 'range', 'contains']],
   ['DELETE', '/v1/decisions', ['scope', 'value', 'type', 'ip', 'range', 'scenario']],
   ['DELETE', '/v1/decisions/{decision_id}', []],

@@ -49,7 +49,7 @@ test('/openapi.json on the admin listener: both documents, without a credential;
   assert.equal(one.stdout, docs.lapi);
   assert.equal(admin.stdout, docs.admin);
   assert.ok(one.stdout.endsWith('}\n'));
-  assert.equal(JSON.stringify(JSON.parse(one.stdout), null, 2) + '\n', one.stdout);
+  assert.equal(`${JSON.stringify(JSON.parse(one.stdout), null, 2)}\n`, one.stdout);
   const lapi = JSON.parse(docs.lapi) as Doc & { info: { version: string } };
   assert.equal(lapi.openapi, '3.1.0');
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8')) as { version: string };
@@ -82,7 +82,9 @@ test('both documents pass an independent OpenAPI 3.1 validator (@apidevtools/swa
     assert.equal(api.openapi, '3.1.0');
   }
   // and it does fail a broken one: a response without its required description
-  const broken = JSON.parse(docs.lapi) as { paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>> };
+  const broken = JSON.parse(docs.lapi) as {
+    paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>>;
+  };
   delete broken.paths['/health']!.get!.responses['200']!.description;
   await assert.rejects(() => SwaggerParser.validate(broken as unknown as Parameters<typeof SwaggerParser.validate>[0]), /description/);
 });

@@ -40,7 +40,7 @@ export function openApiEndpoint(sources: DocumentSources) {
     doc: {
       summary: 'The OpenAPI 3.1 document of the Local API, or of the admin API',
       query: Type.Object({
-        api: Type.Optional(Type.Literal('admin', { description: '`admin`: the admin API\'s document; absent: the Local API\'s.' })),
+        api: Type.Optional(Type.Literal('admin', { description: "`admin`: the admin API's document; absent: the Local API's." })),
       }),
       responses: {
         200: { description: 'The document (OpenAPI 3.1.0), keys sorted.', schema: Type.Object({ openapi: Type.Literal('3.1.0') }) },

@@ -42,7 +42,10 @@ function pathParams(url: string): string[] {
 function sharedResponses(route: RouteRecord, all: RouteRecord[]): Record<number, ResponseDoc> {
   const out: Record<number, ResponseDoc> = {
     400: { description: 'A parameter is malformed, or holds a NUL character.', schema: ErrorBody },
-    500: { description: 'An unexpected failure: `{"message":"internal server error"}` (details are logged, never sent).', schema: ErrorBody },
+    500: {
+      description: 'An unexpected failure: `{"message":"internal server error"}` (details are logged, never sent).',
+      schema: ErrorBody,
+    },
     503: {
       description: 'The server is shutting down.',
       schema: Type.Union([ErrorBody, ClosingBody]),
@@ -50,7 +53,10 @@ function sharedResponses(route: RouteRecord, all: RouteRecord[]): Record<number,
   };
   if (BODY_METHODS.has(route.method)) {
     out[400] = { description: 'The body is not readable JSON (or a parameter is malformed, or holds a NUL character).', schema: ErrorBody };
-    out[413] = { description: 'The body is larger than the cap, after decompression: `{"message":"http: request body too large"}`.', schema: ErrorBody };
+    out[413] = {
+      description: 'The body is larger than the cap, after decompression: `{"message":"http: request body too large"}`.',
+      schema: ErrorBody,
+    };
     out[503] = {
       description: 'The server is shutting down, or too many request bodies are being read at once (retry later).',
       schema: Type.Union([ErrorBody, ClosingBody]),

@@ -12,7 +12,12 @@ export const SECURITY_SCHEMES: Record<string, Record<string, string>> = {
     description:
       'A machine token from POST /v1/watchers/login (a password, or an agent TLS client certificate) or GET /v1/refresh_token, sent as `Authorization: Bearer <token>`. The machine must exist and be validated.',
   },
-  jwtCookie: { type: 'apiKey', in: 'cookie', name: 'jwt', description: 'The same machine token in the `jwt` cookie, read when no Bearer header is sent.' },
+  jwtCookie: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'jwt',
+    description: 'The same machine token in the `jwt` cookie, read when no Bearer header is sent.',
+  },
   bouncerKey: {
     type: 'apiKey',
     in: 'header',
@@ -22,7 +27,8 @@ export const SECURITY_SCHEMES: Record<string, Record<string, string>> = {
   },
   bouncerCertificate: {
     type: 'mutualTLS',
-    description: 'A TLS client certificate signed by the configured CA, with an OU allowed for bouncers (api.server.tls.bouncers_allowed_ou).',
+    description:
+      'A TLS client certificate signed by the configured CA, with an OU allowed for bouncers (api.server.tls.bouncers_allowed_ou).',
   },
   adminKey: {
     type: 'apiKey',
@@ -33,13 +39,15 @@ export const SECURITY_SCHEMES: Record<string, Record<string, string>> = {
   integrationBasic: {
     type: 'http',
     scheme: 'basic',
-    description: "A firewall integration's username and password (`lapis integrations create`), the integration being the one the path names.",
+    description:
+      "A firewall integration's username and password (`lapis integrations create`), the integration being the one the path names.",
   },
   integrationKey: {
     type: 'apiKey',
     in: 'header',
     name: 'X-Api-Key',
-    description: "A remediation-component integration's API key (`lapis integrations create`), the integration being the one the path names.",
+    description:
+      "A remediation-component integration's API key (`lapis integrations create`), the integration being the one the path names.",
   },
 };
 

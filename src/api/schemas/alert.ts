@@ -168,7 +168,7 @@ export const AlertOut = Type.Object(
     kind: Type.Optional(Type.String()),
     labels: Type.Union([Type.Array(Type.String()), Type.Null()]),
     leakspeed: Type.String(),
-    machine_id: Type.String({ description: "The machine that pushed it, `N/A` when it is gone." }),
+    machine_id: Type.String({ description: 'The machine that pushed it, `N/A` when it is gone.' }),
     message: Type.String(),
     meta: Type.Optional(MetaOut),
     remediation: Type.Optional(Type.Literal(true)),
@@ -218,5 +218,5 @@ export const AlertQuery = Type.Object({
   kind: Type.Optional(param('The alert kind.')),
   limit: Type.Optional(param('How many alerts at most (default 100; 0: no limit).')),
   sort: Type.Optional(param('`ASC` or `DESC` (default), by id.')),
-  with_decisions: Type.Optional(param('A Go boolean (default true): include each alert\'s decisions.')),
+  with_decisions: Type.Optional(param("A Go boolean (default true): include each alert's decisions.")),
 });

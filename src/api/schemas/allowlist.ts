@@ -28,7 +28,10 @@ export const LapiAllowlist = Type.Object(
 
 /** `GET /v1/allowlists/check/{ip_or_range}`: `{}` when nothing allows it. */
 export const AllowlistCheck = Type.Union([
-  Type.Object({ allowlisted: Type.Literal(true), reason: Type.String({ description: 'The lists that allow it, comma-separated.' }) }, closed),
+  Type.Object(
+    { allowlisted: Type.Literal(true), reason: Type.String({ description: 'The lists that allow it, comma-separated.' }) },
+    closed,
+  ),
   Type.Object({}, closed),
 ]);
 

@@ -36,7 +36,7 @@ const text = (description: string) => Type.String({ description });
 /** What the bouncer routes read from the query (domain/decision-filter.ts parseDecisionFilter); others are ignored, as upstream. */
 export const decisionQueryFields = {
   scope: list('scopes (`Ip`, `Range`, `Country`…): decisions of these scopes only'),
-  scopes: list('scopes (upstream\'s stream name for `scope`)'),
+  scopes: list("scopes (upstream's stream name for `scope`)"),
   value: text('The decision value, exactly.'),
   type: text('The decision type (`ban`, `captcha`…).'),
   ip: text('An IP address: the decisions covering it (see `contains`).'),

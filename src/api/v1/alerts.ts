@@ -90,7 +90,11 @@ export function alertEndpoints(deps: AppDeps) {
 
     deleteMatching: endpoint({
       schema: { querystring: QueryMap },
-      doc: { summary: 'Delete the alerts matching a filter', query: AlertQuery, responses: { 200: deleted, 400: badFilter, 403: untrusted } },
+      doc: {
+        summary: 'Delete the alerts matching a filter',
+        query: AlertQuery,
+        responses: { 200: deleted, 400: badFilter, 403: untrusted },
+      },
       handler: async (req, reply) => {
         checkTrusted(req.clientIp);
         const now = Date.now();

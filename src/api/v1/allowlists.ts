@@ -10,7 +10,6 @@ import { AllowlistCheck, BulkCheck, BulkCheckResult, LapiAllowlist } from '../sc
 import { ErrorBody } from '../schemas/errors.js';
 import { parseBody } from '../validate.js';
 
-
 const WithContent = Type.Object({
   with_content: Type.Optional(Type.String({ description: '`true`: each list with its live items.' })),
 });

@@ -16,7 +16,8 @@ export function decisionAdminEndpoints(deps: AppDeps) {
     deleteMatching: endpoint({
       doc: {
         summary: 'Delete the active decisions matching a filter',
-        description: 'Without a filter, every active decision. An unknown parameter is a 400, as is a malformed `ip`, `range` or `contains`.',
+        description:
+          'Without a filter, every active decision. An unknown parameter is a 400, as is a malformed `ip`, `range` or `contains`.',
         query: Type.Partial(Type.Object(decisionDeleteQueryFields)),
         responses: { 200: deleted, 400: { description: 'An unknown or malformed parameter.', schema: ErrorBody } },
       },

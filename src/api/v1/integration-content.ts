@@ -148,10 +148,15 @@ export function integrationContentEndpoints(deps: AppDeps) {
             page: positive('The page, from 1 (with `page_size`)'),
             page_size: positive('Entries per page (default: all)'),
             pull_limit: positive("At most this many entries (default: the integration's)"),
-            enable_ip_aggregation: Type.String({ description: "`true`/`false` (or 1/0): merge adjacent ranges (default: the integration's)." }),
+            enable_ip_aggregation: Type.String({
+              description: "`true`/`false` (or 1/0): merge adjacent ranges (default: the integration's).",
+            }),
           }),
         ),
-        responses: { ...textResponses('The entries'), 400: { description: 'A malformed paging or aggregation parameter.', schema: ErrorBody } },
+        responses: {
+          ...textResponses('The entries'),
+          400: { description: 'A malformed paging or aggregation parameter.', schema: ErrorBody },
+        },
       },
       handler: async (req, reply) => {
         const integration = await basicAuth(deps, req.params.id, req.headers.authorization);

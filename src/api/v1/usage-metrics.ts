@@ -23,7 +23,10 @@ export function usageMetricsEndpoint(deps: AppDeps) {
       responses: {
         201: { description: 'Stored; an empty body.' },
         400: { description: 'A value of the wrong type, or the wrong kind or number of components for the caller.', schema: ErrorBody },
-        422: { description: 'A required field is missing or a value is out of bounds: `validation failure list:` and the fields.', schema: ErrorBody },
+        422: {
+          description: 'A required field is missing or a value is out of bounds: `validation failure list:` and the fields.',
+          schema: ErrorBody,
+        },
       },
     },
     handler: async (req, reply) => {

@@ -33,7 +33,8 @@ const TokenBody = Type.Object(
 );
 const token = { description: 'A machine token and when it expires.', schema: TokenBody };
 const refused = {
-  description: 'Refused, upstream\'s way: `{"code":401,"message":…}` (bad credentials, an unknown or unvalidated machine, an unreadable body).',
+  description:
+    'Refused, upstream\'s way: `{"code":401,"message":…}` (bad credentials, an unknown or unvalidated machine, an unreadable body).',
   schema: JwtErrorBody,
   headers: { 'WWW-Authenticate': { description: '`JWT realm=Crowdsec API local`', schema: Type.String() } },
 };
