@@ -5,7 +5,7 @@
 // Node 20 has no glob support in `--test`, so the files are listed here.
 // Usage: node scripts/run-tests.mjs [filter-substring]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -49,11 +49,14 @@ for (const d of ['postgres', 'mysql']) {
 let failed = false;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const tapDir = mkdtempSync(join(tmpdir(), 'lapis-tap-'));
+// every response the apps send during the run is checked against the OpenAPI documents (src/api/openapi/check.ts):
+// the test processes, and the `lapis serve` processes they spawn, append each mismatch to this directory
+const checkDir = mkdtempSync(join(tmpdir(), 'lapis-openapi-check-'));
 const templates = new Map();
 for (const dialect of dialects) {
   const list = dialect === 'sqlite' ? files : files.filter((f) => DB_SUITES.some((s) => f.includes(s)));
   if (list.length === 0) continue;
-  const env = { ...process.env, NODE_NO_WARNINGS: '1', LAPIS_TEST_DIALECT: dialect };
+  const env = { ...process.env, NODE_NO_WARNINGS: '1', LAPIS_TEST_DIALECT: dialect, LAPIS_OPENAPI_CHECK: checkDir };
   if (list.some((f) => DB_SUITES.some((s) => f.includes(s)))) {
     templates.set(dialect, await createTemplate(dialect, tapDir));
     env[TEMPLATE_ENV[dialect]] = templates.get(dialect);
@@ -82,6 +85,22 @@ for (const dialect of dialects) {
 }
 for (const [dialect, template] of templates) dropTemplate(dialect, template);
 rmSync(tapDir, { recursive: true, force: true });
+const violationsFile = join(checkDir, 'violations.jsonl');
+const violations = existsSync(violationsFile) ? readFileSync(violationsFile, 'utf8').split('\n').filter(Boolean) : [];
+rmSync(checkDir, { recursive: true, force: true });
+if (violations.length > 0) {
+  // the same mismatch is usually seen many times: each once, with how often
+  const seen = new Map();
+  for (const line of violations) {
+    const v = JSON.parse(line);
+    const key = `${v.method} ${v.url} ${v.status}: ${v.error}`;
+    if (!seen.has(key)) seen.set(key, { n: 0, body: v.body });
+    seen.get(key).n++;
+  }
+  console.log(`\n${violations.length} responses do not match the OpenAPI documents (src/api/openapi/check.ts):`);
+  for (const [key, { n, body }] of seen) console.log(`  ${key} (${n}x) body: ${body.slice(0, 200)}`);
+  failed = true;
+}
 console.log(`\nall engines (${dialects.join(', ')}):`);
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(failed || totals.failed > 0 ? 1 : 0);

@@ -103,10 +103,28 @@ function baseApp(deps: AppDeps, logger: Logger | false | undefined, fast?: FastP
     done();
   });
   app.setValidatorCompiler(shapesOnly);
+  installResponseCheck(app);
   installErrorHandler(app);
   installBodyParser(app, { maxBodyBytes: deps.config.server.max_body_bytes, maxInflightBytes: deps.config.limits.maxInflightBodyBytes });
   installFallbacks(app);
   return app;
+}
+
+/**
+ * The test suite's check of every response against the OpenAPI documents (api/openapi/check.ts), when
+ * LAPIS_OPENAPI_CHECK names a directory for its findings: scripts/run-tests.mjs sets it for every test process,
+ * and the `lapis serve` processes they spawn inherit it. Read here rather than in the config: it instruments the
+ * test run and is no setting of the server. The checker (and its JSON Schema validator) is imported only then,
+ * so production never loads it.
+ */
+function installResponseCheck(app: FastifyInstance): void {
+  const dir = process.env.LAPIS_OPENAPI_CHECK;
+  if (!dir) return;
+  const checker = import('./api/openapi/check.js').then((m) => m.responseChecker(dir));
+  app.addHook('onSend', async (req, reply, payload) => {
+    (await checker)(app, req, reply, payload);
+    return payload;
+  });
 }
 
 /** Builds the Local API. No listen: the server and the tests call it. */

@@ -50,6 +50,24 @@ export interface RouteDoc {
   body?: { schema: TSchema; contentType?: string; required?: boolean; description?: string };
   /** Every status the route itself sends (auth failures and the shared error statuses are added by the generator). */
   responses: Record<number, ResponseDoc>;
+  /** Shared statuses this route never sends: its own error handler answers those errors another way (the login's 400s are 401s). */
+  sharedExcept?: number[];
+}
+
+/**
+ * Who may call a route, as the route table (routes.ts) groups them: `none`; `machine`, a JWT; `bouncer`, an API key
+ * or bouncer certificate; `either` of the two; `admin`, an admin key; an integration's own credential, HTTP Basic
+ * (`integration-basic`, a firewall's content) or its API key (`integration-key`, its decision stream).
+ */
+export type AuthGroup = 'none' | 'machine' | 'bouncer' | 'either' | 'admin' | 'integration-basic' | 'integration-key';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the OpenAPI documents say of the route (set by routes.ts from its endpoint). */
+    doc?: RouteDoc;
+    /** The route's credential group (set by routes.ts). */
+    auth?: AuthGroup;
+  }
 }
 
 /** A handler with its options, waiting for the route table (routes.ts) to give it a method, a URL and an auth group. */

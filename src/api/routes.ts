@@ -2,7 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyPluginAsync, HTTPMethods } from 'fastify';
 import { adminRoutes, bouncerRoutes, eitherRoutes, machineRoutes } from './auth-hooks.js';
 import type { AppDeps } from './deps.js';
-import type { Endpoint } from './endpoint.js';
+import type { AuthGroup, Endpoint } from './endpoint.js';
+import { collectRoutes, routeTableOf } from './openapi/collect.js';
+import { openApiEndpoint } from './openapi/endpoint.js';
 import { alertEndpoints } from './v1/alerts.js';
 import { allowlistAdminEndpoints } from './v1/allowlists-admin.js';
 import { allowlistEndpoints } from './v1/allowlists.js';
@@ -16,7 +18,8 @@ import { machineSelfEndpoints } from './v1/machine-self.js';
 import { usageMetricsEndpoint } from './v1/usage-metrics.js';
 import { watcherEndpoints } from './v1/watchers.js';
 
-type Route = [HTTPMethods | HTTPMethods[], string, Endpoint];
+/** A method (or several), a URL, its endpoint, and its credential group when it differs from the table's. */
+type Route = [HTTPMethods | HTTPMethods[], string, Endpoint, AuthGroup?];
 const GET_HEAD: HTTPMethods[] = ['GET', 'HEAD'];
 
 /**
@@ -25,17 +28,21 @@ const GET_HEAD: HTTPMethods[] = ['GET', 'HEAD'];
  * `either` of the two. `extraBouncerRoutes`: tests exercise the bouncer middleware on its own with it.
  */
 export async function localApiRoutes(app: FastifyInstance, d: AppDeps, extraBouncerRoutes?: FastifyPluginAsync): Promise<void> {
+  app.decorate('routeTable', collectRoutes(app));
   const [watchers, self, alerts] = [watcherEndpoints(d), machineSelfEndpoints(d), alertEndpoints(d)];
   const [decisions, deletes, allowlists] = [decisionEndpoints(d), decisionAdminEndpoints(d), allowlistEndpoints(d)];
   await app.register(
-    mount([
-      ['GET', '/health', healthEndpoint],
-      ['POST', '/v1/watchers', watchers.register],
-      ['POST', '/v1/watchers/login', watchers.login],
-      ['GET', '/v1/refresh_token', watchers.refresh],
-    ]),
+    mount(
+      [
+        ['GET', '/health', healthEndpoint],
+        ['POST', '/v1/watchers', watchers.register],
+        ['POST', '/v1/watchers/login', watchers.login],
+        ['GET', '/v1/refresh_token', watchers.refresh],
+      ],
+      'none',
+    ),
   );
-  await app.register(eitherRoutes(d, mount([['POST', '/v1/usage-metrics', usageMetricsEndpoint(d)]])));
+  await app.register(eitherRoutes(d, mount([['POST', '/v1/usage-metrics', usageMetricsEndpoint(d)]], 'either')));
   const machine: Route[] = [
     ['GET', '/v1/heartbeat', self.heartbeat],
     ['DELETE', '/v1/watchers/self', self.unregister],
@@ -47,30 +54,33 @@ export async function localApiRoutes(app: FastifyInstance, d: AppDeps, extraBoun
     ['DELETE', '/v1/decisions', deletes.deleteMatching],
     ['DELETE', '/v1/decisions/:decision_id', deletes.deleteOne],
     ['GET', '/v1/allowlists', allowlists.list],
-    ['GET', '/v1/allowlists/:name', allowlists.get],
+    ['GET', '/v1/allowlists/:allowlist_name', allowlists.get],
     [GET_HEAD, '/v1/allowlists/check/:ip_or_range', allowlists.check],
     ['POST', '/v1/allowlists/check', allowlists.checkMany],
   ];
-  await app.register(machineRoutes(d, mount(machine)));
+  await app.register(machineRoutes(d, mount(machine, 'machine')));
   const bouncer: Route[] = [
     [GET_HEAD, '/v1/decisions', decisions.query],
     [GET_HEAD, '/v1/decisions/stream', decisions.stream],
   ];
-  await app.register(bouncerRoutes(d, mount(bouncer, extraBouncerRoutes)));
-  await app.register(mount(integrationRoutes(d)));
+  await app.register(bouncerRoutes(d, mount(bouncer, 'bouncer', extraBouncerRoutes)));
+  await app.register(mount(integrationRoutes(d), 'none'));
 }
 
 /** What integrations read with their own credentials (Basic, or an API key): on both listeners. */
 function integrationRoutes(d: AppDeps): Route[] {
   const content = integrationContentEndpoints(d);
   return [
-    [GET_HEAD, '/v1/integrations/:id/content', content.content],
-    [GET_HEAD, '/v1/integrations/:id/v1/decisions/stream', content.stream],
+    // each handler checks the integration's own credential (the one its path names)
+    [GET_HEAD, '/v1/integrations/:id/content', content.content, 'integration-basic'],
+    [GET_HEAD, '/v1/integrations/:id/v1/decisions/stream', content.stream, 'integration-key'],
   ];
 }
 
 /** Every URL of the admin API (its own listener): all behind an admin key. */
 export async function adminApiRoutes(app: FastifyInstance, d: AppDeps): Promise<void> {
+  const table = collectRoutes(app);
+  app.decorate('routeTable', table);
   const [lists, blocklists, integrations] = await Promise.all([
     allowlistAdminEndpoints(d),
     blocklistAdminEndpoints(d),
@@ -109,15 +119,24 @@ export async function adminApiRoutes(app: FastifyInstance, d: AppDeps): Promise<
     ['DELETE', '/v1/integrations/:id', integrations.delete],
   ];
   admin.push([GET_HEAD, '/v1/blocklists/:id/download', integrationContentEndpoints(d).download]);
-  await app.register(adminRoutes(d, mount(admin)));
-  await app.register(mount(integrationRoutes(d)));
+  await app.register(adminRoutes(d, mount(admin, 'admin')));
+  await app.register(mount(integrationRoutes(d), 'none'));
+  // the Local API's routes are read from a bare app of the same table: its own app is another listener
+  const docs = openApiEndpoint({ lapi: () => routeTableOf((a) => localApiRoutes(a, d)), admin: () => table });
+  await app.register(mount([['GET', '/openapi.json', docs]], 'none'));
 }
 
-/** One group's routes, as a plugin its auth hook wraps. */
-function mount(routes: Route[], extra?: FastifyPluginAsync): FastifyPluginAsync {
+/**
+ * One group's routes, as a plugin its auth hook wraps. Each route's doc and credential group go into its
+ * Fastify `config`, where the OpenAPI generator (through collectRoutes) and the test suite's response check
+ * (req.routeOptions.config) find them; `doc` itself is not a route option Fastify knows, so it is taken out.
+ */
+function mount(routes: Route[], auth: AuthGroup, extra?: FastifyPluginAsync): FastifyPluginAsync {
   return async (app) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-    for (const [method, url, e] of routes) typed.route({ method, url, ...e });
+    for (const [method, url, { doc, ...e }, own] of routes) {
+      typed.route({ method, url, ...e, config: { ...e.config, ...(doc ? { doc } : {}), auth: own ?? auth } });
+    }
     if (extra) await app.register(extra);
   };
 }

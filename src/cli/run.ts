@@ -60,6 +60,7 @@ import { testCommand as profilesTest } from './profiles/test.js';
 import { serveCommand } from './serve.js';
 import { lapisVersion } from '../version.js';
 import { backupCommand } from './backup.js';
+import { openApiCommand } from './openapi.js';
 
 export const ROOT: GroupCommand = {
   name: 'lapis',
@@ -69,6 +70,7 @@ export const ROOT: GroupCommand = {
     serveCommand,
     migrateCommand,
     backupCommand,
+    openApiCommand,
     {
       name: 'machines',
       aliases: ['machine'],

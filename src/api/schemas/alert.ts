@@ -138,3 +138,85 @@ export function parseAlerts(body: unknown, now: number): NewAlert[] {
     };
   });
 }
+
+// What the alert routes answer (api/wire.ts alertWire): closed objects, so that a key the wire adds must be documented.
+const closed = { additionalProperties: false } as const;
+const MetaOut = Type.Array(Type.Object({ key: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }, closed));
+const AlertDecisionOut = Type.Object(
+  {
+    duration: Type.String({ description: 'Time left, as a Go duration (negative once expired).' }),
+    id: Type.Integer(),
+    origin: Type.String(),
+    scenario: Type.String(),
+    scope: Type.String(),
+    simulated: Type.Boolean(),
+    type: Type.String(),
+    value: Type.String(),
+  },
+  closed,
+);
+
+/** An alert as `GET /v1/alerts` and `GET /v1/alerts/{id}` answer it (empty source fields and meta left out, as upstream). */
+export const AlertOut = Type.Object(
+  {
+    capacity: Type.Integer(),
+    created_at: Type.String({ description: 'RFC 3339.' }),
+    decisions: Type.Union([Type.Array(AlertDecisionOut), Type.Null()]),
+    events: Type.Union([Type.Array(Type.Object({ meta: MetaOut, timestamp: Type.String() }, closed)), Type.Null()]),
+    events_count: Type.Integer(),
+    id: Type.Integer(),
+    kind: Type.Optional(Type.String()),
+    labels: Type.Union([Type.Array(Type.String()), Type.Null()]),
+    leakspeed: Type.String(),
+    machine_id: Type.String({ description: 'The machine that pushed it, `N/A` when it is gone.' }),
+    message: Type.String(),
+    meta: Type.Optional(MetaOut),
+    remediation: Type.Optional(Type.Literal(true)),
+    scenario: Type.String(),
+    scenario_hash: Type.String(),
+    scenario_version: Type.String(),
+    simulated: Type.Boolean(),
+    source: Type.Object(
+      {
+        as_name: Type.Optional(Type.String()),
+        as_number: Type.Optional(Type.String()),
+        cn: Type.Optional(Type.String()),
+        ip: Type.Optional(Type.String()),
+        latitude: Type.Optional(Type.Number()),
+        longitude: Type.Optional(Type.Number()),
+        range: Type.Optional(Type.String()),
+        scope: Type.String(),
+        value: Type.String(),
+      },
+      closed,
+    ),
+    start_at: Type.String(),
+    stop_at: Type.String(),
+    uuid: Type.String(),
+  },
+  closed,
+);
+
+const param = (description: string) => Type.String({ description });
+
+/** The alert filters (domain/alert-filter.ts parseAlertFilter): any other key is a 400. */
+export const AlertQuery = Type.Object({
+  scope: Type.Optional(param('The source scope (`ip`/`range` in any case).')),
+  value: Type.Optional(param('The source value.')),
+  scenario: Type.Optional(param('The scenario.')),
+  ip: Type.Optional(param('An IP address: alerts whose source covers it (see `contains`).')),
+  range: Type.Optional(param('A CIDR range: alerts whose source covers it, or is inside it with `contains=false`.')),
+  contains: Type.Optional(param('A Go boolean (default true).')),
+  since: Type.Optional(param('A Go duration: alerts started less than this long ago.')),
+  until: Type.Optional(param('A Go duration: alerts started more than this long ago.')),
+  created_before: Type.Optional(param('A Go duration: alerts created more than this long ago.')),
+  decision_type: Type.Optional(param('Alerts with a decision of this type.')),
+  origin: Type.Optional(param('Alerts with a decision of this origin (implies `include_capi`).')),
+  include_capi: Type.Optional(param('`false`: leave out the alerts of the Central API (`true` or `false`).')),
+  has_active_decision: Type.Optional(param('A Go boolean: alerts with (or without) a decision still in force.')),
+  simulated: Type.Optional(param('`false`: leave out simulated alerts.')),
+  kind: Type.Optional(param('The alert kind.')),
+  limit: Type.Optional(param('How many alerts at most (default 100; 0: no limit).')),
+  sort: Type.Optional(param('`ASC` or `DESC` (default), by id.')),
+  with_decisions: Type.Optional(param("A Go boolean (default true): include each alert's decisions.")),
+});

@@ -7,7 +7,15 @@ import { ingestAlerts } from '../../usecases/ingest-alerts.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
 import { parsePathId } from '../path-id.js';
-import { parseAlerts } from '../schemas/alert.js';
+import { AlertOut, AlertQuery, AlertsIn, parseAlerts } from '../schemas/alert.js';
+import { DeleteCount, ErrorBody } from '../schemas/errors.js';
+import { Type } from '@sinclair/typebox';
+
+const headOk = 'HEAD: `text/plain` and an empty body.';
+const badId = { description: 'The id is not a positive integer.', schema: ErrorBody };
+const badFilter = { description: 'An unknown or malformed filter parameter.', schema: ErrorBody };
+const untrusted = { description: 'The client address is not a trusted IP (api.server.trusted_ips, or loopback).', schema: ErrorBody };
+const deleted = { description: 'Deleted, with their decisions: how many alerts.', schema: DeleteCount };
 import { alertWire } from '../wire.js';
 
 const AlertId = Params('alert_id');
@@ -29,6 +37,14 @@ export function alertEndpoints(deps: AppDeps) {
   return {
     /** `POST /v1/alerts`: the ingestion pipeline (usecases/ingest-alerts.ts). */
     push: endpoint({
+      doc: {
+        summary: 'Push alerts (and the decisions they carry, or the profiles make)',
+        body: { schema: AlertsIn },
+        responses: {
+          201: { description: 'Stored: their ids, as strings, in order.', schema: Type.Array(Type.String()) },
+          400: { description: 'A field is missing or malformed (named in the message); nothing is stored.', schema: ErrorBody },
+        },
+      },
       handler: async (req, reply) => {
         const now = Date.now();
         const ids = await ingestAlerts(deps, req.machineId, parseAlerts(req.body, now), req.log, now);
@@ -38,6 +54,14 @@ export function alertEndpoints(deps: AppDeps) {
 
     search: endpoint({
       schema: { querystring: QueryMap },
+      doc: {
+        summary: 'Search alerts',
+        query: AlertQuery,
+        responses: {
+          200: { description: `The alerts, \`null\` when none. ${headOk}`, schema: Type.Union([Type.Array(AlertOut), Type.Null()]) },
+          400: badFilter,
+        },
+      },
       handler: async (req, reply) => {
         const now = Date.now();
         const alerts = await searchAlerts(deps.db, parseAlertFilter(req.query, now), now);
@@ -48,6 +72,14 @@ export function alertEndpoints(deps: AppDeps) {
 
     get: endpoint({
       schema: { params: AlertId },
+      doc: {
+        summary: 'One alert',
+        responses: {
+          200: { description: `The alert. ${headOk}`, schema: AlertOut },
+          400: badId,
+          404: { description: 'No alert has this id: `{"message":"object not found"}`.', schema: ErrorBody },
+        },
+      },
       handler: async (req, reply) => {
         const alert = await getAlert(deps.db, parsePathId(req.params.alert_id, 'alert_id'));
         if (!alert) throw new NotFoundError('object not found');
@@ -58,6 +90,11 @@ export function alertEndpoints(deps: AppDeps) {
 
     deleteMatching: endpoint({
       schema: { querystring: QueryMap },
+      doc: {
+        summary: 'Delete the alerts matching a filter',
+        query: AlertQuery,
+        responses: { 200: deleted, 400: badFilter, 403: untrusted },
+      },
       handler: async (req, reply) => {
         checkTrusted(req.clientIp);
         const now = Date.now();
@@ -70,6 +107,10 @@ export function alertEndpoints(deps: AppDeps) {
 
     deleteOne: endpoint({
       schema: { params: AlertId },
+      doc: {
+        summary: 'Delete one alert',
+        responses: { 200: deleted, 400: badId, 403: untrusted, 404: { description: 'No alert has this id.', schema: ErrorBody } },
+      },
       handler: async (req, reply) => {
         checkTrusted(req.clientIp);
         const id = parsePathId(req.params.alert_id, 'alert_id');

@@ -6,9 +6,14 @@ import { BadRequestError, NotFoundError } from '../../errors.js';
 import { lapiAllowlist } from '../allowlist-wire.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
+import { AllowlistCheck, BulkCheck, BulkCheckResult, LapiAllowlist } from '../schemas/allowlist.js';
+import { ErrorBody } from '../schemas/errors.js';
 import { parseBody } from '../validate.js';
 
-const BulkCheck = Type.Object({ targets: Type.Array(Type.String()) });
+const WithContent = Type.Object({
+  with_content: Type.Optional(Type.String({ description: '`true`: each list with its live items.' })),
+});
+const badValue = { description: 'The value is not an IP address or CIDR range.', schema: ErrorBody };
 
 /**
  * Allowlists as agents read them (JWT; as pkg/apiserver/controllers/v1/allowlist.go): the lists that apply to the calling
@@ -22,6 +27,11 @@ export function allowlistEndpoints(deps: AppDeps) {
   return {
     list: endpoint({
       schema: { querystring: QueryMap },
+      doc: {
+        summary: 'The allowlists that apply to the calling machine',
+        query: WithContent,
+        responses: { 200: { description: 'The lists (`[]` when none).', schema: Type.Array(LapiAllowlist) } },
+      },
       handler: async (req) => {
         const state = deps.allowlists.current;
         const lists = viewOf(req)?.lists ?? new Set<string>();
@@ -32,9 +42,17 @@ export function allowlistEndpoints(deps: AppDeps) {
     }),
 
     get: endpoint({
-      schema: { querystring: QueryMap, params: Params('name') },
+      schema: { querystring: QueryMap, params: Params('allowlist_name') },
+      doc: {
+        summary: 'One allowlist that applies to the calling machine, by name',
+        query: WithContent,
+        responses: {
+          200: { description: 'The list.', schema: LapiAllowlist },
+          404: { description: 'No list of this name applies to the machine.', schema: ErrorBody },
+        },
+      },
       handler: async (req) => {
-        const name = req.params.name;
+        const name = req.params.allowlist_name;
         const lists = viewOf(req)?.lists;
         const list = [...deps.allowlists.current.lists.values()].find((l) => l.name === name && lists?.has(l.id));
         if (!list) throw new NotFoundError(`allowlist '${name}' not found`);
@@ -44,6 +62,17 @@ export function allowlistEndpoints(deps: AppDeps) {
 
     check: endpoint({
       schema: { params: Params('ip_or_range') },
+      doc: {
+        summary: 'Whether an IP address or range is allowlisted for the calling machine',
+        responses: {
+          200: {
+            description: 'GET: `{"allowlisted":true,"reason":…}`, or `{}` when no list allows it. HEAD: allowlisted, an empty body.',
+            schema: AllowlistCheck,
+          },
+          204: { description: 'HEAD: not allowlisted.' },
+          400: badValue,
+        },
+      },
       handler: async (req, reply) => {
         const value = req.params.ip_or_range;
         if (value === '') throw new BadRequestError('value is required');
@@ -56,6 +85,14 @@ export function allowlistEndpoints(deps: AppDeps) {
     }),
 
     checkMany: endpoint({
+      doc: {
+        summary: 'Which of several IP addresses or ranges are allowlisted for the calling machine',
+        body: { schema: BulkCheck },
+        responses: {
+          200: { description: 'The targets some list allows (the others are left out).', schema: BulkCheckResult },
+          400: { description: 'The body is malformed, `targets` is empty, or a target is not an IP address or range.', schema: ErrorBody },
+        },
+      },
       handler: async (req) => {
         const body = parseBody(BulkCheck, req.body, 400);
         if (body.targets.length === 0) throw new BadRequestError('targets list cannot be empty');

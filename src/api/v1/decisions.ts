@@ -2,8 +2,14 @@ import { type DecisionFilter, parseDecisionFilter } from '../../domain/decision-
 import { setLastPull } from '../../store/bouncers.js';
 import { pullStream } from '../../usecases/pull-stream.js';
 import type { AppDeps } from '../deps.js';
+import { Type } from '@sinclair/typebox';
 import { endpoint, QueryMap } from '../endpoint.js';
 import { StreamPump } from '../stream-pump.js';
+import { DecisionList, DecisionStream, decisionQueryFields } from '../schemas/decision.js';
+import { ErrorBody } from '../schemas/errors.js';
+
+const headOk = 'HEAD: the key (or certificate) is good, `text/plain` and an empty body.';
+const malformed = { description: 'A malformed `ip`, `range` or `contains`.', schema: ErrorBody };
 
 /** Query mode refreshes `last_pull` at most once a minute, as upstream. */
 export const LAST_PULL_EVERY_MS = 60_000;
@@ -30,6 +36,13 @@ export function decisionEndpoints(deps: AppDeps) {
     /** `GET /v1/decisions?ip=…`: what applies now, through the bouncer's allowlists. */
     query: endpoint({
       schema: { querystring: QueryMap },
+      doc: {
+        summary: 'The decisions that apply now',
+        description:
+          "Through the bouncer's allowlists and blocklist subscriptions. Often answered before routing by the query fast path (api/query-fast-path.ts), with the same bytes.",
+        query: Type.Partial(Type.Object(decisionQueryFields)),
+        responses: { 200: { description: `The decisions, \`null\` when none. ${headOk}`, schema: DecisionList }, 400: malformed },
+      },
       handler: async (req, reply) => {
         const now = Date.now();
         const found = answerQuery(deps, req.bouncer.name, parseDecisionFilter(req.query), now);
@@ -46,6 +59,13 @@ export function decisionEndpoints(deps: AppDeps) {
     /** `GET /v1/decisions/stream`: the snapshot or delta of the bouncer's cursor (usecases/pull-stream.ts). */
     stream: endpoint({
       schema: { querystring: QueryMap },
+      doc: {
+        summary: "The decisions new and deleted since the bouncer's last pull",
+        description:
+          'A snapshot of every active decision on `startup=true`, on a first pull, or after a long absence; else the changes since the last pull, each (value, type, scope) once. `scopes` defaults to `ip,range`. Parameters upstream clients may send and that change nothing here (the answer is always deduplicated and complete): `dedup`, `limit`, `id_gt`.',
+        query: Type.Partial(Type.Object({ startup: Type.String({ description: '`true`: a full snapshot.' }), ...decisionQueryFields })),
+        responses: { 200: { description: `New and deleted decisions. ${headOk}`, schema: DecisionStream }, 400: malformed },
+      },
       handler: async (req, reply) => {
         if (req.method === 'HEAD') return reply.code(200).type('text/plain; charset=utf-8').send('');
         const filter = parseDecisionFilter(req.query, ['ip', 'range']);

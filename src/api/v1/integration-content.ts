@@ -22,6 +22,26 @@ import { integrationSubject, pullStream } from '../../usecases/pull-stream.js';
 import type { AppDeps } from '../deps.js';
 import { endpoint, Params, QueryMap } from '../endpoint.js';
 import { StreamPump } from '../stream-pump.js';
+import { Type } from '@sinclair/typebox';
+import type { ResponseDoc } from '../endpoint.js';
+import { DecisionStream, decisionQueryFields } from '../schemas/decision.js';
+import { ErrorBody } from '../schemas/errors.js';
+
+/** What the text routes (content, download) answer, as sendText sends it. */
+const textResponses = (what: string): Record<number, ResponseDoc> => {
+  const etag = { ETag: { description: 'The version of what is served: send it back in `If-None-Match`.', schema: Type.String() } };
+  return {
+    200: {
+      description: `${what}, one entry per line (gzipped when \`Accept-Encoding\` allows). HEAD: an empty body.`,
+      schema: Type.String(),
+      contentType: 'text/plain',
+      headers: { ...etag, 'Content-Encoding': { description: '`gzip`, when the client accepts it.', schema: Type.String() } },
+    },
+    204: { description: 'Nothing to serve.', headers: etag },
+    304: { description: '`If-None-Match` names the current version.', headers: etag },
+  };
+};
+const positive = (d: string) => Type.String({ description: `${d} (a positive integer).` });
 
 /**
  * What integrations read, with their own credentials rather than an admin key: a firewall's content (HTTP
@@ -121,6 +141,23 @@ export function integrationContentEndpoints(deps: AppDeps) {
     /** `GET|HEAD /v1/integrations/{id}/content`: a firewall's pull. */
     content: endpoint({
       schema: { params: Params('id'), querystring: QueryMap },
+      doc: {
+        summary: "A firewall integration's blocklists, as text in its output format",
+        query: Type.Partial(
+          Type.Object({
+            page: positive('The page, from 1 (with `page_size`)'),
+            page_size: positive('Entries per page (default: all)'),
+            pull_limit: positive("At most this many entries (default: the integration's)"),
+            enable_ip_aggregation: Type.String({
+              description: "`true`/`false` (or 1/0): merge adjacent ranges (default: the integration's).",
+            }),
+          }),
+        ),
+        responses: {
+          ...textResponses('The entries'),
+          400: { description: 'A malformed paging or aggregation parameter.', schema: ErrorBody },
+        },
+      },
       handler: async (req, reply) => {
         const integration = await basicAuth(deps, req.params.id, req.headers.authorization);
         if (!integration)
@@ -153,6 +190,15 @@ export function integrationContentEndpoints(deps: AppDeps) {
     /** `GET /v1/integrations/{id}/v1/decisions/stream`: a remediation component reading its lists as a bouncer would. */
     stream: endpoint({
       schema: { params: Params('id'), querystring: QueryMap },
+      doc: {
+        summary: "A remediation-component integration's blocklists, as the LAPI decision stream",
+        description: 'As `GET /v1/decisions/stream` on the Local API, for the lists the integration subscribes to.',
+        query: Type.Partial(Type.Object({ startup: Type.String({ description: '`true`: a full snapshot.' }), ...decisionQueryFields })),
+        responses: {
+          200: { description: 'New and deleted decisions. HEAD: the key is good, `text/plain` and an empty body.', schema: DecisionStream },
+          400: { description: 'A malformed `ip`, `range` or `contains`.', schema: ErrorBody },
+        },
+      },
       handler: async (req, reply) => {
         const key = req.headers['x-api-key'];
         const integration = await keyAuth(deps, req.params.id, Array.isArray(key) ? key[0] : key);
@@ -167,6 +213,10 @@ export function integrationContentEndpoints(deps: AppDeps) {
     /** `GET|HEAD /v1/blocklists/{id}/download` (admin key): a list's items, one per line. */
     download: endpoint({
       schema: { params: Params('id'), querystring: QueryMap },
+      doc: {
+        summary: "A blocklist's items, one per line",
+        responses: { ...textResponses("The list's live items"), 404: { description: 'No blocklist has this id.', schema: ErrorBody } },
+      },
       handler: async (req, reply) => {
         const list = await requireBlocklist(deps.db, req.params.id);
         const now = Date.now();

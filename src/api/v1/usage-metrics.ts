@@ -3,6 +3,7 @@ import { recordUsageMetrics } from '../../store/usage-metrics.js';
 import type { AppDeps } from '../deps.js';
 import { AllMetrics, hubStateOf, reportOf, storageProblems } from '../schemas/usage-metrics.js';
 import { endpoint } from '../endpoint.js';
+import { ErrorBody } from '../schemas/errors.js';
 import { parseBody } from '../validate.js';
 
 function refuse(problems: string[]): void {
@@ -16,6 +17,18 @@ function refuse(problems: string[]): void {
  */
 export function usageMetricsEndpoint(deps: AppDeps) {
   return endpoint({
+    doc: {
+      summary: 'Report usage metrics (a bouncer its remediation component, an agent its log processor)',
+      body: { schema: AllMetrics },
+      responses: {
+        201: { description: 'Stored; an empty body.' },
+        400: { description: 'A value of the wrong type, or the wrong kind or number of components for the caller.', schema: ErrorBody },
+        422: {
+          description: 'A required field is missing or a value is out of bounds: `validation failure list:` and the fields.',
+          schema: ErrorBody,
+        },
+      },
+    },
     handler: async (req, reply) => {
       // type errors are a 400 (upstream's decoder refuses them), missing fields a 422 (its validator)
       const body = parseBody(AllMetrics, req.body, 'decoder-first');

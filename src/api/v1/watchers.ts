@@ -24,6 +24,21 @@ import { bearerToken } from '../auth-hooks.js';
 import { endpoint } from '../endpoint.js';
 import { parseBody } from '../validate.js';
 import { tokenResponse } from '../wire.js';
+import { ErrorBody, JwtErrorBody } from '../schemas/errors.js';
+
+/** The login and refresh answer (api/wire.ts tokenResponse). */
+const TokenBody = Type.Object(
+  { code: Type.Literal(200), expire: Type.String({ description: 'RFC 3339, local time.' }), token: Type.String() },
+  { additionalProperties: false },
+);
+const token = { description: 'A machine token and when it expires.', schema: TokenBody };
+const refused = {
+  description:
+    'Refused, upstream\'s way: `{"code":401,"message":…}` (bad credentials, an unknown or unvalidated machine, an unreadable body).',
+  schema: JwtErrorBody,
+  headers: { 'WWW-Authenticate': { description: '`JWT realm=Crowdsec API local`', schema: Type.String() } },
+};
+const internal = { description: 'An unexpected failure: `{"message":"internal server error"}`.', schema: ErrorBody };
 
 const RegisterBody = Type.Object({
   // the column holds 255 characters on every engine (MySQL refuses more)
@@ -54,6 +69,18 @@ export function watcherEndpoints(deps: AppDeps) {
   return {
     register: endpoint({
       ...small,
+      doc: {
+        summary: 'Register a machine (an agent)',
+        body: { schema: RegisterBody },
+        responses: {
+          201: { description: 'Registered, waiting for validation (`lapis machines validate`).' },
+          202: { description: 'Registered and validated (auto_registration: the right token from an allowed range).' },
+          400: { description: 'The body is not JSON, or a field has the wrong type.', schema: ErrorBody },
+          401: { description: 'auto_registration refused the token or the client address.', schema: ErrorBody },
+          403: { description: 'Remote registration is disabled, or a machine of this name exists.', schema: ErrorBody },
+          422: { description: 'A field is missing or out of bounds: `validation failure list:` and the fields.', schema: ErrorBody },
+        },
+      },
       handler: async (req, reply) => {
         if (deps.config.server.disable_remote_lapi_registration && !isLoopback(req.clientIp)) {
           throw new ForbiddenError('access forbidden');
@@ -75,6 +102,23 @@ export function watcherEndpoints(deps: AppDeps) {
 
     login: endpoint({
       ...small,
+      doc: {
+        summary: 'Log a machine in: a password, or an agent TLS client certificate',
+        description:
+          'With a client certificate the body only needs to be JSON (its `scenarios` are read); the machine `CN@ip` is created on first login. Every refusal is the JWT 401; a parameter or body the shared layers refuse with a 400 is answered that way too.',
+        body: { schema: LoginBody },
+        sharedExcept: [400],
+        responses: {
+          200: token,
+          401: refused,
+          429: {
+            description: 'Too many failed logins from this address or for this machine, or too many in progress.',
+            schema: ErrorBody,
+            headers: { 'Retry-After': { description: 'Seconds.', schema: Type.String() } },
+          },
+          500: internal,
+        },
+      },
       errorHandler: loginErrors(deps, tls),
       handler: async (req, reply) => {
         // a client certificate decides alone: the password in the body is not read (as pkg/apiserver/middlewares/v1/jwt.go)
@@ -94,6 +138,16 @@ export function watcherEndpoints(deps: AppDeps) {
 
     refresh: endpoint({
       errorHandler: loginErrors(deps, undefined),
+      doc: {
+        summary: 'A fresh token for a token still within its refresh window',
+        sharedExcept: [400],
+        responses: {
+          200: token,
+          400: { description: "The token's `exp` claim is missing or not a number.", schema: JwtErrorBody },
+          401: { ...refused, description: 'The token is missing, invalid, past its refresh window, or its machine is gone.' },
+          500: internal,
+        },
+      },
       handler: async (req, reply) => {
         const issued = await deps.sessions.refresh(bearerToken(req));
         return reply.send(tokenResponse(issued.token, issued.exp));
