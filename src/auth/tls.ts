@@ -1,6 +1,6 @@
 import { X509Certificate, constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { TLSSocket, rootCertificates, type TlsOptions } from 'node:tls';
+import { TLSSocket, createSecureContext, rootCertificates, type TlsOptions } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ClientVerification, Config } from '../config/schema.js';
 import { CrlChecker } from './tls-crl.js';
@@ -96,6 +96,22 @@ export function listenerTlsOptions(s: TlsSettings | undefined): TlsOptions | und
   return opts;
 }
 
+/**
+ * Checks a listener's options as the TLS server will take them, so that a reload refuses what it could not
+ * serve: a certificate or key that does not parse, or a key that does not match the certificate, throws an
+ * error starting with `where`. Returns when the (first) certificate expires.
+ */
+export function checkListenerOptions(options: TlsOptions, where: string): Date {
+  try {
+    createSecureContext(options);
+  } catch (err) {
+    throw new Error(`${where}: ${(err as Error).message}`);
+  }
+  const first = pemBlocks(Buffer.from(options.cert as Buffer).toString('latin1'), 'CERTIFICATE')[0];
+  if (!first) throw new Error(`${where}: no PEM certificate`);
+  return new Date(new X509Certificate(first.der).validTo);
+}
+
 /** A client certificate as presented on one connection. `chain` (leaf first) is set only when verified. */
 export interface PeerCertificate {
   leaf: X509Certificate;
@@ -112,41 +128,84 @@ type Revocation = { error: string | undefined; cacheable: boolean };
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 /**
+ * What a TlsAuth checks certificates against: the settings, with the CA file and the CRL read. Built by
+ * TlsAuth.prepare, which throws on a file that cannot be used, so that a reload (SIGHUP) changes nothing then.
+ */
+export interface TlsTrust {
+  readonly settings: TlsSettings;
+  readonly allowed: Record<TlsRole, string[]>;
+  readonly anchors: ReadonlyMap<string, X509Certificate[]>;
+  readonly anchorPrints: ReadonlySet<string>;
+  readonly allAnchors: readonly X509Certificate[];
+  readonly crl: CrlChecker | undefined;
+}
+
+/**
  * Client-certificate authentication (upstream's TLSAuth, `middlewares/v1/tls_auth.go`): the verified
  * chain, the OU allow-list of the role, the validity dates, then revocation (OCSP, CRL) from a cache
- * keyed by (serial, issuer) that lives `cache_expiration`. One instance serves both roles.
+ * keyed by (serial, issuer) that lives `cache_expiration`. One instance serves both roles; what it
+ * trusts can be replaced in place (`prepare` then `use`), and the hooks that hold it see the change.
  */
 export class TlsAuth {
   private readonly cache = new Map<string, { error: string | undefined; at: number }>();
   private readonly pending = new Map<string, Promise<Revocation>>();
-  private readonly peers = new WeakMap<TLSSocket, PeerCertificate | null>();
-  private readonly anchors = new Map<string, X509Certificate[]>();
-  private readonly anchorPrints = new Set<string>();
-  private readonly allAnchors: X509Certificate[] = [];
-  /** Bumped by each CRL load: a check that started before one is not cached after it. */
+  private peers = new WeakMap<TLSSocket, PeerCertificate | null>();
+  /** Bumped by each CRL load and trust change: a check that started before one is not cached after it. */
   private generation = 0;
-  private readonly crl: CrlChecker | undefined;
-  private readonly allowed: Record<TlsRole, string[]>;
+  private trust: TlsTrust;
   private lastPurge: number;
 
   constructor(
-    readonly settings: TlsSettings,
+    settings: TlsSettings,
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number = Date.now,
     private readonly ocsp: typeof ocspStatus = ocspStatus,
   ) {
     this.lastPurge = now();
-    this.allowed = { agent: this.dedupe(settings.agentsAllowedOu), bouncer: this.dedupe(settings.bouncersAllowedOu) };
-    if (verifies(settings.mode)) {
-      for (const pem of rootCertificates) this.addAnchor(new X509Certificate(pem));
-      for (const der of caCertificates(settings)) this.addAnchor(new X509Certificate(der));
-    }
-    const onCrlLoad = () => {
-      this.cache.clear();
-      this.generation++;
+    this.trust = this.prepare(settings);
+    if (settings.crlPath === '') log.info('no crl_path, skipping CRL checks');
+  }
+
+  get settings(): TlsSettings {
+    return this.trust.settings;
+  }
+
+  /**
+   * Reads the CA file and the CRL of `settings` into a trust this instance can `use`; nothing changes yet.
+   * Throws the CA and CRL file errors.
+   */
+  prepare(settings: TlsSettings): TlsTrust {
+    const anchors = new Map<string, X509Certificate[]>();
+    const anchorPrints = new Set<string>();
+    const allAnchors: X509Certificate[] = [];
+    const addAnchor = (c: X509Certificate) => {
+      anchorPrints.add(c.fingerprint256);
+      allAnchors.push(c);
+      anchors.set(c.subject, [...(anchors.get(c.subject) ?? []), c]);
     };
-    if (settings.crlPath !== '') this.crl = new CrlChecker(settings.crlPath, onCrlLoad, log, now);
-    else log.info('no crl_path, skipping CRL checks');
+    if (verifies(settings.mode)) {
+      for (const pem of rootCertificates) addAnchor(new X509Certificate(pem));
+      for (const der of caCertificates(settings)) addAnchor(new X509Certificate(der));
+    }
+    // a CRL file that changes later is re-read by its checker, which then empties this instance's cache
+    const crl = settings.crlPath === '' ? undefined : new CrlChecker(settings.crlPath, () => this.forget(), this.log, this.now);
+    const allowed = { agent: this.dedupe(settings.agentsAllowedOu), bouncer: this.dedupe(settings.bouncersAllowedOu) };
+    return { settings, allowed, anchors, anchorPrints, allAnchors, crl };
+  }
+
+  /**
+   * Puts a prepared trust in use: the next request is checked against it, on new connections and on those
+   * already open (their certificate's chain is worked out again), and no verdict reached before is reused.
+   */
+  use(trust: TlsTrust): void {
+    this.trust = trust;
+    this.peers = new WeakMap();
+    this.forget();
+  }
+
+  private forget(): void {
+    this.cache.clear();
+    this.generation++;
   }
 
   private dedupe(ous: string[]): string[] {
@@ -156,12 +215,6 @@ export class TlsAuth {
       else out.push(ou);
     }
     return out;
-  }
-
-  private addAnchor(c: X509Certificate): void {
-    this.anchorPrints.add(c.fingerprint256);
-    this.allAnchors.push(c);
-    this.anchors.set(c.subject, [...(this.anchors.get(c.subject) ?? []), c]);
   }
 
   /** The certificate the client presented on this connection (read once per connection), if any. */
@@ -197,14 +250,15 @@ export class TlsAuth {
    * are only candidates: a revocation check against a forged "issuer" would check nothing.
    */
   private chainOf(leaf: X509Certificate, sent: X509Certificate[]): X509Certificate[] | undefined {
+    const { anchors, anchorPrints, allAnchors } = this.trust;
     const chain = [leaf];
     for (let cur = leaf; chain.length <= 10; ) {
-      if (this.anchorPrints.has(cur.fingerprint256)) return chain;
+      if (anchorPrints.has(cur.fingerprint256)) return chain;
       // anchors by name first; should the name be written differently, any anchor
-      const candidates = [...(this.anchors.get(cur.issuer) ?? this.allAnchors), ...sent];
+      const candidates = [...(anchors.get(cur.issuer) ?? allAnchors), ...sent];
       // an anchor is trusted by configuration (old v1 roots have no CA flag); anything else must be a CA
       const issuer = candidates.find(
-        (c) => c !== cur && (this.anchorPrints.has(c.fingerprint256) || c.ca) && cur.checkIssued(c) && cur.verify(c.publicKey),
+        (c) => c !== cur && (anchorPrints.has(c.fingerprint256) || c.ca) && cur.checkIssued(c) && cur.verify(c.publicKey),
       );
       if (!issuer) return undefined;
       chain.push(issuer);
@@ -216,13 +270,14 @@ export class TlsAuth {
   /** Validates a presented certificate for a role: the CN, or upstream's reason for refusing it. */
   async validate(peer: PeerCertificate, role: TlsRole): Promise<TlsVerdict> {
     if (!peer.chain) return { error: (verifies(this.settings.mode) && this.datesError(peer.leaf)) || 'no verified cert in request' };
-    const allowed = this.allowed[role];
+    const { allowed: byRole, crl } = this.trust;
+    const allowed = byRole[role];
     if (!peer.ous.some((ou) => allowed.includes(ou))) {
       return { error: `client certificate OU [${peer.ous.join(' ')}] doesn't match expected OU [${allowed.join(' ')}]` };
     }
     const dates = this.datesError(peer.leaf);
     if (dates) return { error: dates };
-    this.crl?.refresh();
+    crl?.refresh();
     const key = `${peer.leaf.serialNumber}-${peer.leaf.issuer}`;
     const hit = this.cache.get(key);
     if (hit && hit.at + this.settings.cacheMs > this.now()) return hit.error ? { error: `(cache) ${hit.error}` } : { cn: peer.cn };
@@ -231,7 +286,7 @@ export class TlsAuth {
     const pendingKey = `${generation}|${key}`;
     let check = this.pending.get(pendingKey);
     if (!check) {
-      check = this.revocation(peer.chain).finally(() => this.pending.delete(pendingKey));
+      check = this.revocation(peer.chain, crl).finally(() => this.pending.delete(pendingKey));
       this.pending.set(pendingKey, check);
     }
     const { error, cacheable } = await check;
@@ -250,12 +305,12 @@ export class TlsAuth {
    * Each non-root link, from the root towards the leaf: OCSP, then the CRL. Unlike upstream, a certificate
    * that names OCSP responders none of which answers is refused (not cached): see docs/compatibility.md.
    */
-  private async revocation(chain: X509Certificate[]): Promise<Revocation> {
+  private async revocation(chain: X509Certificate[], crl: CrlChecker | undefined): Promise<Revocation> {
     for (let i = chain.length - 1; i > 0; i--) {
       const [cert, issuer] = [chain[i - 1]!, chain[i]!];
       const ocsp = await this.ocsp(cert, issuer, this.log);
       if (ocsp === 'revoked') return { error: 'certificate revoked by OCSP', cacheable: true };
-      if (this.crl?.isRevokedBy(cert, issuer)) return { error: 'certificate revoked by CRL', cacheable: true };
+      if (crl?.isRevokedBy(cert, issuer)) return { error: 'certificate revoked by CRL', cacheable: true };
       if (ocsp === 'no-answer') return { error: 'certificate revocation status unknown: no OCSP responder answered', cacheable: false };
     }
     return { error: undefined, cacheable: true };
