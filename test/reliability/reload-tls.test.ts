@@ -5,8 +5,12 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/load.js';
+import { startServer } from '../../src/server.js';
 import { cliEnv } from '../cli/helpers.js';
-import { hasOpenssl, type Pki } from '../helpers/pki.js';
+import { tempDir, withTestDb } from '../helpers/app.js';
+import { hasOpenssl } from '../helpers/pki.js';
 import { readAnswer } from '../helpers/raw-http.js';
 import { filePki, https, tlsYaml } from '../helpers/tls.js';
 import { startServe } from './reload-process.js';
@@ -162,4 +166,23 @@ test('SIGHUP after the config names a CRL revoking a bouncer and log_level debug
   const after = serve.lines().length;
   assert.equal((await asBouncer(serve.address)).status, 403);
   await serve.waitLine(after, isRequestLine, 'a debug request line after the refused reload');
+});
+
+test('reload renews the blocklist mirror\'s certificate too', { skip }, async (t) => {
+  const dir = tempDir(t);
+  for (const f of ['server-chain.pem', 'server-key.pem']) copyFileSync(pki.path(f), join(dir, f));
+  const configPath = join(dir, 'config.yaml');
+  const mirror = `blocklist_mirror:\n  listen_uri: 127.0.0.1:0\n  crowdsec_config: {lapi_url: 'http://127.0.0.1:8080/', lapi_key: not-used}\n  blocklists:\n    - {format: plain_text, endpoint: /security/blocklist}\n  tls: {cert_file: ${join(dir, 'server-chain.pem')}, key_file: ${join(dir, 'server-key.pem')}}\n`;
+  writeFileSync(configPath, withTestDb(`config_paths:\n  data_dir: ${join(dir, 'data')}\napi:\n  server:\n    listen_uri: 127.0.0.1:0\n${mirror}`));
+  const server = await startServer(loadConfig({ path: configPath, env: {} }), pino({ level: 'silent' }));
+  t.after(() => server.close());
+  const address = server.mirrorUrl!.replace('https://', '');
+  assert.equal((await servedCertificate(address)).fingerprint256, fingerprintOf(pki.path('server.pem')));
+
+  renewServerCertificate(dir, '20340630120000Z');
+  assert.deepEqual(await server.reload(), {
+    reloaded: ['profiles (2)', 'notifications (0)', 'mirror certificate (expires 2034-06-30T12:00:00Z)', 'log level info'],
+    restartNeeded: [],
+  });
+  assert.equal((await servedCertificate(address)).fingerprint256, fingerprintOf(join(dir, 'renewed.pem')));
 });
