@@ -23,7 +23,11 @@ test('restartKeys: what a reload re-reads is never named; what only a restart ap
       ['db_config.db_path', 'api.server.tls.client_verification'],
     ],
     ['TLS turned off', 'api:\n  server:\n    listen_uri: 127.0.0.1:8080\n', ['api.server.tls', 'api.server.tls.cert_file']],
-    ['prometheus and the admin API', `${BASE}  admin:\n    enabled: false\nprometheus:\n  listen_port: 7070\n`, ['api.admin.enabled', 'prometheus.listen_port']],
+    [
+      'prometheus and the admin API',
+      `${BASE}  admin:\n    enabled: false\nprometheus:\n  listen_port: 7070\n`,
+      ['api.admin.enabled', 'prometheus.listen_port'],
+    ],
   ];
   for (const [what, yaml, keys] of cases) {
     assert.deepEqual(restartKeys(base, testConfig(dir, yaml)), keys, what);

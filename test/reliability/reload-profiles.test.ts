@@ -92,7 +92,10 @@ test('reload: a changed profiles file decides the next alerts; a broken one, or 
 test('reload: keys that need a restart are named in a warning and not applied; reloads asked for together are coalesced', async (t) => {
   const s = await reloadable(t, banFor('1h'));
   const text = readFileSync(s.configPath, 'utf8');
-  writeFileSync(s.configPath, text.replace('listen_uri: 127.0.0.1:0', 'listen_uri: 127.0.0.1:1').replace('  admin:\n', '  admin:\n    enabled: false\n'));
+  writeFileSync(
+    s.configPath,
+    text.replace('listen_uri: 127.0.0.1:0', 'listen_uri: 127.0.0.1:1').replace('  admin:\n', '  admin:\n    enabled: false\n'),
+  );
   const report = await s.server.reload();
   assert.deepEqual(report.restartNeeded, ['api.server.listen_uri', 'api.admin.enabled']);
   assert.deepEqual(
@@ -112,7 +115,8 @@ test('reload: keys that need a restart are named in a warning and not applied; r
 
 test('reload: a notifier file pointed at another receiver takes the next alerts; the previous receiver gets no more', async (t) => {
   const [first, second] = [await startReceiver(t), await startReceiver(t)];
-  const notifier = (url: string) => `type: http\nname: http_default\nformat: '{{range .}}{{.Source.IP}};{{end}}'\nurl: ${url}\nmethod: POST\n`;
+  const notifier = (url: string) =>
+    `type: http\nname: http_default\nformat: '{{range .}}{{.Source.IP}};{{end}}'\nurl: ${url}\nmethod: POST\n`;
   const s = await reloadable(t, banFor('1h', 'notifications:\n - http_default\n'), { 'http.yaml': notifier(first.url) });
   await s.decisionDuration('198.51.100.1');
   assert.deepEqual(

@@ -39,7 +39,21 @@ function renewServerCertificate(dir: string, end: string): void {
   const [key, csr, cert] = [join(dir, 'renewed-key.pem'), join(dir, 'renewed.csr'), join(dir, 'renewed.pem')];
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
   openssl(['req', '-new', '-key', key, '-subj', '/CN=localhost', '-out', csr]);
-  openssl(['ca', '-batch', '-notext', '-config', pki.path('inter/ca.cnf'), '-extensions', 'server', '-in', csr, '-out', cert, '-enddate', end]);
+  openssl([
+    'ca',
+    '-batch',
+    '-notext',
+    '-config',
+    pki.path('inter/ca.cnf'),
+    '-extensions',
+    'server',
+    '-in',
+    csr,
+    '-out',
+    cert,
+    '-enddate',
+    end,
+  ]);
   writeFileSync(join(dir, 'server-chain.pem'), readFileSync(cert, 'utf8') + pki.read('inter.pem').toString('utf8'));
   copyFileSync(key, join(dir, 'server-key.pem'));
 }
@@ -77,7 +91,9 @@ function tlsEnv(t: Parameters<typeof cliEnv>[0], common = '') {
   return env;
 }
 
-test('SIGHUP with a renewed certificate: the next TLS client gets it, on both listeners, without a restart; an open connection goes on', { skip }, async (t) => {
+test('SIGHUP with a renewed certificate: the next TLS client gets it, on both listeners, without a restart; an open connection goes on', {
+  skip,
+}, async (t) => {
   const env = tlsEnv(t);
   const serve = await startServe(t, env.configPath);
   const adminLine = await serve.waitLine(0, (l) => /^Lapis admin API listening on /.test(String(l.msg)), 'the admin line');
@@ -118,7 +134,7 @@ test('SIGHUP with a renewed certificate: the next TLS client gets it, on both li
     ),
   );
   assert.equal((await servedCertificate(serve.address)).fingerprint256, renewed);
-  assert.equal((await (await keepAlive(serve.address)).health()), 'HTTP/1.1 200 OK');
+  assert.equal(await (await keepAlive(serve.address)).health(), 'HTTP/1.1 200 OK');
 });
 
 /** Replaces each [from, to] in the config file. */
@@ -134,7 +150,9 @@ function edit(configPath: string, ...pairs: [string, string][]): void {
 const asBouncer = (address: string) => https(pki, `https://${address}/v1/decisions`, { cert: 'bouncer' });
 const isRequestLine = (l: Record<string, unknown>) => l.msg === 'request' && l.level === 20;
 
-test('SIGHUP after the config names a CRL revoking a bouncer and log_level debug: refused from then on, debug lines appear; a bad CRL changes nothing', { skip }, async (t) => {
+test('SIGHUP after the config names a CRL revoking a bouncer and log_level debug: refused from then on, debug lines appear; a bad CRL changes nothing', {
+  skip,
+}, async (t) => {
   const env = tlsEnv(t, 'common:\n  log_level: info\n');
   const serve = await startServe(t, env.configPath);
   assert.deepEqual(await asBouncer(serve.address).then((r) => [r.status, r.body]), [200, 'null']);
@@ -161,19 +179,24 @@ test('SIGHUP after the config names a CRL revoking a bouncer and log_level debug
   assert.equal(refused.level, 50);
   assert.match(
     String(refused.msg),
-    new RegExp(`^reload refused, the running configuration stays in effect: api\\.server\\.tls\\.crl_path: ${join(env.dir, 'crl-bad.pem')}: could not parse file: `),
+    new RegExp(
+      `^reload refused, the running configuration stays in effect: api\\.server\\.tls\\.crl_path: ${join(env.dir, 'crl-bad.pem')}: could not parse file: `,
+    ),
   );
   const after = serve.lines().length;
   assert.equal((await asBouncer(serve.address)).status, 403);
   await serve.waitLine(after, isRequestLine, 'a debug request line after the refused reload');
 });
 
-test('reload renews the blocklist mirror\'s certificate too', { skip }, async (t) => {
+test("reload renews the blocklist mirror's certificate too", { skip }, async (t) => {
   const dir = tempDir(t);
   for (const f of ['server-chain.pem', 'server-key.pem']) copyFileSync(pki.path(f), join(dir, f));
   const configPath = join(dir, 'config.yaml');
   const mirror = `blocklist_mirror:\n  listen_uri: 127.0.0.1:0\n  crowdsec_config: {lapi_url: 'http://127.0.0.1:8080/', lapi_key: not-used}\n  blocklists:\n    - {format: plain_text, endpoint: /security/blocklist}\n  tls: {cert_file: ${join(dir, 'server-chain.pem')}, key_file: ${join(dir, 'server-key.pem')}}\n`;
-  writeFileSync(configPath, withTestDb(`config_paths:\n  data_dir: ${join(dir, 'data')}\napi:\n  server:\n    listen_uri: 127.0.0.1:0\n${mirror}`));
+  writeFileSync(
+    configPath,
+    withTestDb(`config_paths:\n  data_dir: ${join(dir, 'data')}\napi:\n  server:\n    listen_uri: 127.0.0.1:0\n${mirror}`),
+  );
   const server = await startServer(loadConfig({ path: configPath, env: {} }), pino({ level: 'silent' }));
   t.after(() => server.close());
   const address = server.mirrorUrl!.replace('https://', '');
