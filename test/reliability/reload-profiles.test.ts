@@ -10,7 +10,9 @@ import { createMachine } from '../../src/store/machines.js';
 import { tempDir, withTestDb } from '../helpers/app.js';
 import { UA } from '../helpers/actors.js';
 import { agentAlerts } from '../helpers/fixture-alerts.js';
+import { cliEnv } from '../cli/helpers.js';
 import { startReceiver } from '../notify/helpers.js';
+import { startServe } from './reload-process.js';
 
 const banFor = (duration: string, extra = '') =>
   `name: ban_${duration}\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: ${duration}\n${extra}on_success: break\n`;
@@ -132,4 +134,23 @@ test('reload: a notifier file pointed at another receiver takes the next alerts;
     ['198.51.100.2;'],
   );
   assert.equal(first.requests.length, 1);
+});
+
+test('SIGHUP to lapis serve with a broken profiles file: one error line naming the file, the server goes on', async (t) => {
+  const env = cliEnv(t, 'api:\n  server:\n    listen_uri: 127.0.0.1:0\n    profiles_path: PROFILES\n');
+  const profiles = join(env.dir, 'profiles.yaml');
+  writeFileSync(profiles, banFor('1h'));
+  writeFileSync(env.configPath, readFileSync(env.configPath, 'utf8').replace('PROFILES', profiles));
+  const serve = await startServe(t, env.configPath);
+  assert.equal((await serve.hangup()).msg, 'reloaded: profiles (1), notifications (0), log level info');
+
+  writeFileSync(profiles, 'name: broken\ndecisions:\n - type: ban\n   duration: forever\n');
+  const refused = await serve.hangup();
+  assert.equal(refused.level, 50);
+  assert.match(
+    String(refused.msg),
+    new RegExp(`^reload refused, the running configuration stays in effect: profiles: ${profiles}: .*forever`),
+  );
+  assert.equal((await fetch(`http://${serve.address}/health`)).status, 200);
+  assert.equal(serve.child.exitCode, null);
 });
