@@ -37,16 +37,20 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Notifiers from `config_paths.notification_dir`; every name a profile uses must exist. */
-function openNotifier(
+/**
+ * Notifiers from `config_paths.notification_dir`; every name a profile uses must exist. The files are read
+ * only when a profile names one; otherwise the dispatcher is empty, ready for a reload that adds some.
+ * Throws ConfigError.
+ */
+export function openNotifier(
   config: Config,
-  profiles: Profile[],
+  profiles: readonly Profile[],
   log: Logger | undefined,
   env: NodeJS.ProcessEnv,
-): NotificationDispatcher | undefined {
+): NotificationDispatcher {
   const dir = config.notificationDir;
   const wanted = [...new Set(profiles.flatMap((p) => p.notifications))];
-  if (wanted.length === 0) return undefined;
+  if (wanted.length === 0) return new NotificationDispatcher([], { logger: log ?? pino({ enabled: false }) });
   if (!dir || !existsSync(dir)) {
     throw new ConfigError(
       `profiles: notifications ${wanted.join(', ')} are used, but config_paths.notification_dir ${dir ? `(${dir}) does not exist` : 'is not set'}`,
@@ -95,7 +99,7 @@ export async function openRuntime(config: Config, log?: Logger, opts: RuntimeOpt
   try {
     db = await openDb(config.db);
   } catch (err) {
-    await notifier?.close();
+    await notifier.close();
     throw err;
   }
   try {
@@ -164,12 +168,12 @@ export async function openRuntime(config: Config, log?: Logger, opts: RuntimeOpt
         await allowlists.stop();
         await stopRetention();
         await feeds.stop();
-        await notifier?.close();
+        await notifier.close();
         await db.destroy();
       },
     };
   } catch (err) {
-    await notifier?.close();
+    await notifier.close();
     await db.destroy();
     throw err;
   }

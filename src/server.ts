@@ -11,6 +11,7 @@ import { type RunningMirror, startMirror } from './api/mirror/server.js';
 import { listenerTlsOptions, tlsSettings } from './auth/tls.js';
 import type { Config } from './config/schema.js';
 import { createLogger } from './logger.js';
+import { reloader, type ReloadReport } from './reload.js';
 import { openRuntime } from './runtime.js';
 import type { Db } from './store/db.js';
 
@@ -102,6 +103,12 @@ export interface RunningServer {
   socketPath?: string | undefined;
   /** The cs-blocklist-mirror listener, when `blocklist_mirror.blocklists` is set. */
   mirrorUrl?: string | undefined;
+  /**
+   * SIGHUP: re-reads the config file it started with (or takes `next`) and puts in use, without dropping a
+   * connection, the profiles, notifiers, TLS certificate, client CA and CRL, and log level; all or nothing.
+   * Reloads asked for while one runs are coalesced into the next one. Never rejects.
+   */
+  reload(next?: Config): Promise<ReloadReport>;
   close(): Promise<void>;
 }
 
@@ -190,6 +197,14 @@ export async function startServer(
   if (mirror) logger.info({ url: mirror.url }, `Lapis blocklist mirror listening on ${mirror.url.replace(/^https?:\/\//, '')}`);
   const maddr = metricsServer?.address();
   const metricsUrl = maddr && typeof maddr === 'object' ? `http://${config.prometheus.listen_addr}:${maddr.port}/metrics` : undefined;
+  const reload = reloader({
+    started: config,
+    deps: runtime.deps,
+    listeners: [https, adminHttps].filter((s) => s !== undefined),
+    mirror,
+    logger,
+    env: opts.env ?? {},
+  });
   return {
     app: app!,
     db,
@@ -198,6 +213,7 @@ export async function startServer(
     adminUrl,
     socketPath: socketServer && config.server.listen_socket,
     mirrorUrl: mirror?.url,
+    reload,
     close: () =>
       (closing ??= (async () => {
         // first, so that no mirror request reads the index while the runtime closes

@@ -1,100 +1,12 @@
-import { X509Certificate, constants } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { TLSSocket, rootCertificates, type TlsOptions } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { TLSSocket, rootCertificates } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ClientVerification, Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { CrlChecker } from './tls-crl.js';
-import { OID, TAG, encodeOid, pemBlocks, tlv } from './tls-der.js';
+import { caCertificates, type TlsSettings, tlsSettings, verifies } from './tls-listener.js';
 import { ocspStatus } from './tls-ocsp.js';
 
-/** `api.server.tls` with its defaults applied. */
-export interface TlsSettings {
-  certFile: string;
-  keyFile: string;
-  caFile: string;
-  mode: ClientVerification;
-  agentsAllowedOu: string[];
-  bouncersAllowedOu: string[];
-  crlPath: string;
-  cacheMs: number;
-}
-
-/** The TLS settings, or undefined when `api.server.tls` is absent. Config load has validated the values. */
-export function tlsSettings(config: Config): TlsSettings | undefined {
-  const t = config.server.tls;
-  if (!t) return undefined;
-  return {
-    certFile: t.cert_file ?? '',
-    keyFile: t.key_file ?? '',
-    caFile: t.ca_cert_path ?? '',
-    mode: (t.client_verification || 'VerifyClientCertIfGiven') as ClientVerification,
-    agentsAllowedOu: [...t.agents_allowed_ou],
-    bouncersAllowedOu: [...t.bouncers_allowed_ou],
-    crlPath: t.crl_path ?? '',
-    cacheMs: config.tlsCacheMs,
-  };
-}
-
-/** Whether the listener is HTTPS: as upstream, when `cert_file` or `key_file` is set. */
-export const servesTls = (s: TlsSettings | undefined): s is TlsSettings => s !== undefined && (s.certFile !== '' || s.keyFile !== '');
-
-/** Modes in which the TLS stack verifies a presented certificate against the CAs. */
-const verifies = (mode: ClientVerification): boolean => mode === 'VerifyClientCertIfGiven' || mode === 'RequireAndVerifyClientCert';
-
-function readOrFail(key: string, path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new Error(
-      `api.server.tls.${key}: while opening ${what}: ${e.code === 'ENOENT' ? `open ${path}: no such file or directory` : e.message}`,
-    );
-  }
-}
-
-/** The certificates in `ca_cert_path` (PEM). Throws when the file is unreadable or holds none. */
-function caCertificates(s: TlsSettings): Buffer[] {
-  if (s.caFile === '') return [];
-  const ders = pemBlocks(readOrFail('ca_cert_path', s.caFile, 'cert file').toString('latin1'), 'CERTIFICATE').map((b) => b.der);
-  if (ders.length === 0) throw new Error(`api.server.tls.ca_cert_path: no PEM certificate in ${s.caFile}`);
-  return ders;
-}
-
-/**
- * A CA as an OpenSSL "TRUSTED CERTIFICATE" marked for clientAuth. OpenSSL otherwise accepts only
- * self-signed trust anchors, while Go (upstream) trusts every certificate of the pool, so an
- * intermediate alone in `ca_cert_path` is enough there. The trust mark gives the same on every Node.
- */
-function trustedForClients(der: Buffer): string {
-  const aux = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, encodeOid(OID.clientAuth)));
-  const b64 = Buffer.concat([der, aux]).toString('base64').replace(/.{64}/g, '$&\n');
-  return `-----BEGIN TRUSTED CERTIFICATE-----\n${b64}\n-----END TRUSTED CERTIFICATE-----\n`;
-}
-
-/**
- * The HTTPS listener's options, or undefined for plain HTTP. Throws upstream's startup errors
- * (`missing TLS key file`, `missing TLS cert file`) and unreadable-file errors naming the key.
- * TLS ≥ 1.2. The client certificate is requested but checked per request (TlsAuth), except in
- * RequireAndVerifyClientCert, where a missing or unverifiable one fails the handshake as upstream.
- */
-export function listenerTlsOptions(s: TlsSettings | undefined): TlsOptions | undefined {
-  if (!servesTls(s)) return undefined;
-  if (s.keyFile === '') throw new Error('missing TLS key file');
-  if (s.certFile === '') throw new Error('missing TLS cert file');
-  const opts: TlsOptions = {
-    cert: readOrFail('cert_file', s.certFile, 'cert file'),
-    key: readOrFail('key_file', s.keyFile, 'key file'),
-    minVersion: 'TLSv1.2',
-    requestCert: s.mode !== 'NoClientCert',
-    rejectUnauthorized: s.mode === 'RequireAndVerifyClientCert',
-  };
-  // A resumed session carries the client's certificate but not the chain it sent, which the revocation
-  // checks walk: with client certificates, every connection makes a full handshake.
-  if (opts.requestCert) opts.secureOptions = constants.SSL_OP_NO_TICKET;
-  // as upstream: the system pool plus ca_cert_path, read only when certificates are verified
-  if (verifies(s.mode)) opts.ca = [...rootCertificates, ...caCertificates(s).map(trustedForClients)];
-  return opts;
-}
+export { checkListenerOptions, listenerTlsOptions, servesTls, type TlsSettings, tlsSettings } from './tls-listener.js';
 
 /** A client certificate as presented on one connection. `chain` (leaf first) is set only when verified. */
 export interface PeerCertificate {
@@ -112,41 +24,84 @@ type Revocation = { error: string | undefined; cacheable: boolean };
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 /**
+ * What a TlsAuth checks certificates against: the settings, with the CA file and the CRL read. Built by
+ * TlsAuth.prepare, which throws on a file that cannot be used, so that a reload (SIGHUP) changes nothing then.
+ */
+export interface TlsTrust {
+  readonly settings: TlsSettings;
+  readonly allowed: Record<TlsRole, string[]>;
+  readonly anchors: ReadonlyMap<string, X509Certificate[]>;
+  readonly anchorPrints: ReadonlySet<string>;
+  readonly allAnchors: readonly X509Certificate[];
+  readonly crl: CrlChecker | undefined;
+}
+
+/**
  * Client-certificate authentication (upstream's TLSAuth, `middlewares/v1/tls_auth.go`): the verified
  * chain, the OU allow-list of the role, the validity dates, then revocation (OCSP, CRL) from a cache
- * keyed by (serial, issuer) that lives `cache_expiration`. One instance serves both roles.
+ * keyed by (serial, issuer) that lives `cache_expiration`. One instance serves both roles; what it
+ * trusts can be replaced in place (`prepare` then `use`), and the hooks that hold it see the change.
  */
 export class TlsAuth {
   private readonly cache = new Map<string, { error: string | undefined; at: number }>();
   private readonly pending = new Map<string, Promise<Revocation>>();
-  private readonly peers = new WeakMap<TLSSocket, PeerCertificate | null>();
-  private readonly anchors = new Map<string, X509Certificate[]>();
-  private readonly anchorPrints = new Set<string>();
-  private readonly allAnchors: X509Certificate[] = [];
-  /** Bumped by each CRL load: a check that started before one is not cached after it. */
+  private peers = new WeakMap<TLSSocket, PeerCertificate | null>();
+  /** Bumped by each CRL load and trust change: a check that started before one is not cached after it. */
   private generation = 0;
-  private readonly crl: CrlChecker | undefined;
-  private readonly allowed: Record<TlsRole, string[]>;
+  private trust: TlsTrust;
   private lastPurge: number;
 
   constructor(
-    readonly settings: TlsSettings,
+    settings: TlsSettings,
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number = Date.now,
     private readonly ocsp: typeof ocspStatus = ocspStatus,
   ) {
     this.lastPurge = now();
-    this.allowed = { agent: this.dedupe(settings.agentsAllowedOu), bouncer: this.dedupe(settings.bouncersAllowedOu) };
-    if (verifies(settings.mode)) {
-      for (const pem of rootCertificates) this.addAnchor(new X509Certificate(pem));
-      for (const der of caCertificates(settings)) this.addAnchor(new X509Certificate(der));
-    }
-    const onCrlLoad = () => {
-      this.cache.clear();
-      this.generation++;
+    this.trust = this.prepare(settings);
+    if (settings.crlPath === '') log.info('no crl_path, skipping CRL checks');
+  }
+
+  get settings(): TlsSettings {
+    return this.trust.settings;
+  }
+
+  /**
+   * Reads the CA file and the CRL of `settings` into a trust this instance can `use`; nothing changes yet.
+   * Throws the CA and CRL file errors.
+   */
+  prepare(settings: TlsSettings): TlsTrust {
+    const anchors = new Map<string, X509Certificate[]>();
+    const anchorPrints = new Set<string>();
+    const allAnchors: X509Certificate[] = [];
+    const addAnchor = (c: X509Certificate) => {
+      anchorPrints.add(c.fingerprint256);
+      allAnchors.push(c);
+      anchors.set(c.subject, [...(anchors.get(c.subject) ?? []), c]);
     };
-    if (settings.crlPath !== '') this.crl = new CrlChecker(settings.crlPath, onCrlLoad, log, now);
-    else log.info('no crl_path, skipping CRL checks');
+    if (verifies(settings.mode)) {
+      for (const pem of rootCertificates) addAnchor(new X509Certificate(pem));
+      for (const der of caCertificates(settings)) addAnchor(new X509Certificate(der));
+    }
+    // a CRL file that changes later is re-read by its checker, which then empties this instance's cache
+    const crl = settings.crlPath === '' ? undefined : new CrlChecker(settings.crlPath, () => this.forget(), this.log, this.now);
+    const allowed = { agent: this.dedupe(settings.agentsAllowedOu), bouncer: this.dedupe(settings.bouncersAllowedOu) };
+    return { settings, allowed, anchors, anchorPrints, allAnchors, crl };
+  }
+
+  /**
+   * Puts a prepared trust in use: the next request is checked against it, on new connections and on those
+   * already open (their certificate's chain is worked out again), and no verdict reached before is reused.
+   */
+  use(trust: TlsTrust): void {
+    this.trust = trust;
+    this.peers = new WeakMap();
+    this.forget();
+  }
+
+  private forget(): void {
+    this.cache.clear();
+    this.generation++;
   }
 
   private dedupe(ous: string[]): string[] {
@@ -156,12 +111,6 @@ export class TlsAuth {
       else out.push(ou);
     }
     return out;
-  }
-
-  private addAnchor(c: X509Certificate): void {
-    this.anchorPrints.add(c.fingerprint256);
-    this.allAnchors.push(c);
-    this.anchors.set(c.subject, [...(this.anchors.get(c.subject) ?? []), c]);
   }
 
   /** The certificate the client presented on this connection (read once per connection), if any. */
@@ -197,14 +146,15 @@ export class TlsAuth {
    * are only candidates: a revocation check against a forged "issuer" would check nothing.
    */
   private chainOf(leaf: X509Certificate, sent: X509Certificate[]): X509Certificate[] | undefined {
+    const { anchors, anchorPrints, allAnchors } = this.trust;
     const chain = [leaf];
     for (let cur = leaf; chain.length <= 10; ) {
-      if (this.anchorPrints.has(cur.fingerprint256)) return chain;
+      if (anchorPrints.has(cur.fingerprint256)) return chain;
       // anchors by name first; should the name be written differently, any anchor
-      const candidates = [...(this.anchors.get(cur.issuer) ?? this.allAnchors), ...sent];
+      const candidates = [...(anchors.get(cur.issuer) ?? allAnchors), ...sent];
       // an anchor is trusted by configuration (old v1 roots have no CA flag); anything else must be a CA
       const issuer = candidates.find(
-        (c) => c !== cur && (this.anchorPrints.has(c.fingerprint256) || c.ca) && cur.checkIssued(c) && cur.verify(c.publicKey),
+        (c) => c !== cur && (anchorPrints.has(c.fingerprint256) || c.ca) && cur.checkIssued(c) && cur.verify(c.publicKey),
       );
       if (!issuer) return undefined;
       chain.push(issuer);
@@ -216,13 +166,14 @@ export class TlsAuth {
   /** Validates a presented certificate for a role: the CN, or upstream's reason for refusing it. */
   async validate(peer: PeerCertificate, role: TlsRole): Promise<TlsVerdict> {
     if (!peer.chain) return { error: (verifies(this.settings.mode) && this.datesError(peer.leaf)) || 'no verified cert in request' };
-    const allowed = this.allowed[role];
+    const { allowed: byRole, crl } = this.trust;
+    const allowed = byRole[role];
     if (!peer.ous.some((ou) => allowed.includes(ou))) {
       return { error: `client certificate OU [${peer.ous.join(' ')}] doesn't match expected OU [${allowed.join(' ')}]` };
     }
     const dates = this.datesError(peer.leaf);
     if (dates) return { error: dates };
-    this.crl?.refresh();
+    crl?.refresh();
     const key = `${peer.leaf.serialNumber}-${peer.leaf.issuer}`;
     const hit = this.cache.get(key);
     if (hit && hit.at + this.settings.cacheMs > this.now()) return hit.error ? { error: `(cache) ${hit.error}` } : { cn: peer.cn };
@@ -231,7 +182,7 @@ export class TlsAuth {
     const pendingKey = `${generation}|${key}`;
     let check = this.pending.get(pendingKey);
     if (!check) {
-      check = this.revocation(peer.chain).finally(() => this.pending.delete(pendingKey));
+      check = this.revocation(peer.chain, crl).finally(() => this.pending.delete(pendingKey));
       this.pending.set(pendingKey, check);
     }
     const { error, cacheable } = await check;
@@ -250,12 +201,12 @@ export class TlsAuth {
    * Each non-root link, from the root towards the leaf: OCSP, then the CRL. Unlike upstream, a certificate
    * that names OCSP responders none of which answers is refused (not cached): see docs/compatibility.md.
    */
-  private async revocation(chain: X509Certificate[]): Promise<Revocation> {
+  private async revocation(chain: X509Certificate[], crl: CrlChecker | undefined): Promise<Revocation> {
     for (let i = chain.length - 1; i > 0; i--) {
       const [cert, issuer] = [chain[i - 1]!, chain[i]!];
       const ocsp = await this.ocsp(cert, issuer, this.log);
       if (ocsp === 'revoked') return { error: 'certificate revoked by OCSP', cacheable: true };
-      if (this.crl?.isRevokedBy(cert, issuer)) return { error: 'certificate revoked by CRL', cacheable: true };
+      if (crl?.isRevokedBy(cert, issuer)) return { error: 'certificate revoked by CRL', cacheable: true };
       if (ocsp === 'no-answer') return { error: 'certificate revocation status unknown: no OCSP responder answered', cacheable: false };
     }
     return { error: undefined, cacheable: true };

@@ -12,6 +12,8 @@ export interface CliIo {
   confirm?: ((question: string) => Promise<boolean>) | undefined;
   /** `serve` waits on this; main.ts resolves it on SIGINT/SIGTERM. Without it, `serve` returns once listening. */
   untilStopped?: (() => Promise<string>) | undefined;
+  /** `serve` reloads on this; main.ts calls `listener` on SIGHUP. Returns how to stop listening. */
+  onHangup?: ((listener: () => void) => () => void) | undefined;
 }
 
 export interface Ctx {

@@ -27,12 +27,19 @@ function untilStopped(): Promise<string> {
   });
 }
 
+/** SIGHUP asks for a reload: while a listener is set, it no longer ends the process. */
+function onHangup(listener: () => void): () => void {
+  process.on('SIGHUP', listener);
+  return () => process.off('SIGHUP', listener);
+}
+
 const io: CliIo = {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   confirm: process.stdin.isTTY ? confirm : undefined,
   untilStopped,
+  onHangup,
 };
 
 function flushed(stream: NodeJS.WriteStream): Promise<void> {

@@ -30,7 +30,8 @@ export async function serve(
 export const serveCommand: LeafCommand = {
   name: 'serve',
   summary: 'Run the Local API server',
-  description: 'Run the Local API server: it listens on api.server.listen_uri until SIGINT or SIGTERM, then closes gracefully.',
+  description:
+    'Run the Local API server: it listens on api.server.listen_uri until SIGINT or SIGTERM, then closes gracefully.\nSIGHUP reloads the profiles, notifications, TLS certificate, client CA, CRL and log level from the config file, without dropping connections.',
   examples: ['lapis serve', 'lapis serve -c /etc/crowdsec/config.yaml'],
   args: { min: 0, max: 0 },
   async run(ctx) {
@@ -38,7 +39,10 @@ export const serveCommand: LeafCommand = {
     const logger = createLogger(config.logLevel);
     const server = await serve(config, logger, ctx.io.env);
     if (!ctx.io.untilStopped) return server.close();
+    // the reload logs what it did, or why it did nothing; a failed reload leaves the server as it was
+    const stopReloading = ctx.io.onHangup?.(() => void server.reload());
     const signal = await ctx.io.untilStopped();
+    stopReloading?.();
     logger.info({ signal }, 'shutting down');
     await server.close();
     logger.info('Lapis Local API stopped');

@@ -34,20 +34,35 @@ function needOf(err: unknown): NeedHistory | undefined {
  * Runs profiles over incoming alerts (as pkg/apiserver/controllers/v1/alerts.go CreateAlert): alerts without decisions get those of the
  * first matching profile that yields some; alerts that arrived with decisions keep them, and profiles
  * only choose their notifications. An evaluation error is logged and never fails the request.
+ * The profiles can be replaced while it runs (SIGHUP): a request is evaluated wholly by the set it started with.
  */
 export class ProfileRunner {
+  #profiles: readonly Profile[];
+
   constructor(
-    readonly profiles: Profile[],
+    profiles: readonly Profile[],
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.#profiles = profiles;
+  }
+
+  get profiles(): readonly Profile[] {
+    return this.#profiles;
+  }
+
+  /** Profiles for the requests that start from now on; those under way finish with the previous ones. */
+  replace(profiles: readonly Profile[]): void {
+    this.#profiles = profiles;
+  }
 
   async apply(db: Db, alerts: NewAlert[], now: number): Promise<ProfileOutcome> {
+    const profiles = this.#profiles;
     const history = new Map<string, DecisionHistoryItem[]>();
     const outcome: ProfileOutcome = { notify: [], matchedBy: [] };
     for (const alert of alerts) {
       for (let attempt = 0; ; attempt++) {
         try {
-          const r = this.evaluate(alert, history, now);
+          const r = this.evaluate(profiles, alert, history, now);
           outcome.notify.push(r.notify);
           outcome.matchedBy.push(r.matchedBy);
           if (r.decisions) alert.decisions = r.decisions;
@@ -64,13 +79,13 @@ export class ProfileRunner {
     return outcome;
   }
 
-  private evaluate(alert: NewAlert, history: Map<string, DecisionHistoryItem[]>, now: number) {
+  private evaluate(profiles: readonly Profile[], alert: NewAlert, history: Map<string, DecisionHistoryItem[]>, now: number) {
     const hadDecisions = alert.decisions.length > 0;
     const env = { ...alertEnv(alert), ...helpers(history, now) };
     let decisions: NewDecision[] | null = null;
     const notify: string[] = [];
     let matchedBy: string | null = null;
-    for (const p of this.profiles) {
+    for (const p of profiles) {
       let matched = false;
       let failed = false;
       for (const f of p.filters) {

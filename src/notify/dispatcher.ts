@@ -12,10 +12,10 @@ null as unknown as Logger satisfies NotifyLogger;
  * sends it with retries and backoff. A profile's `notifications: [name]` maps to `enqueue(name, alerts)`.
  */
 export class NotificationDispatcher {
-  private readonly queues = new Map<string, NotifierQueue>();
+  private queues = new Map<string, NotifierQueue>();
   private readonly log: NotifyLogger;
   private readonly drainTimeoutMs: number;
-  private readonly unknownWarned = new Set<string>();
+  private unknownWarned = new Set<string>();
   private closed: Promise<void> | undefined;
 
   constructor(configs: readonly NotifierConfig[], options: DispatcherOptions) {
@@ -78,6 +78,20 @@ export class NotificationDispatcher {
     }
   }
 
+  /**
+   * Takes over the notifiers of `next` (built from a re-read notification_dir, SIGHUP): alerts enqueued from
+   * now on go to them, while what the previous ones hold still goes out (drainTimeoutMs) before they close.
+   * `next` is left empty. Resolves once the previous notifiers are closed; never rejects.
+   */
+  adopt(next: NotificationDispatcher): Promise<void> {
+    if (this.closed) return next.close();
+    const previous = [...this.queues.values()];
+    this.queues = next.queues;
+    next.queues = new Map();
+    this.unknownWarned = new Set();
+    return this.drain(previous, this.drainTimeoutMs);
+  }
+
   /** Counters of one notifier (zeros for an unknown name), or summed over all of them. */
   stats(name?: string): NotifyStats {
     const queues = name === undefined ? [...this.queues.values()] : [this.queues.get(name)].filter((q) => q !== undefined);
@@ -98,8 +112,11 @@ export class NotificationDispatcher {
     return this.closed;
   }
 
-  private async shutdown(deadlineMs: number): Promise<void> {
-    const queues = [...this.queues.values()];
+  private shutdown(deadlineMs: number): Promise<void> {
+    return this.drain([...this.queues.values()], deadlineMs);
+  }
+
+  private async drain(queues: NotifierQueue[], deadlineMs: number): Promise<void> {
     for (const q of queues) q.beginClose();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {

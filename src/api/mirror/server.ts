@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -38,6 +39,8 @@ export interface MirrorSource {
 export interface RunningMirror {
   /** The address actually bound (a `:0` port resolved). */
   readonly url: string;
+  /** HTTPS only: the certificate for the handshakes from now on (SIGHUP); open connections keep theirs. */
+  readonly setSecureContext?: ((options: SecureContextOptions) => void) | undefined;
   close(): Promise<void>;
 }
 
@@ -155,9 +158,10 @@ function plainClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 export async function startMirror(config: MirrorConfig, limits: Limits, source: MirrorSource, log: Logger): Promise<RunningMirror> {
   const handler = mirrorHandler(config, source, log);
   const options = slowClientOptions(limits);
-  const server: HttpServer | HttpsServer = config.tls
+  const https = config.tls
     ? createHttpsServer({ ...options, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, handler)
-    : createHttpServer(options, handler);
+    : undefined;
+  const server: HttpServer | HttpsServer = https ?? createHttpServer(options, handler);
   guardConnections(server, limits);
   server.on('clientError', plainClientError);
   await new Promise<void>((resolve, reject) => {
@@ -172,6 +176,7 @@ export async function startMirror(config: MirrorConfig, limits: Limits, source: 
   let closing: Promise<void> | undefined;
   return {
     url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
+    setSecureContext: https && ((options) => https.setSecureContext(options)),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
