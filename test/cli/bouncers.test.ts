@@ -213,5 +213,5 @@ test('bouncers inspect: key/value table, json as list, raw refused, unknown name
   const unknown = await cli(env, ['bouncers', 'inspect', 'nope']);
   assert.equal(unknown.stderr, "Error: lapis bouncers inspect: unable to read bouncer data 'nope': ent: bouncer not found\n");
   assert.equal(unknown.code, 1);
-  assert.equal((await withEnvDb(env, (db) => bouncersInspect(db, 'fw@192.0.2.9'))).ipAddress, '192.0.2.9');
+  assert.equal((await withEnvDb(env, (db) => bouncersInspect(db, 'fw@192.0.2.9'))).bouncer.ipAddress, '192.0.2.9');
 });

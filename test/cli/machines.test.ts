@@ -305,7 +305,7 @@ test('machines inspect: key/value table, json with metrics, raw refused, --hub',
     'metrics',
   ]);
   assert.equal(json.created_at, rfc3339Nano(t0));
-  assert.deepEqual(json.metrics, { acquisition: [], parsers: [] });
+  assert.deepEqual(json.metrics, {});
   const raw = await cli(env, ['machines', 'inspect', 'web-01', '-o', 'raw']);
   assert.equal(raw.stderr, "Error: lapis machines inspect: output format 'raw' not supported for this command\n");
   assert.equal(raw.code, 1);
