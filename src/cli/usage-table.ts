@@ -17,7 +17,10 @@ import type { Printer } from './output.js';
  * Lapis adds a Remediation column when the bouncer sent that label (nodejs-bouncer's dropped per ban/captcha).
  */
 export function printBouncerUsage(out: Printer, u: BouncerUsage, withUnit = true): void {
-  const columns = [...new Set(u.series.map((s) => JSON.stringify([s.name, s.unit])))].map((c) => JSON.parse(c) as [string, string]);
+  // as cscli: columns by metric name, then unit
+  const columns = [...new Set(u.series.map((s) => JSON.stringify([s.name, s.unit])))]
+    .sort()
+    .map((c) => JSON.parse(c) as [string, string]);
   if (columns.length === 0) return;
   const byRemediation = u.series.some((s) => s.remediation !== '');
   const rowKey = (s: { origin: string; remediation: string }) => JSON.stringify(byRemediation ? [s.origin, s.remediation] : [s.origin]);
