@@ -52,8 +52,11 @@ function parseLabels(line: string, start: number): [Record<string, string>, numb
     if (!name) throw new Error('bad label name');
     i += name.length;
     while (line[i] === ' ') i++;
-    if (line[i] !== '=' || line[i + 1] !== '"') throw new Error(`bad label ${name}`);
-    i += 2;
+    if (line[i] !== '=') throw new Error(`bad label ${name}`);
+    i++;
+    while (line[i] === ' ') i++;
+    if (line[i] !== '"') throw new Error(`bad label ${name}`);
+    i++;
     let value = '';
     for (;;) {
       const c = line[i];
@@ -89,6 +92,8 @@ export function parseExposition(text: string): Exposition {
       const name = NAME.exec(line)?.[0];
       if (!name) throw new Error('no metric name');
       let i = name.length;
+      // expfmt allows blanks between the name and its labels
+      while (line[i] === ' ' || line[i] === '\t') i++;
       let labels: Record<string, string> = {};
       if (line[i] === '{') [labels, i] = parseLabels(line, i);
       const rest = line.slice(i).trim().split(/\s+/);
