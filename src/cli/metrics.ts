@@ -111,7 +111,15 @@ function usageFrom(samples: readonly Sample[]): BouncerUsage[] {
       const u = get(l.bouncer ?? '');
       u.type = l.type ?? '';
       const name = l.metric ?? '';
-      u.series.push({ name, unit: l.unit ?? '', origin: l.origin ?? '', remediation: l.remediation ?? '', ipType: l.ip_type ?? '', value: s.value, gauge: isGaugeName(name) });
+      u.series.push({
+        name,
+        unit: l.unit ?? '',
+        origin: l.origin ?? '',
+        remediation: l.remediation ?? '',
+        ipType: l.ip_type ?? '',
+        value: s.value,
+        gauge: isGaugeName(name),
+      });
     }
   }
   return [...by.values()].filter((u) => u.series.length > 0).sort((a, b) => (a.bouncer < b.bouncer ? -1 : 1));
@@ -119,7 +127,15 @@ function usageFrom(samples: readonly Sample[]): BouncerUsage[] {
 
 /** The tables of a scrape, as climetrics/store.go's processPrometheusMetrics files the `cs_` samples. */
 export function lapiMetricsView(samples: readonly Sample[]): LapiMetricsView {
-  const t: LapiMetricsTables = { alerts: {}, bouncers: {}, decisions: {}, lapi: {}, 'lapi-bouncer': {}, 'lapi-decisions': {}, 'lapi-machine': {} };
+  const t: LapiMetricsTables = {
+    alerts: {},
+    bouncers: {},
+    decisions: {},
+    lapi: {},
+    'lapi-bouncer': {},
+    'lapi-decisions': {},
+    'lapi-machine': {},
+  };
   for (const s of samples) {
     const l = s.labels;
     const v = Math.trunc(s.value);
@@ -153,12 +169,17 @@ export function lapiMetricsView(samples: readonly Sample[]): LapiMetricsView {
   return { tables: t, usage };
 }
 
-const sorted = <T>(o: Record<string, T>) => Object.keys(o).sort().map((k) => [k, o[k]!] as const);
+const sorted = <T>(o: Record<string, T>) =>
+  Object.keys(o)
+    .sort()
+    .map((k) => [k, o[k]!] as const);
 const hits = (n: number) => (n !== 0 ? String(n) : '-');
 
 /** Three-level tables (machine or bouncer, route, method): cscli's lapiMetricsToTable, sorted. */
 function perClient(t: Nested<Nested<Nested<number>>>): string[][] {
-  return sorted(t).flatMap(([who, routes]) => sorted(routes).flatMap(([route, methods]) => sorted(methods).map(([m, n]) => [who, route, m, hits(n)])));
+  return sorted(t).flatMap(([who, routes]) =>
+    sorted(routes).flatMap(([route, methods]) => sorted(methods).map(([m, n]) => [who, route, m, hits(n)])),
+  );
 }
 
 /** The human tables in cscli's order (its section keys sorted); empty ones left out. */
@@ -166,12 +187,18 @@ export function printLapiMetrics(out: Printer, { tables: t, usage }: LapiMetrics
   const table = (title: string, header: string[], rows: string[][]) => {
     if (rows.length > 0) out.table(header, rows, title);
   };
-  table('Local API Alerts', ['Reason', 'Count'], sorted(t.alerts).map(([r, n]) => [r, String(n)]));
+  table(
+    'Local API Alerts',
+    ['Reason', 'Count'],
+    sorted(t.alerts).map(([r, n]) => [r, String(n)]),
+  );
   for (const u of usage) printBouncerUsage(out, u, withUnit);
   table(
     'Local API Decisions',
     ['Reason', 'Origin', 'Action', 'Count'],
-    sorted(t.decisions).flatMap(([r, origins]) => sorted(origins).flatMap(([o, actions]) => sorted(actions).map(([a, n]) => [r, o, a, String(n)]))),
+    sorted(t.decisions).flatMap(([r, origins]) =>
+      sorted(origins).flatMap(([o, actions]) => sorted(actions).map(([a, n]) => [r, o, a, String(n)])),
+    ),
   );
   table(
     'Local API Metrics',
@@ -193,7 +220,8 @@ export async function readLapiMetrics(url: string, timeoutMs = TIMEOUT_MS): Prom
   try {
     return lapiMetricsView(parseExposition(text).samples);
   } catch (err) {
-    if (err instanceof ExpositionError) throw new CliError(`the metrics endpoint ${url} did not answer in the Prometheus text format: ${err.message}`);
+    if (err instanceof ExpositionError)
+      throw new CliError(`the metrics endpoint ${url} did not answer in the Prometheus text format: ${err.message}`);
     throw err;
   }
 }
@@ -205,7 +233,12 @@ export const metricsCommand: LeafCommand = {
     "Read the server's Prometheus endpoint (prometheus.listen_addr:listen_port in the config, or --url) and print cscli's Local API tables: route, machine and bouncer requests, live-mode answers, active decisions, alerts, and the usage metrics bouncers push. Empty tables are left out; -o json prints every table.",
   examples: ['lapis metrics', 'lapis metrics --url http://127.0.0.1:6060/metrics -o json'],
   flags: {
-    url: { type: 'string', short: 'u', description: 'Prometheus url (http://<ip>:<port>/metrics); the config is not read then', valueName: 'string' },
+    url: {
+      type: 'string',
+      short: 'u',
+      description: 'Prometheus url (http://<ip>:<port>/metrics); the config is not read then',
+      valueName: 'string',
+    },
     'no-unit': { type: 'boolean', description: 'Show the real number instead of formatted with units' },
   },
   args: { min: 0, max: 0 },

@@ -18,9 +18,7 @@ import type { Printer } from './output.js';
  */
 export function printBouncerUsage(out: Printer, u: BouncerUsage, withUnit = true): void {
   // as cscli: columns by metric name, then unit
-  const columns = [...new Set(u.series.map((s) => JSON.stringify([s.name, s.unit])))]
-    .sort()
-    .map((c) => JSON.parse(c) as [string, string]);
+  const columns = [...new Set(u.series.map((s) => JSON.stringify([s.name, s.unit])))].sort().map((c) => JSON.parse(c) as [string, string]);
   if (columns.length === 0) return;
   const byRemediation = u.series.some((s) => s.remediation !== '');
   const rowKey = (s: { origin: string; remediation: string }) => JSON.stringify(byRemediation ? [s.origin, s.remediation] : [s.origin]);
@@ -38,7 +36,11 @@ export function printBouncerUsage(out: Printer, u: BouncerUsage, withUnit = true
     const v = m.get(JSON.stringify(c));
     return v === undefined ? '-' : formatUsageNumber(v, withUnit);
   };
-  const header = ['Origin', ...(byRemediation ? ['Remediation'] : []), ...columns.map(([n, unit]) => `${usageColumnName(n)} (${usageUnitName(unit)})`)];
+  const header = [
+    'Origin',
+    ...(byRemediation ? ['Remediation'] : []),
+    ...columns.map(([n, unit]) => `${usageColumnName(n)} (${usageUnitName(unit)})`),
+  ];
   const rows = [...cells.keys()].sort().map((k) => {
     const [origin, remediation] = JSON.parse(k) as [string, string?];
     const row = cells.get(k)!;

@@ -9,7 +9,10 @@ export interface UsageWindowsOf {
   sender: string;
   /** The bouncer's `type` as that push said it (RC only). */
   type?: string | undefined;
-  metrics: { meta: { utc_now_timestamp: number }; items: { name: string; unit: string; value: number; labels?: Record<string, string> }[] }[];
+  metrics: {
+    meta: { utc_now_timestamp: number };
+    items: { name: string; unit: string; value: number; labels?: Record<string, string> }[];
+  }[];
 }
 
 /** The item labels bouncers send that Lapis keeps (cs-firewall-bouncer: origin, ip_type; nodejs-bouncer: origin, remediation). */
@@ -60,7 +63,15 @@ export function aggregateBouncerUsage(pushes: readonly UsageWindowsOf[]): Bounce
       if (!t || at >= t.at) latestType.set(p.sender, { at, type: p.type ?? t?.type ?? '' });
       for (const it of w.items) {
         const l = it.labels ?? {};
-        const pt: Point = { name: it.name, unit: it.unit, origin: l.origin ?? '', remediation: l.remediation ?? '', ipType: l.ip_type ?? '', at, value: it.value };
+        const pt: Point = {
+          name: it.name,
+          unit: it.unit,
+          origin: l.origin ?? '',
+          remediation: l.remediation ?? '',
+          ipType: l.ip_type ?? '',
+          at,
+          value: it.value,
+        };
         const dedup = JSON.stringify([p.sender, at, it.name, it.unit, it.value, Object.entries(l).sort()]);
         if (seen.has(dedup)) continue;
         seen.add(dedup);
@@ -90,7 +101,14 @@ export function aggregateBouncerUsage(pushes: readonly UsageWindowsOf[]): Bounce
       since: list[0]!.at,
       series: [...series.values()]
         .map(({ at: _at, ...s }) => s)
-        .sort((a, b) => cmp(a.name, b.name) || cmp(a.unit, b.unit) || cmp(a.origin, b.origin) || cmp(a.remediation, b.remediation) || cmp(a.ipType, b.ipType)),
+        .sort(
+          (a, b) =>
+            cmp(a.name, b.name) ||
+            cmp(a.unit, b.unit) ||
+            cmp(a.origin, b.origin) ||
+            cmp(a.remediation, b.remediation) ||
+            cmp(a.ipType, b.ipType),
+        ),
     });
   }
   return out;

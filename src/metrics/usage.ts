@@ -97,7 +97,15 @@ export function registerUsageMetrics(registry: Registry, db: Db, cacheMs = CACHE
         for (const x of b.series)
           if (!x.gauge)
             this.set(
-              { bouncer: b.bouncer, type: b.type, metric: x.name, unit: x.unit, origin: x.origin, remediation: x.remediation, ip_type: x.ipType },
+              {
+                bouncer: b.bouncer,
+                type: b.type,
+                metric: x.name,
+                unit: x.unit,
+                origin: x.origin,
+                remediation: x.remediation,
+                ip_type: x.ipType,
+              },
               x.value,
             );
     },
@@ -114,7 +122,15 @@ export function registerUsageMetrics(registry: Registry, db: Db, cacheMs = CACHE
         for (const x of b.series)
           if (x.gauge)
             this.set(
-              { bouncer: b.bouncer, type: b.type, metric: x.name, unit: x.unit, origin: x.origin, remediation: x.remediation, ip_type: x.ipType },
+              {
+                bouncer: b.bouncer,
+                type: b.type,
+                metric: x.name,
+                unit: x.unit,
+                origin: x.origin,
+                remediation: x.remediation,
+                ip_type: x.ipType,
+              },
               x.value,
             );
     },

@@ -104,10 +104,7 @@ function parsePayload(payload: string): { type?: string; metrics: DetailedMetric
  * sender when `sender` is given: one query. Rows are what recordUsageMetrics wrote; one that does not parse
  * (written by hand) is skipped rather than failing a scrape or an inspect.
  */
-export async function readUsageMetrics(
-  db: Kysely<Tables>,
-  filter: { kind?: 'LP' | 'RC'; sender?: string } = {},
-): Promise<StoredUsage[]> {
+export async function readUsageMetrics(db: Kysely<Tables>, filter: { kind?: 'LP' | 'RC'; sender?: string } = {}): Promise<StoredUsage[]> {
   let q = db.selectFrom('metrics').select(['generated_type', 'generated_by', 'received_at', 'payload']);
   if (filter.kind) q = q.where('generated_type', '=', filter.kind);
   if (filter.sender !== undefined) q = q.where('generated_by', '=', filter.sender);

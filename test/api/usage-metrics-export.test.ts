@@ -93,7 +93,10 @@ test("cs-firewall-bouncer's pushes: counters summed over windows, gauges the lat
   const cached = await scrape(srv.metricsUrl!, 'lapis_bouncer_usage_sum');
   assert.ok(cached.includes(`lapis_bouncer_usage_sum${fw('dropped', 'byte', 'CAPI', 'ipv4')} 12000`), cached.join('\n'));
   await waitUntil(
-    async () => (await scrape(srv.metricsUrl!, 'lapis_bouncer_usage_sum')).includes(`lapis_bouncer_usage_sum${fw('dropped', 'byte', 'CAPI', 'ipv4')} 14000`),
+    async () =>
+      (await scrape(srv.metricsUrl!, 'lapis_bouncer_usage_sum')).includes(
+        `lapis_bouncer_usage_sum${fw('dropped', 'byte', 'CAPI', 'ipv4')} 14000`,
+      ),
     8000,
     'the next window in the scrape',
   );
@@ -112,7 +115,9 @@ test('prometheus.level aggregated and none leave the per-bouncer usage families 
 
 test('a malformed usage-metrics push is refused naming the field, and nothing is stored', async (t) => {
   const srv = await startTestServer(t, PROMETHEUS, (db) => createBouncer(db, { name: 'fw', keyHash: hashApiKey('fw-key-0123456789') }));
-  const good = JSON.parse(firewallBouncerPush(T1, window1)) as { remediation_components: { metrics: { items: Record<string, unknown>[] }[] }[] };
+  const good = JSON.parse(firewallBouncerPush(T1, window1)) as {
+    remediation_components: { metrics: { items: Record<string, unknown>[] }[] }[];
+  };
   const withItem = (change: (item: Record<string, unknown>) => void) => {
     const body = structuredClone(good);
     change(body.remediation_components[0]!.metrics[0]!.items[3]!);
@@ -124,11 +129,7 @@ test('a malformed usage-metrics push is refused naming the field, and nothing is
       422,
       'validation failure list:\nremediation_components.0.metrics.0.items.3.value in body is required',
     ],
-    [
-      withItem((i) => (i.value = '12')),
-      400,
-      'remediation_components.0.metrics.0.items.3.value in body must be of type number: "string"',
-    ],
+    [withItem((i) => (i.value = '12')), 400, 'remediation_components.0.metrics.0.items.3.value in body must be of type number: "string"'],
     [
       withItem((i) => (i.labels = { origin: 'x'.repeat(256) })),
       422,
@@ -142,7 +143,10 @@ test('a malformed usage-metrics push is refused naming the field, and nothing is
     assert.equal(res.status, status, text);
     assert.ok((JSON.parse(text) as { message: string }).message.startsWith(message), text);
   }
-  const stored = await srv.db.selectFrom('metrics').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const stored = await srv.db
+    .selectFrom('metrics')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   assert.equal(Number(stored.n), 0);
   assert.deepEqual(await scrape(srv.metricsUrl!, 'lapis_bouncer_usage'), []);
 });

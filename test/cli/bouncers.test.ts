@@ -275,7 +275,14 @@ test('bouncers inspect: OS, feature flags, version, then the usage table of what
   const json = JSON.parse((await cli(env, ['bouncers', 'inspect', 'fw', '-o', 'json'])).stdout) as Record<string, unknown>;
   assert.equal(json.os, 'debian/12');
   assert.deepEqual(json.featureflags, ['a', 'b']);
-  const item = (name: string, unit: string, origin: string, ip_type: string, value: number) => ({ name, unit, origin, remediation: '', ip_type, value });
+  const item = (name: string, unit: string, origin: string, ip_type: string, value: number) => ({
+    name,
+    unit,
+    origin,
+    remediation: '',
+    ip_type,
+    value,
+  });
   assert.deepEqual(json.metrics, {
     since: '2026-07-24T09:00:00Z',
     items: [

@@ -330,17 +330,42 @@ test('machines inspect: datasources, feature flags, then the acquisition and par
       { name: 'read', unit: 'line', value: 100 * k, labels: auth },
       { name: 'global_parsed', unit: 'line', value: 80 * k, labels: auth },
       { name: 'global_unparsed', unit: 'line', value: 20 * k, labels: auth },
-      { name: 'parsed', unit: 'line', value: 80 * k, labels: { ...auth, parser_name: 'crowdsecurity/sshd-logs', parser_stage: 's01-parse' } },
-      { name: 'unparsed', unit: 'line', value: 20 * k, labels: { ...auth, parser_name: 'crowdsecurity/sshd-logs', parser_stage: 's01-parse' } },
-      { name: 'parsed', unit: 'line', value: 80 * k, labels: { ...auth, parser_name: 'crowdsecurity/syslog-logs', parser_stage: 's00-raw' } },
+      {
+        name: 'parsed',
+        unit: 'line',
+        value: 80 * k,
+        labels: { ...auth, parser_name: 'crowdsecurity/sshd-logs', parser_stage: 's01-parse' },
+      },
+      {
+        name: 'unparsed',
+        unit: 'line',
+        value: 20 * k,
+        labels: { ...auth, parser_name: 'crowdsecurity/sshd-logs', parser_stage: 's01-parse' },
+      },
+      {
+        name: 'parsed',
+        unit: 'line',
+        value: 80 * k,
+        labels: { ...auth, parser_name: 'crowdsecurity/syslog-logs', parser_stage: 's00-raw' },
+      },
       { name: 'read', unit: 'line', value: 7 * k, labels: nginx },
       { name: 'parsed', unit: 'line', value: 3 * k, labels: { parser_name: 'crowdsecurity/rdns', parser_stage: 's00-enrich' } },
-      { name: 'whitelisted', unit: 'event', value: 1, labels: { ...auth, whitelist_name: 'crowdsecurity/whitelists', whitelist_stage: 's02-enrich' } },
+      {
+        name: 'whitelisted',
+        unit: 'event',
+        value: 1,
+        labels: { ...auth, whitelist_name: 'crowdsecurity/whitelists', whitelist_stage: 's02-enrich' },
+      },
     ],
   });
   await withEnvDb(env, async (db) => {
     await createMachine(db, { machineId: 'web-01', passwordHash: HASH, isValidated: true }, t0);
-    const who = { kind: 'LP' as const, machineId: 'web-01', hubstate: { collections: [{ name: 'crowdsecurity/linux', status: 'enabled', version: '0.2' }] }, datasources: { journalctl: 1, file: 2 } };
+    const who = {
+      kind: 'LP' as const,
+      machineId: 'web-01',
+      hubstate: { collections: [{ name: 'crowdsecurity/linux', status: 'enabled', version: '0.2' }] },
+      datasources: { journalctl: 1, file: 2 },
+    };
     const report = { version: 'v1.7.8', os: { name: 'debian', version: '12' }, featureFlags: ['re2_grok_support'] };
     await recordUsageMetrics(db, who, { ...report, metrics: [window(t0 / 1000, 1)] }, t0);
     await recordUsageMetrics(db, who, { ...report, metrics: [window(t0 / 1000 + 1800, 2)] }, t0 + 1_800_000);

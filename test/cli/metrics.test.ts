@@ -116,7 +116,12 @@ test("lapis metrics: cscli's Local API tables from the server's endpoint, human 
   );
 
   const noUnit = await cli(null, ['metrics', '-u', srv.metricsUrl!, '--no-unit']);
-  assert.ok(noUnit.stdout.includes(' Total                       1524                    21000            210                3030000            40600\n'), noUnit.stdout);
+  assert.ok(
+    noUnit.stdout.includes(
+      ' Total                       1524                    21000            210                3030000            40600\n',
+    ),
+    noUnit.stdout,
+  );
 
   const json = await cli(null, ['metrics', '--url', srv.metricsUrl!, '-o', 'json']);
   assert.equal(json.code, 0);
@@ -141,7 +146,15 @@ test("lapis metrics: cscli's Local API tables from the server's endpoint, human 
     'lapi-machine': { 'web-01': { '/v1/alerts': { POST: 1 } } },
   });
   // key order is cscli's (its sections sorted), so that diffs of saved outputs stay small
-  assert.deepEqual(Object.keys(JSON.parse(json.stdout) as object), ['alerts', 'bouncers', 'decisions', 'lapi', 'lapi-bouncer', 'lapi-decisions', 'lapi-machine']);
+  assert.deepEqual(Object.keys(JSON.parse(json.stdout) as object), [
+    'alerts',
+    'bouncers',
+    'decisions',
+    'lapi',
+    'lapi-bouncer',
+    'lapi-decisions',
+    'lapi-machine',
+  ]);
 });
 
 test('lapis metrics: empty tables left out, every table in json; raw refused; config without prometheus', async (t) => {
@@ -156,7 +169,10 @@ test('lapis metrics: empty tables left out, every table in json; raw refused; co
   const raw = await cli(null, ['metrics', '--url', srv.metricsUrl!, '-o', 'raw']);
   assert.deepEqual([raw.code, raw.stderr], [1, "Error: lapis metrics: output format 'raw' not supported for this command\n"]);
   const disabled = await cli(cliEnv(t), ['metrics']);
-  assert.deepEqual([disabled.code, disabled.stdout, disabled.stderr], [1, '', "Error: lapis metrics: prometheus is not enabled, can't show metrics\n"]);
+  assert.deepEqual(
+    [disabled.code, disabled.stdout, disabled.stderr],
+    [1, '', "Error: lapis metrics: prometheus is not enabled, can't show metrics\n"],
+  );
   const notMetrics = await cli(null, ['metrics', '--url', `${srv.url}/v1/nothing`]);
   assert.equal(notMetrics.stderr, `Error: lapis metrics: the metrics endpoint ${srv.url}/v1/nothing answered 404 Not Found\n`);
 });
@@ -190,5 +206,8 @@ test('the scrape gives up after its timeout when the endpoint never answers', as
     silent.close();
   });
   const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/metrics`;
-  await assert.rejects(fetchMetricsText(url, 200), { name: 'CliError', message: `cannot reach the metrics endpoint ${url}: no answer within 0.2s` });
+  await assert.rejects(fetchMetricsText(url, 200), {
+    name: 'CliError',
+    message: `cannot reach the metrics endpoint ${url}: no answer within 0.2s`,
+  });
 });

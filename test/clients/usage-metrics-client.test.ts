@@ -28,7 +28,10 @@ test('@crowdsec/nodejs-bouncer pushUsageMetrics: dropped per origin and remediat
   const pushed = await fetch(`${srv.url}/v1/alerts`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
-    body: JSON.stringify([cscliAlert('192.0.2.44'), cscliAlert('198.51.100.0/24', { origin: 'crowdsec', scenario: 'crowdsecurity/ssh-bf' })]),
+    body: JSON.stringify([
+      cscliAlert('192.0.2.44'),
+      cscliAlert('198.51.100.0/24', { origin: 'crowdsec', scenario: 'crowdsecurity/ssh-bf' }),
+    ]),
   });
   assert.equal(pushed.status, 201, await pushed.text());
 

@@ -10,18 +10,28 @@ const push = (sender: string, at: number, items: UsageWindowsOf['metrics'][numbe
 
 test('bouncer usage: counters summed, gauges the latest per label set, repeats once, other labels summed over', () => {
   const got = aggregateBouncerUsage([
-    push('b', 200, [
-      { name: 'active_decisions', unit: 'ip', value: 5, labels: { origin: 'CAPI', ip_type: 'ipv4' } },
-      { name: 'dropped', unit: 'byte', value: 10, labels: { origin: 'CAPI', ip_type: 'ipv4' } },
-      { name: 'hits_gauge', unit: 'request', value: 1 },
-    ], 'fw-v2'),
+    push(
+      'b',
+      200,
+      [
+        { name: 'active_decisions', unit: 'ip', value: 5, labels: { origin: 'CAPI', ip_type: 'ipv4' } },
+        { name: 'dropped', unit: 'byte', value: 10, labels: { origin: 'CAPI', ip_type: 'ipv4' } },
+        { name: 'hits_gauge', unit: 'request', value: 1 },
+      ],
+      'fw-v2',
+    ),
     push('a', 100, [{ name: 'processed', unit: 'request', value: 3 }], 'node'),
-    push('b', 100, [
-      { name: 'active_decisions', unit: 'ip', value: 9, labels: { origin: 'CAPI', ip_type: 'ipv4' } },
-      { name: 'active_decisions', unit: 'ip', value: 1, labels: { origin: 'cscli', ip_type: 'ipv4' } },
-      { name: 'dropped', unit: 'byte', value: 10, labels: { origin: 'CAPI', ip_type: 'ipv4' } },
-      { name: 'hits_gauge', unit: 'request', value: 4 },
-    ], 'fw-v1'),
+    push(
+      'b',
+      100,
+      [
+        { name: 'active_decisions', unit: 'ip', value: 9, labels: { origin: 'CAPI', ip_type: 'ipv4' } },
+        { name: 'active_decisions', unit: 'ip', value: 1, labels: { origin: 'cscli', ip_type: 'ipv4' } },
+        { name: 'dropped', unit: 'byte', value: 10, labels: { origin: 'CAPI', ip_type: 'ipv4' } },
+        { name: 'hits_gauge', unit: 'request', value: 4 },
+      ],
+      'fw-v1',
+    ),
     // the same window sent again: counted once
     push('b', 200, [{ name: 'dropped', unit: 'byte', value: 10, labels: { origin: 'CAPI', ip_type: 'ipv4' } }], 'fw-v2'),
     // labels Lapis does not keep (a custom one) are summed over, within one window too for gauges
@@ -32,8 +42,15 @@ test('bouncer usage: counters summed, gauges the latest per label set, repeats o
       { name: 'dropped', unit: 'request', value: 1, labels: { origin: 'x', remediation: 'ban', zone: 'us' } },
     ]),
   ]);
-  const s = (name: string, unit: string, origin: string, remediation: string, ipType: string, value: number, gauge = false) =>
-    ({ name, unit, origin, remediation, ipType, value, gauge });
+  const s = (name: string, unit: string, origin: string, remediation: string, ipType: string, value: number, gauge = false) => ({
+    name,
+    unit,
+    origin,
+    remediation,
+    ipType,
+    value,
+    gauge,
+  });
   assert.deepEqual(got, [
     { bouncer: 'a', type: 'node', since: 100, series: [s('processed', 'request', '', '', '', 3)] },
     {

@@ -20,11 +20,14 @@ test('parseExposition reads what prom-client writes: escapes, histograms, types'
     { name: 'd_seconds_sum', labels: {}, value: 0.1 },
     { name: 'd_seconds_count', labels: {}, value: 1 },
   ]);
-  assert.deepEqual([...types], [
-    ['cs_lapi_route_requests_total', 'counter'],
-    ['cs_alerts', 'gauge'],
-    ['d_seconds', 'histogram'],
-  ]);
+  assert.deepEqual(
+    [...types],
+    [
+      ['cs_lapi_route_requests_total', 'counter'],
+      ['cs_alerts', 'gauge'],
+      ['d_seconds', 'histogram'],
+    ],
+  );
 });
 
 test('parseExposition: values, timestamps, spacing, and the lines it refuses', () => {
