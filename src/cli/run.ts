@@ -53,6 +53,7 @@ import { listCommand as machinesList } from './machines/list.js';
 import { pruneCommand as machinesPrune } from './machines/prune.js';
 import { tagCommand as machinesTag } from './machines/tag.js';
 import { validateCommand as machinesValidate } from './machines/validate.js';
+import { metricsCommand } from './metrics.js';
 import { migrateCommand } from './migrate.js';
 import { isOutputFormat, Printer } from './output.js';
 import { checkCommand as profilesCheck } from './profiles/check.js';
@@ -166,6 +167,7 @@ export const ROOT: GroupCommand = {
       summary: 'Check the profiles that turn alerts into decisions',
       commands: [profilesCheck, profilesTest],
     },
+    metricsCommand,
   ],
 };
 

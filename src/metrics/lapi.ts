@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsLevel } from '../config/schema.js';
 import type { DecisionFeed } from '../engine/decision-feed.js';
 import type { Db } from '../store/db.js';
+import { registerUsageMetrics } from './usage.js';
 
 /**
  * What `prometheus.level: aggregated` keeps, as upstream: no histogram, no gauge computed at scrape, and no
@@ -106,6 +107,8 @@ export class LapiMetrics {
         for (const r of rows) this.set({ reason: r.scenario }, Number(r.n));
       },
     });
+    // per-bouncer and per-machine: only `full` keeps them (the filter below)
+    registerUsageMetrics(this.registry, db);
     // the others are still counted, by callers that need not know the level; they are just not exported
     if (level !== 'full') {
       const kept = level === 'aggregated' ? AGGREGATED : [];

@@ -79,3 +79,54 @@ export async function flushUsageMetrics(db: Kysely<Tables>, before: number): Pro
   const r = await db.deleteFrom('metrics').where('received_at', '<=', before).executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+/** One stored push, read back: the sender, the bouncer type it gave (RC), its windows. */
+export interface StoredUsage {
+  kind: 'LP' | 'RC';
+  sender: string;
+  type?: string | undefined;
+  receivedAt: number;
+  metrics: DetailedMetrics[];
+}
+
+function parsePayload(payload: string): { type?: string; metrics: DetailedMetrics[] } | undefined {
+  try {
+    const v = JSON.parse(payload) as { type?: unknown; metrics?: unknown };
+    if (!v || typeof v !== 'object' || !Array.isArray(v.metrics)) return undefined;
+    return { ...(typeof v.type === 'string' ? { type: v.type } : {}), metrics: v.metrics as DetailedMetrics[] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The stored pushes, oldest first, of one kind of sender (`RC` bouncers, `LP` agents), or of both, and of one
+ * sender when `sender` is given: one query. Rows are what recordUsageMetrics wrote; one that does not parse
+ * (written by hand) is skipped rather than failing a scrape or an inspect.
+ */
+export async function readUsageMetrics(db: Kysely<Tables>, filter: { kind?: 'LP' | 'RC'; sender?: string } = {}): Promise<StoredUsage[]> {
+  let q = db.selectFrom('metrics').select(['generated_type', 'generated_by', 'received_at', 'payload']);
+  if (filter.kind) q = q.where('generated_type', '=', filter.kind);
+  if (filter.sender !== undefined) q = q.where('generated_by', '=', filter.sender);
+  const rows = await q.orderBy('received_at').orderBy('id').execute();
+  const out: StoredUsage[] = [];
+  for (const r of rows) {
+    const p = parsePayload(r.payload);
+    if (!p || (r.generated_type !== 'LP' && r.generated_type !== 'RC')) continue;
+    out.push({ kind: r.generated_type, sender: r.generated_by, type: p.type, receivedAt: Number(r.received_at), metrics: p.metrics });
+  }
+  return out;
+}
+
+/** An agent's datasources as its last usage-metrics push gave them (`{file: 2}`); undefined for an unknown machine. */
+export async function getMachineDatasources(db: Kysely<Tables>, machineId: string): Promise<Record<string, number> | undefined> {
+  const row = await db.selectFrom('machines').select('datasources').where('machine_id', '=', machineId).executeTakeFirst();
+  if (!row) return undefined;
+  try {
+    const v: unknown = JSON.parse(row.datasources);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+    return Object.fromEntries(Object.entries(v).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  } catch {
+    return {};
+  }
+}

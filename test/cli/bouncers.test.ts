@@ -7,6 +7,7 @@ import { bouncersInspect } from '../../src/cli/bouncers/inspect.js';
 import { bouncersList } from '../../src/cli/bouncers/list.js';
 import { bouncersPruneCandidates, bouncersPruneDelete } from '../../src/cli/bouncers/prune.js';
 import { createBouncer, getBouncer, setLastPull, updateBouncerSeen } from '../../src/store/bouncers.js';
+import { recordUsageMetrics, type DetailedMetrics } from '../../src/store/usage-metrics.js';
 import { cli, cliEnv, withEnvDb } from './helpers.js';
 
 test('bouncers add: the key in human, raw (bare, no newline) and json; SHA-512 stored with an empty IP', async (t) => {
@@ -213,5 +214,88 @@ test('bouncers inspect: key/value table, json as list, raw refused, unknown name
   const unknown = await cli(env, ['bouncers', 'inspect', 'nope']);
   assert.equal(unknown.stderr, "Error: lapis bouncers inspect: unable to read bouncer data 'nope': ent: bouncer not found\n");
   assert.equal(unknown.code, 1);
-  assert.equal((await withEnvDb(env, (db) => bouncersInspect(db, 'fw@192.0.2.9'))).ipAddress, '192.0.2.9');
+  assert.equal((await withEnvDb(env, (db) => bouncersInspect(db, 'fw@192.0.2.9'))).bouncer.ipAddress, '192.0.2.9');
+});
+
+/** 2026-07-24T09:00:00Z in unix seconds, as usage-metrics windows carry time. */
+const T0S = Date.UTC(2026, 6, 24, 9, 0, 0) / 1000;
+
+test('bouncers inspect: OS, feature flags, version, then the usage table of what the bouncer pushed; json adds metrics', async (t) => {
+  const env = cliEnv(t);
+  const t0 = Date.UTC(2026, 6, 24, 9, 0, 0);
+  const window = (at: number, active: number, dropped: number): DetailedMetrics => ({
+    meta: { window_size_seconds: 900, utc_now_timestamp: at },
+    items: [
+      { name: 'active_decisions', unit: 'ip', value: active, labels: { ip_type: 'ipv4', origin: 'CAPI' } },
+      { name: 'active_decisions', unit: 'ip', value: 2, labels: { ip_type: 'ipv6', origin: 'CAPI' } },
+      { name: 'dropped', unit: 'packet', value: dropped, labels: { ip_type: 'ipv4', origin: 'CAPI' } },
+      { name: 'dropped', unit: 'packet', value: 4, labels: { ip_type: 'ipv4', origin: 'lists:firehol' } },
+      { name: 'processed', unit: 'packet', value: 1000, labels: { ip_type: 'ipv4' } },
+    ],
+  });
+  await withEnvDb(env, async (db) => {
+    const b = await createBouncer(db, { name: 'fw', keyHash: 'h' }, t0);
+    const who = { kind: 'RC' as const, bouncerId: b.id, bouncerName: 'fw', type: 'crowdsec-firewall-bouncer' };
+    const report = { version: 'v0.0.31', os: { name: 'debian', version: '12' }, featureFlags: ['a', 'b'] };
+    await recordUsageMetrics(db, who, { ...report, metrics: [window(T0S, 1500, 10)] }, t0);
+    await recordUsageMetrics(db, who, { ...report, metrics: [window(T0S + 900, 1490, 2500)] }, t0 + 900_000);
+    await createBouncer(db, { name: 'quiet', keyHash: 'q' }, t0);
+  });
+  const human = await cli(env, ['bouncers', 'inspect', 'fw']);
+  const r = (n: number) => '─'.repeat(n);
+  assert.equal(
+    human.stdout,
+    [
+      ' Bouncer: fw',
+      r(37),
+      ' Created At     2026-07-24T09:00:00Z',
+      ' Last Update    2026-07-24T09:15:00Z',
+      ' Revoked?       false',
+      ' IP Address',
+      ' Type',
+      ' Version        v0.0.31',
+      ' Last Pull',
+      ' Auth type      api-key',
+      ' OS             debian/12',
+      ' Auto Created   false',
+      ' Feature Flags  a',
+      ' Feature Flags  b',
+      r(37),
+      ' Bouncer Metrics (fw) since 2026-07-24 09:00:00 +0000 UTC',
+      r(92),
+      ' Origin                      active_decisions (IPs)  dropped (packets)  processed (packets)',
+      r(92),
+      ' CAPI (community blocklist)  1.49k                   2.51k              -',
+      ' lists:firehol               -                       8                  -',
+      ' Total                       1.49k                   2.52k              2.00k',
+      r(92),
+      '',
+    ].join('\n'),
+  );
+  const json = JSON.parse((await cli(env, ['bouncers', 'inspect', 'fw', '-o', 'json'])).stdout) as Record<string, unknown>;
+  assert.equal(json.os, 'debian/12');
+  assert.deepEqual(json.featureflags, ['a', 'b']);
+  const item = (name: string, unit: string, origin: string, ip_type: string, value: number) => ({
+    name,
+    unit,
+    origin,
+    remediation: '',
+    ip_type,
+    value,
+  });
+  assert.deepEqual(json.metrics, {
+    since: '2026-07-24T09:00:00Z',
+    items: [
+      item('active_decisions', 'ip', 'CAPI', 'ipv4', 1490),
+      item('active_decisions', 'ip', 'CAPI', 'ipv6', 2),
+      item('dropped', 'packet', 'CAPI', 'ipv4', 2510),
+      item('dropped', 'packet', 'lists:firehol', 'ipv4', 8),
+      item('processed', 'packet', '', 'ipv4', 2000),
+    ],
+  });
+  // a bouncer that never pushed: no usage table, empty metrics
+  const quiet = await cli(env, ['bouncers', 'inspect', 'quiet']);
+  assert.ok(!quiet.stdout.includes('Bouncer Metrics'));
+  const quietJson = JSON.parse((await cli(env, ['bouncers', 'inspect', 'quiet', '-o', 'json'])).stdout) as Record<string, unknown>;
+  assert.deepEqual(quietJson.metrics, { since: null, items: [] });
 });

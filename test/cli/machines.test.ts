@@ -11,6 +11,7 @@ import { machinesPruneCandidates, machinesPruneDelete } from '../../src/cli/mach
 import { machinesValidate } from '../../src/cli/machines/validate.js';
 import { rfc3339, rfc3339Nano } from '../../src/go-format.js';
 import { createMachine, getMachine, recordLogin, touchHeartbeat } from '../../src/store/machines.js';
+import { recordUsageMetrics, type DetailedMetrics } from '../../src/store/usage-metrics.js';
 import { cli, cliEnv, printer, withEnvDb, type CliEnv } from './helpers.js';
 
 const HASH = '$2b$10$abcdefghijklmnopqrstuuJ7ZV8rsM5Vw3O1pWZ2Qf4Yq8W7m0Kq'; // never checked
@@ -305,7 +306,7 @@ test('machines inspect: key/value table, json with metrics, raw refused, --hub',
     'metrics',
   ]);
   assert.equal(json.created_at, rfc3339Nano(t0));
-  assert.deepEqual(json.metrics, { acquisition: [], parsers: [] });
+  assert.deepEqual(json.metrics, {});
   const raw = await cli(env, ['machines', 'inspect', 'web-01', '-o', 'raw']);
   assert.equal(raw.stderr, "Error: lapis machines inspect: output format 'raw' not supported for this command\n");
   assert.equal(raw.code, 1);
@@ -316,4 +317,110 @@ test('machines inspect: key/value table, json with metrics, raw refused, --hub',
   assert.equal((await cli(env, ['machines', 'inspect', 'web-01', '-H', '-o', 'raw'])).stdout, 'type,name,status,version\n');
   const r = await withEnvDb(env, (db) => machinesInspect(db, 'web-01'));
   assert.equal(rfc3339(r.machine.updatedAt), '2026-07-24T09:00:01Z');
+});
+
+test('machines inspect: datasources, feature flags, then the acquisition and parser tables of the stored pushes', async (t) => {
+  const env = cliEnv(t);
+  const t0 = Date.UTC(2026, 6, 24, 9, 0, 0);
+  const auth = { acquis_type: 'tail', datasource_type: 'file', source: '/var/log/auth.log' };
+  const nginx = { acquis_type: 'tail', datasource_type: 'file', source: '/var/log/nginx/access.log' };
+  const window = (at: number, k: number): DetailedMetrics => ({
+    meta: { window_size_seconds: 1800, utc_now_timestamp: at },
+    items: [
+      { name: 'read', unit: 'line', value: 100 * k, labels: auth },
+      { name: 'global_parsed', unit: 'line', value: 80 * k, labels: auth },
+      { name: 'global_unparsed', unit: 'line', value: 20 * k, labels: auth },
+      {
+        name: 'parsed',
+        unit: 'line',
+        value: 80 * k,
+        labels: { ...auth, parser_name: 'crowdsecurity/sshd-logs', parser_stage: 's01-parse' },
+      },
+      {
+        name: 'unparsed',
+        unit: 'line',
+        value: 20 * k,
+        labels: { ...auth, parser_name: 'crowdsecurity/sshd-logs', parser_stage: 's01-parse' },
+      },
+      {
+        name: 'parsed',
+        unit: 'line',
+        value: 80 * k,
+        labels: { ...auth, parser_name: 'crowdsecurity/syslog-logs', parser_stage: 's00-raw' },
+      },
+      { name: 'read', unit: 'line', value: 7 * k, labels: nginx },
+      { name: 'parsed', unit: 'line', value: 3 * k, labels: { parser_name: 'crowdsecurity/rdns', parser_stage: 's00-enrich' } },
+      {
+        name: 'whitelisted',
+        unit: 'event',
+        value: 1,
+        labels: { ...auth, whitelist_name: 'crowdsecurity/whitelists', whitelist_stage: 's02-enrich' },
+      },
+    ],
+  });
+  await withEnvDb(env, async (db) => {
+    await createMachine(db, { machineId: 'web-01', passwordHash: HASH, isValidated: true }, t0);
+    const who = {
+      kind: 'LP' as const,
+      machineId: 'web-01',
+      hubstate: { collections: [{ name: 'crowdsecurity/linux', status: 'enabled', version: '0.2' }] },
+      datasources: { journalctl: 1, file: 2 },
+    };
+    const report = { version: 'v1.7.8', os: { name: 'debian', version: '12' }, featureFlags: ['re2_grok_support'] };
+    await recordUsageMetrics(db, who, { ...report, metrics: [window(t0 / 1000, 1)] }, t0);
+    await recordUsageMetrics(db, who, { ...report, metrics: [window(t0 / 1000 + 1800, 2)] }, t0 + 1_800_000);
+  });
+  const human = await cli(env, ['machines', 'inspect', 'web-01']);
+  const r = (n: number) => '─'.repeat(n);
+  assert.equal(
+    human.stdout,
+    [
+      ' Machine: web-01',
+      r(40),
+      ' IP Address',
+      ' Created At        2026-07-24T09:00:00Z',
+      ' Last Update       2026-07-24T09:30:00Z',
+      ' Last Heartbeat    -',
+      ' Validated?        true',
+      ' CrowdSec version  v1.7.8',
+      ' OS                debian/12',
+      ' Auth type         password',
+      ' Datasources       file: 2',
+      ' Datasources       journalctl: 1',
+      ' Feature Flags     re2_grok_support',
+      ' Collections       crowdsecurity/linux',
+      r(40),
+      ' Acquisition Metrics',
+      r(63),
+      ' Source                                 Read  Parsed  Unparsed',
+      r(63),
+      ' file:/var/log/auth.log (tail)          300   240     60',
+      ' file:/var/log/nginx/access.log (tail)  21    0       0',
+      r(63),
+      ' Parser Metrics',
+      r(84),
+      ' Source                         Parser                             Parsed  Unparsed',
+      r(84),
+      ' file:/var/log/auth.log (tail)  s00-raw/crowdsecurity/syslog-logs  240     0',
+      ' file:/var/log/auth.log (tail)  s01-parse/crowdsecurity/sshd-logs  240     60',
+      ' Postoverflows                  s00-enrich/crowdsecurity/rdns      9       0',
+      r(84),
+      '',
+    ].join('\n'),
+  );
+  const json = JSON.parse((await cli(env, ['machines', 'inspect', 'web-01', '-o', 'json'])).stdout) as Record<string, unknown>;
+  assert.deepEqual(json.datasources, { file: 2, journalctl: 1 });
+  assert.deepEqual(json.featureflags, ['re2_grok_support']);
+  assert.deepEqual(Object.keys(json).slice(-3), ['featureflags', 'datasources', 'metrics']);
+  assert.deepEqual(json.metrics, {
+    acquisition: [
+      { source: 'file:/var/log/auth.log (tail)', read: 300, parsed: 240, unparsed: 60 },
+      { source: 'file:/var/log/nginx/access.log (tail)', read: 21, parsed: 0, unparsed: 0 },
+    ],
+    parsers: [
+      { source: 'file:/var/log/auth.log (tail)', parser: 'crowdsecurity/syslog-logs', stage: 's00-raw', parsed: 240, unparsed: 0 },
+      { source: 'file:/var/log/auth.log (tail)', parser: 'crowdsecurity/sshd-logs', stage: 's01-parse', parsed: 240, unparsed: 60 },
+      { source: 'Postoverflows', parser: 'crowdsecurity/rdns', stage: 's00-enrich', parsed: 9, unparsed: 0 },
+    ],
+  });
 });

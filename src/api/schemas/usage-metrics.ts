@@ -112,3 +112,20 @@ export function hubStateOf(c: Static<typeof LogProcessor>): Record<string, HubIt
     ]),
   );
 }
+
+/**
+ * The body with every `null` object member removed, as Go's decoder reads it: null leaves a field at its zero
+ * value, so an optional one is absent and a required one still fails its `required` check. Clients built on
+ * crowdsec's models send nulls: cs-firewall-bouncer `"log_processors": null`, agents `"remediation_components": null`
+ * and, with no feature enabled, `"feature_flags": null`. Array elements are kept (a `null` item stays an error).
+ */
+export function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== 'object') return v;
+  // fromEntries defines keys: a `__proto__` member stays a key
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, withoutNulls(x)]),
+  );
+}

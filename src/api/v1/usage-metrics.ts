@@ -1,7 +1,7 @@
 import { BadRequestError, ValidationError } from '../../errors.js';
 import { recordUsageMetrics } from '../../store/usage-metrics.js';
 import type { AppDeps } from '../deps.js';
-import { AllMetrics, hubStateOf, reportOf, storageProblems } from '../schemas/usage-metrics.js';
+import { AllMetrics, hubStateOf, reportOf, storageProblems, withoutNulls } from '../schemas/usage-metrics.js';
 import { endpoint } from '../endpoint.js';
 import { ErrorBody } from '../schemas/errors.js';
 import { parseBody } from '../validate.js';
@@ -31,7 +31,7 @@ export function usageMetricsEndpoint(deps: AppDeps) {
     },
     handler: async (req, reply) => {
       // type errors are a 400 (upstream's decoder refuses them), missing fields a 422 (its validator)
-      const body = parseBody(AllMetrics, req.body, 'decoder-first');
+      const body = parseBody(AllMetrics, withoutNulls(req.body), 'decoder-first');
       const rc = body.remediation_components ?? [];
       const lp = body.log_processors ?? [];
       if (rc.length > 0 && lp.length > 0) throw new BadRequestError('Payload has both LP and RC data');

@@ -1,3 +1,4 @@
+import type { BouncerUsage } from '../../domain/usage-metrics.js';
 import type { Bouncer } from '../../store/bouncers.js';
 import { CHECK, osNameAndVersion, PROHIBITED } from '../machines/format.js';
 import { rfc3339, rfc3339Nano } from '../../go-format.js';
@@ -38,4 +39,22 @@ export function bouncerCsvRow(b: Bouncer): string[] {
 
 export function printBouncerTable(out: Printer, bouncers: readonly Bouncer[]): void {
   out.table(BOUNCER_HEADER, bouncers.map(bouncerRow));
+}
+
+/**
+ * Lapis: the `metrics` object of `bouncers inspect -o json`: the oldest stored window (`since`, null when the
+ * bouncer never pushed) and one item per metric, unit and label set, values as in lapis_bouncer_usage_*.
+ */
+export function bouncerUsageInfo(u: BouncerUsage | undefined): Record<string, unknown> {
+  return {
+    since: u ? rfc3339(u.since * 1000) : null,
+    items: (u?.series ?? []).map((s) => ({
+      name: s.name,
+      unit: s.unit,
+      origin: s.origin,
+      remediation: s.remediation,
+      ip_type: s.ipType,
+      value: s.value,
+    })),
+  };
 }

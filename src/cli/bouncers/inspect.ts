@@ -1,23 +1,33 @@
+import { aggregateBouncerUsage, type BouncerUsage } from '../../domain/usage-metrics.js';
 import { getBouncer, type Bouncer } from '../../store/bouncers.js';
 import type { Db } from '../../store/db.js';
+import { readUsageMetrics } from '../../store/usage-metrics.js';
 import { CliError } from '../context.js';
 import { osNameAndVersion } from '../machines/format.js';
 import { rfc3339 } from '../../go-format.js';
 import type { Printer } from '../output.js';
-import { bouncerInfo } from './format.js';
+import { printBouncerUsage } from '../usage-table.js';
+import { bouncerInfo, bouncerUsageInfo } from './format.js';
 import { readVerb } from '../read-verb.js';
 
-/** One bouncer. Throws CliError `unable to read bouncer data 'X': ent: bouncer not found`. */
-export async function bouncersInspect(db: Db, name: string): Promise<Bouncer> {
-  const b = await getBouncer(db, name);
-  if (!b) throw new CliError(`unable to read bouncer data '${name}': ent: bouncer not found`);
-  return b;
+export interface BouncerInspection {
+  bouncer: Bouncer;
+  /** What it pushed to /v1/usage-metrics, aggregated as cscli's `metrics show bouncers`; undefined if never. */
+  usage: BouncerUsage | undefined;
 }
 
-export function printBouncerInspection(out: Printer, b: Bouncer): void {
+/** One bouncer and its usage metrics. Throws CliError `unable to read bouncer data 'X': ent: bouncer not found`. */
+export async function bouncersInspect(db: Db, name: string): Promise<BouncerInspection> {
+  const bouncer = await getBouncer(db, name);
+  if (!bouncer) throw new CliError(`unable to read bouncer data '${name}': ent: bouncer not found`);
+  const [usage] = aggregateBouncerUsage(await readUsageMetrics(db, { kind: 'RC', sender: name }));
+  return { bouncer, usage };
+}
+
+export function printBouncerInspection(out: Printer, { bouncer: b, usage }: BouncerInspection): void {
   switch (out.format) {
     case 'human':
-      return out.table(
+      out.table(
         null,
         [
           ['Created At', rfc3339(b.createdAt)],
@@ -34,8 +44,11 @@ export function printBouncerInspection(out: Printer, b: Bouncer): void {
         ],
         `Bouncer: ${b.name}`,
       );
+      // Lapis: cscli shows this only in `cscli metrics show bouncers`
+      if (usage) printBouncerUsage(out, usage);
+      return;
     case 'json':
-      return out.json(bouncerInfo(b));
+      return out.json({ ...bouncerInfo(b), metrics: bouncerUsageInfo(usage) });
     case 'raw':
       throw new CliError("output format 'raw' not supported for this command");
   }
@@ -46,6 +59,8 @@ export const inspectCommand = readVerb(
     name: 'inspect',
     usage: 'NAME',
     summary: 'inspect a bouncer by name',
+    description:
+      'Show a bouncer: its version, OS, feature flags, type, last pull and auth type, then the usage metrics it pushed (per origin and remediation; counters summed over the stored windows, active decisions as last reported).',
     examples: ['lapis bouncers inspect "bouncer1"'],
     args: { min: 1, max: 1 },
   },
