@@ -47,7 +47,7 @@ export async function localApiRoutes(app: FastifyInstance, d: AppDeps, extraBoun
     ['DELETE', '/v1/decisions', deletes.deleteMatching],
     ['DELETE', '/v1/decisions/:decision_id', deletes.deleteOne],
     ['GET', '/v1/allowlists', allowlists.list],
-    ['GET', '/v1/allowlists/:name', allowlists.get],
+    ['GET', '/v1/allowlists/:allowlist_name', allowlists.get],
     [GET_HEAD, '/v1/allowlists/check/:ip_or_range', allowlists.check],
     ['POST', '/v1/allowlists/check', allowlists.checkMany],
   ];

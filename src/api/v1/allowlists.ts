@@ -32,9 +32,10 @@ export function allowlistEndpoints(deps: AppDeps) {
     }),
 
     get: endpoint({
-      schema: { querystring: QueryMap, params: Params('name') },
+      // upstream's parameter name: the pattern is the `route` label of the request metrics
+      schema: { querystring: QueryMap, params: Params('allowlist_name') },
       handler: async (req) => {
-        const name = req.params.name;
+        const name = req.params.allowlist_name;
         const lists = viewOf(req)?.lists;
         const list = [...deps.allowlists.current.lists.values()].find((l) => l.name === name && lists?.has(l.id));
         if (!list) throw new NotFoundError(`allowlist '${name}' not found`);

@@ -1,0 +1,155 @@
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { itemLive } from '../domain/allowlist.js';
+import type { AllowlistCache } from '../engine/allowlists.js';
+import type { DecisionFeed } from '../engine/decision-feed.js';
+import type { Db } from '../store/db.js';
+import type { AlertCommits } from '../usecases/group-commit.js';
+
+/** What Lapis's own families read: the index through the feed, the allowlists, the alerts' group commit, the store. */
+export interface LapisSources {
+  feed: DecisionFeed;
+  db: Db;
+  allowlists?: AllowlistCache | undefined;
+  commits?: AlertCommits | undefined;
+}
+
+/** Lapis's families that `prometheus.level: aggregated` keeps: counted as things happen, no label per machine or bouncer. */
+export const LAPIS_AGGREGATED = ['lapis_stream_pulls_total', 'lapis_alert_commit_batch_alerts', 'lapis_decision_change_lag_seconds'];
+
+/** The event-loop monitor's sampling period: a timer this often, and the error of each delay it reports. */
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * How long blocklist item counts are kept: they are a count over the store's items (a million on a large
+ * instance, tens of milliseconds of SQLite's one connection), not something to run at every scrape.
+ */
+const BLOCKLIST_COUNT_TTL_MS = 30_000;
+
+/**
+ * Lapis's own families (`lapis_*`), beside upstream's in lapi.ts. Nothing here runs per bouncer query: the
+ * counters are bumped by the stream pull, the group commit and the feed's catch-up, and the gauges are read
+ * from structures that already exist when Prometheus scrapes.
+ */
+export class LapisMetrics {
+  readonly streamPulls: Counter<'kind'>;
+  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  private blocklistCounts: { at: number; rows: { name: string; kind: string; items: number }[] } | undefined;
+
+  constructor(registry: Registry, sources: LapisSources) {
+    const registers = [registry];
+    const { feed, allowlists, commits } = sources;
+    this.streamPulls = new Counter({
+      name: 'lapis_stream_pulls_total',
+      help: 'Stream pulls answered, by kind: startup (a whole snapshot) or delta (changes since the cursor)',
+      labelNames: ['kind'],
+      registers,
+    });
+    const batches = new Histogram({
+      name: 'lapis_alert_commit_batch_alerts',
+      help: 'Alerts written per group-commit transaction of POST /v1/alerts',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
+      registers,
+    });
+    if (commits)
+      commits.onCommit = (items) => {
+        if (items.length > 0) batches.observe(items.reduce((n, i) => n + i.alerts.length, 0));
+      };
+    const lag = new Histogram({
+      name: 'lapis_decision_change_lag_seconds',
+      help: "Seconds from a decision change's write to this node applying it to its index (one per change)",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    // clocks of other hosts may run ahead of this one's: a negative lag is no lag
+    feed.onChangeApplied = (ms) => lag.observe(Math.max(0, ms) / 1000);
+
+    new Gauge({
+      name: 'lapis_decision_index_entries',
+      help: 'Decisions held in memory: active, or ended and kept for stream deltas',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const { size, held } = feed.index;
+        this.set({ state: 'active' }, size);
+        this.set({ state: 'ended' }, held - size);
+      },
+    });
+    new Gauge({
+      name: 'lapis_decision_index_bytes',
+      help: "Bytes of the decision index's columns, arena, maps and logs",
+      registers,
+      collect() {
+        this.set(feed.index.bytes);
+      },
+    });
+    const loop = this.loop;
+    // the monitor records whole timer intervals: the delay is what exceeds the resolution
+    const delay = (ns: number) => Math.max(0, ns / 1e9 - LOOP_RESOLUTION_MS / 1000);
+    new Gauge({
+      name: 'lapis_event_loop_delay_seconds',
+      help: 'Event-loop delay since the previous scrape: the longest (max) and the 99th percentile (p99)',
+      labelNames: ['stat'],
+      registers,
+      collect() {
+        const sampled = loop.count > 0;
+        this.set({ stat: 'max' }, sampled ? delay(loop.max) : 0);
+        this.set({ stat: 'p99' }, sampled ? delay(loop.percentile(99)) : 0);
+        loop.reset();
+      },
+    });
+    if (allowlists) {
+      new Gauge({
+        name: 'lapis_allowlist_items',
+        help: 'Live items of each allowlist (lists with none included)',
+        labelNames: ['allowlist'],
+        registers,
+        collect() {
+          this.reset();
+          const { lists, items } = allowlists.current;
+          const now = Date.now();
+          const live = new Map<string, number>();
+          for (const i of items) if (itemLive(i, now)) live.set(i.allowlistId, (live.get(i.allowlistId) ?? 0) + 1);
+          for (const l of lists.values()) this.set({ allowlist: l.name }, live.get(l.id) ?? 0);
+        },
+      });
+    }
+    const blocklists = () => this.blocklists(sources.db);
+    new Gauge({
+      name: 'lapis_blocklist_items',
+      help: 'Live items of each blocklist (counted at most every 30 seconds)',
+      labelNames: ['blocklist', 'kind'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const r of await blocklists()) this.set({ blocklist: r.name, kind: r.kind }, r.items);
+      },
+    });
+  }
+
+  /** Starts sampling the event loop: while the listener that reports it is open. */
+  start(): void {
+    this.loop.enable();
+  }
+
+  stop(): void {
+    this.loop.disable();
+  }
+
+  /** Live items per blocklist, empty lists included. */
+  private async blocklists(db: Db): Promise<{ name: string; kind: string; items: number }[]> {
+    const now = Date.now();
+    if (this.blocklistCounts && now - this.blocklistCounts.at < BLOCKLIST_COUNT_TTL_MS) return this.blocklistCounts.rows;
+    const rows = await db
+      .selectFrom('blocklists as b')
+      .leftJoin('blocklist_items as i', (j) =>
+        j.onRef('i.blocklist_id', '=', 'b.id').on((eb) => eb.or([eb('i.expires_at', 'is', null), eb('i.expires_at', '>', now)])),
+      )
+      .select(['b.name', 'b.kind', (eb) => eb.fn.count<number>('i.blocklist_id').as('n')])
+      .groupBy(['b.id', 'b.name', 'b.kind'])
+      .execute();
+    const out = rows.map((r) => ({ name: r.name, kind: r.kind, items: Number(r.n) }));
+    this.blocklistCounts = { at: now, rows: out };
+    return out;
+  }
+}
