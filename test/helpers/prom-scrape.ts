@@ -150,14 +150,22 @@ function matches(m: Matcher, value: string | undefined): boolean {
  * every series of the target (`targetLabels`); and the matchers without a dashboard variable (`$x`) must select
  * at least one series, so that a panel filtering on a route shows the route Lapis actually names.
  */
-export function missingFor(scrape: Scrape, expr: string, legend = '', targetLabels: readonly string[] = []): string[] {
+export function missingFor(
+  scrape: Scrape,
+  expr: string,
+  legend = '',
+  targetLabels: readonly string[] = [],
+  /** Families that may have no series yet (declared, nothing counted): their name is checked, not their labels. */
+  mayBeEmpty: readonly string[] = [],
+): string[] {
   const use = exprUse(expr, legend);
   const problems: string[] = [];
   const all: Series[] = [];
   for (const sel of use.selectors) {
     const series = seriesNamed(scrape, sel.metric);
     if (series.length === 0) {
-      problems.push(`${sel.metric}: no such series`);
+      const family = scrape.get(sel.metric.replace(/_(bucket|sum|count)$/, '')) ?? scrape.get(sel.metric);
+      if (!(family && mayBeEmpty.includes(sel.metric))) problems.push(`${sel.metric}: no such series`);
       continue;
     }
     all.push(...series);
