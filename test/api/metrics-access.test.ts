@@ -4,7 +4,8 @@ import { formatRange } from '../../src/domain/ip-range.js';
 import { failsWith, load } from '../config/helpers.js';
 import { startTestServer } from '../helpers/server.js';
 
-const listener = (trusted: string) => `prometheus:\n  enabled: true\n  listen_addr: 127.0.0.1\n  listen_port: 0\n  trusted_ips: ${trusted}\n`;
+const listener = (trusted: string) =>
+  `prometheus:\n  enabled: true\n  listen_addr: 127.0.0.1\n  listen_port: 0\n  trusted_ips: ${trusted}\n`;
 
 describe('prometheus.trusted_ips: who may scrape', () => {
   test('a peer outside the ranges gets a 403 with the JSON message, on every path, and no metrics', async (t) => {

@@ -123,17 +123,14 @@ test('prometheus.level on a real scrape: aggregated keeps no per-machine or per-
   const aggregated = await startTestServer(t, `${PROMETHEUS}  level: aggregated\n`);
   await driveTraffic(aggregated);
   const s = await scrape(aggregated.metricsUrl!);
-  assert.deepEqual(
-    [...s.keys()].sort(),
-    [
-      'cs_info',
-      'cs_lapi_route_requests_total',
-      'lapis_alert_commit_batch_alerts',
-      'lapis_decision_change_lag_seconds',
-      'lapis_notifications_dropped_total',
-      'lapis_stream_pulls_total',
-    ],
-  );
+  assert.deepEqual([...s.keys()].sort(), [
+    'cs_info',
+    'cs_lapi_route_requests_total',
+    'lapis_alert_commit_batch_alerts',
+    'lapis_decision_change_lag_seconds',
+    'lapis_notifications_dropped_total',
+    'lapis_stream_pulls_total',
+  ]);
   for (const f of s.values()) for (const x of f.series) assert.ok(!('machine' in x.labels || 'bouncer' in x.labels), JSON.stringify(x));
   assert.ok(s.get('lapis_stream_pulls_total')!.series.length === 2);
 
