@@ -82,6 +82,8 @@ test("the lag of another process's change: from its write to this node applying 
 test('the longest event-loop delay and its p99 since the previous scrape', async (t) => {
   const srv = await startTestServer(t, PROMETHEUS);
   await fetch(srv.metricsUrl!);
+  // the monitor's first interval after a reset is not recorded (perf_hooks): start the block after a few
+  await new Promise((r) => setTimeout(r, 50));
   // the server runs in this process: blocking here blocks its loop
   const end = Date.now() + 200;
   while (Date.now() < end);
@@ -106,17 +108,28 @@ test('allowlist and blocklist sizes: live items per list, empty lists included',
     await createAllowlist(db, 'empty', '');
     const list = await createBlocklist({ db }, { name: 'bad-ranges', label: '', description: '', references: [], tags: [], feed: null });
     await addBlocklistItems({ db }, list.id, ['10.0.0.0/8', '172.16.0.1', '2001:db8::/48'].map(parseIpOrRange), null);
+    await addBlocklistItems({ db }, list.id, [parseIpOrRange('172.16.0.2')], expiresAt);
     await createBlocklist({ db }, { name: 'nothing-yet', label: '', description: '', references: [], tags: [], feed: null });
   });
-  const text = await (await fetch(srv.metricsUrl!)).text();
+  let text = await (await fetch(srv.metricsUrl!)).text();
   assert.equal(value(text, 'lapis_allowlist_items{allowlist="office"}'), 3);
   assert.equal(value(text, 'lapis_allowlist_items{allowlist="empty"}'), 0);
-  assert.equal(value(text, 'lapis_blocklist_items{blocklist="bad-ranges",kind="custom"}'), 3);
+  assert.equal(value(text, 'lapis_blocklist_items{blocklist="bad-ranges",kind="custom"}'), 4);
   assert.equal(value(text, 'lapis_blocklist_items{blocklist="nothing-yet",kind="custom"}'), 0);
   assert.ok(Date.now() < expiresAt, 'scraped before the item expired');
   // an item that has expired is no longer live
   await new Promise((r) => setTimeout(r, expiresAt - Date.now() + 50));
-  assert.equal(value(await (await fetch(srv.metricsUrl!)).text(), 'lapis_allowlist_items{allowlist="office"}'), 2);
+  text = await (await fetch(srv.metricsUrl!)).text();
+  assert.equal(value(text, 'lapis_allowlist_items{allowlist="office"}'), 2);
+  assert.equal(value(text, 'lapis_blocklist_items{blocklist="bad-ranges",kind="custom"}'), 3);
+  // items another process adds: the list's content version moved, it is counted again
+  const config = loadConfig({ path: join(srv.dir, 'config.yaml'), env: { LAPIS_DATA_DIR: join(srv.dir, 'data') } });
+  await usingDb(config.db, async (db) => {
+    const [list] = await db.selectFrom('blocklists').select('id').where('name', '=', 'nothing-yet').execute();
+    await addBlocklistItems({ db }, list!.id, ['198.51.100.0/24', '198.51.100.77'].map(parseIpOrRange), null);
+  });
+  text = await (await fetch(srv.metricsUrl!)).text();
+  assert.equal(value(text, 'lapis_blocklist_items{blocklist="nothing-yet",kind="custom"}'), 2);
 });
 
 test('prometheus.level on a real scrape: aggregated keeps no per-machine or per-bouncer label and no scrape-time gauge; none, nothing', async (t) => {
