@@ -167,13 +167,30 @@ test('cs_alerts leaves out alerts of CAPI and list decisions, as upstream includ
       cscliAlert('203.0.113.1', { origin: 'CAPI', scenario: 'from-capi' }),
       cscliAlert('203.0.113.2', { origin: 'lists', scenario: 'from-a-list' }),
       cscliAlert('203.0.113.3', { origin: 'crowdsec', scenario: 'from-an-agent' }),
+      // decision-less alerts of a list's or the community blocklist's scope
+      { ...cscliAlert('203.0.113.4', { scenario: 'list-scoped' }), decisions: [], source: { scope: 'lists:firehol', value: 'firehol' } },
+      {
+        ...cscliAlert('203.0.113.5', { scenario: 'community-scoped' }),
+        decisions: [],
+        source: { scope: 'crowdsecurity/community-blocklist', value: 'x' },
+      },
+      { ...cscliAlert('203.0.113.6', { scenario: 'no-decision' }), decisions: [] },
     ]),
   });
   assert.equal(pushed.status, 201, await pushed.text());
   const alerts = parseScrape(await (await fetch(srv.metricsUrl!)).text()).get('cs_alerts')!;
   const counted = Object.fromEntries(alerts.series.map((s) => [s.labels.reason, true]));
   assert.deepEqual(
-    { capi: 'from-capi' in counted, list: 'from-a-list' in counted, agent: 'from-an-agent' in counted },
-    { capi: false, list: false, agent: true },
+    Object.fromEntries(
+      ['from-capi', 'from-a-list', 'from-an-agent', 'list-scoped', 'community-scoped', 'no-decision'].map((r) => [r, r in counted]),
+    ),
+    {
+      'from-capi': false,
+      'from-a-list': false,
+      'from-an-agent': true,
+      'list-scoped': false,
+      'community-scoped': false,
+      'no-decision': true,
+    },
   );
 });
