@@ -154,7 +154,9 @@ export async function openRuntime(config: Config, log?: Logger, opts: RuntimeOpt
       settle,
       graceMs: STREAM_GRACE_MS,
       // served on their own listener by server.ts
-      metrics: config.prometheus.enabled ? new LapiMetrics(lapisVersion(), feed, db, config.prometheus.level) : undefined,
+      metrics: config.prometheus.enabled
+        ? new LapiMetrics(lapisVersion(), feed, db, config.prometheus.level, { allowlists, commits })
+        : undefined,
       profiles: new ProfileRunner(profiles, log),
       notifier,
       alertCommits: commits,

@@ -125,7 +125,8 @@ export async function startServer(
   let metricsServer: import('node:http').Server | undefined;
   if (runtime.deps.metrics) {
     try {
-      metricsServer = await runtime.deps.metrics.listen(config.prometheus.listen_addr, config.prometheus.listen_port);
+      const { listen_addr, listen_port, trustedIps } = config.prometheus;
+      metricsServer = await runtime.deps.metrics.listen(listen_addr, listen_port, trustedIps);
     } catch (err) {
       await runtime.close();
       throw err;

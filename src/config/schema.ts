@@ -255,6 +255,8 @@ export const ConfigSchema = Type.Object(
       level: Str('full'),
       listen_addr: Str('127.0.0.1'),
       listen_port: Type.Integer({ minimum: 0, maximum: 65535, default: 6060 }),
+      /** Lapis: IPs and CIDRs that may scrape `/metrics` (others get a 403); empty, anyone who reaches the listener. */
+      trusted_ips: StrList(),
     }),
   },
   { additionalProperties: false },
@@ -348,7 +350,12 @@ export interface Config {
     readonly feeds: { readonly refreshMs: number; readonly maxBytes: number; readonly maxEntries: number; readonly timeoutMs: number };
   };
   readonly client: Readonly<Static<typeof ClientSchema> & { credentials_path: string }>;
-  readonly prometheus: Readonly<Omit<RawConfig['prometheus'], 'level'> & { level: MetricsLevel }>;
+  readonly prometheus: Readonly<
+    Omit<RawConfig['prometheus'], 'level' | 'trusted_ips'> & {
+      level: MetricsLevel /** `trusted_ips`, parsed. */;
+      trustedIps: readonly IpRange[];
+    }
+  >;
   readonly logLevel: string;
   /** `config_paths.notification_dir`: the notifier files profiles refer to. */
   readonly notificationDir: string | undefined;

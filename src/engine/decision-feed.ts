@@ -33,6 +33,11 @@ export class DecisionFeed {
   private readonly flight = new SingleFlight(() => this.run());
   private lastForget = 0;
   private readonly now: () => number;
+  /**
+   * Told, for each change (a transaction's sequence) a catch-up applies, the milliseconds since its write:
+   * metrics/lapis.ts's propagation lag. Unset, the catch-up does nothing more.
+   */
+  onChangeApplied: ((ms: number) => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -92,6 +97,7 @@ export class DecisionFeed {
     // applied in one synchronous step: a request never sees half of a catch-up
     const now = this.now();
     for (const page of pages) for (const d of page) this.index.applyStored(d, now);
+    if (this.onChangeApplied) observeChanges(pages, now, this.onChangeApplied);
     this.cursor = cursor;
     this.servedSeq = Math.max(this.servedSeq, cursor.seq);
     if (now - this.lastForget > 60_000) {
@@ -99,4 +105,23 @@ export class DecisionFeed {
       this.index.forget(now - this.opts.graceMs);
     }
   }
+}
+
+/**
+ * One observation per change sequence (rows come in sequence order): `now` less the change's write time,
+ * which the row carries: `created_at` for a decision it created, `until` for one it ended (an expiry sets
+ * `until` to its own time). A short decision that ran out between the write and this catch-up counts from
+ * its `until`, a little less than its real lag.
+ */
+function observeChanges(pages: readonly DecisionRow[][], now: number, observe: (ms: number) => void): void {
+  let seq = Number.NaN;
+  for (const page of pages)
+    for (const d of page) {
+      const s = Number(d.seq);
+      if (s === seq) continue;
+      seq = s;
+      const created = Number(d.created_at);
+      const until = Number(d.until);
+      observe(now - (until <= now ? Math.max(created, until) : created));
+    }
 }

@@ -47,6 +47,8 @@ interface Waiting<I, O> {
 export class GroupCommit<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
   private draining: Promise<void> | undefined;
+  /** Told the items of each transaction that committed (metrics/lapis.ts: batch sizes). */
+  onCommit: ((items: readonly I[]) => void) | undefined;
 
   constructor(private readonly writer: BatchWriter<I, O>) {}
 
@@ -90,7 +92,9 @@ export class GroupCommit<I, O> {
   private async run(batch: Waiting<I, O>[]): Promise<void> {
     if (batch.length > 1 && this.writer.together) {
       try {
-        const values = await this.writer.together(batch.map((w) => w.item));
+        const items = batch.map((w) => w.item);
+        const values = await this.writer.together(items);
+        this.onCommit?.(items);
         batch.forEach((w, i) => {
           w.resolve(values[i]!);
         });
@@ -107,6 +111,8 @@ export class GroupCommit<I, O> {
         // the transaction failed as a whole: nothing of it is stored, each item is tried again alone below
       }
       if (outcomes) {
+        // the items rolled back to their savepoint are not part of what committed
+        this.onCommit?.(batch.filter((_, i) => outcomes[i]!.ok).map((w) => w.item));
         batch.forEach((w, i) => {
           const o = outcomes[i]!;
           if (o.ok) w.resolve(o.value);
@@ -118,7 +124,9 @@ export class GroupCommit<I, O> {
     for (const w of batch) {
       for (let attempt = 1; ; attempt++) {
         try {
-          w.resolve(await this.writer.single(w.item));
+          const value = await this.writer.single(w.item);
+          this.onCommit?.([w.item]);
+          w.resolve(value);
           break;
         } catch (error) {
           // a deadlock victim was rolled back whole (the retention flush deleting alerts, on MariaDB): run it again

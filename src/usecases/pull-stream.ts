@@ -71,7 +71,7 @@ export function integrationSubject(id: string): StreamSubject {
  * answer exists, and when it cannot be saved the error goes up and the cursor stays.
  */
 export async function pullStream(
-  deps: Pick<UseCaseDeps, 'db' | 'feed' | 'allowlists' | 'graceMs'>,
+  deps: Pick<UseCaseDeps, 'db' | 'feed' | 'allowlists' | 'graceMs' | 'metrics'>,
   subject: StreamSubject | { readonly id: number; readonly name: string },
   filter: DecisionFilter,
   startup: boolean,
@@ -92,9 +92,12 @@ export async function pullStream(
   const audience = allowlists.audienceFor(who.entity);
   const f: DecisionFilter = { ...filter, audience };
   let slots: () => SlotDelta;
+  let kind: 'startup' | 'delta';
   if (startup || cursor.seq === null || cursor.lastPull === null || cursor.lastPull < now - deps.graceMs) {
+    kind = 'startup';
     slots = () => ({ new: feed.index.snapshotWalk(f, now, view), deleted: [] });
   } else {
+    kind = 'delta';
     const changed = allowlists.changedSince(who.entity, cursor.allowlists, cursor.lastPull, now);
     const out = feed.index.deltaSlots(f, cursor.seq, cursor.lastPull, now, view, changed);
     const flips = allowlists.audienceFlipsSince(who.entity, cursor.allowlists);
@@ -113,5 +116,6 @@ export async function pullStream(
     }
   }
   await who.save(deps.db, seq, now, allowlistsVersion);
+  deps.metrics?.lapis.streamPulls.inc({ kind });
   return new StreamAnswer(feed.index, slots, now);
 }

@@ -181,7 +181,14 @@ describe('prometheus.level', () => {
   });
 
   test('aggregated drops the histogram, the scrape-time gauges and the per-machine and per-bouncer labels', () => {
-    assert.deepEqual(names('aggregated'), ['cs_info', 'cs_lapi_route_requests_total', 'lapis_notifications_dropped_total']);
+    assert.deepEqual(names('aggregated'), [
+      'cs_info',
+      'cs_lapi_route_requests_total',
+      'lapis_alert_commit_batch_alerts',
+      'lapis_decision_change_lag_seconds',
+      'lapis_notifications_dropped_total',
+      'lapis_stream_pulls_total',
+    ]);
   });
 
   test('none exports nothing', () => {

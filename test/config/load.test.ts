@@ -96,7 +96,7 @@ describe('the embedded default', () => {
     assert.equal(c.server.use_forwarded_for_headers, false);
     assert.equal(c.server.disable_remote_lapi_registration, false);
     assert.deepEqual(c.server.auto_registration, { enabled: false, allowed_ranges: [] });
-    assert.deepEqual(c.prometheus, { enabled: false, level: 'full', listen_addr: '127.0.0.1', listen_port: 6060 });
+    assert.deepEqual(c.prometheus, { enabled: false, level: 'full', listen_addr: '127.0.0.1', listen_port: 6060, trustedIps: [] });
     assert.deepEqual(c.admin, {
       enabled: true,
       listen: { host: '127.0.0.1', port: 8081 },

@@ -42,6 +42,7 @@ export function allowlistEndpoints(deps: AppDeps) {
     }),
 
     get: endpoint({
+      // upstream's parameter name: the pattern is the `route` label of the request metrics
       schema: { querystring: QueryMap, params: Params('allowlist_name') },
       doc: {
         summary: 'One allowlist that applies to the calling machine, by name',

@@ -200,8 +200,29 @@ export class DecisionColumns {
     return JSON.parse(`"${this.arena.toString('utf8', v, v + this.valueLength[s]!)}"`) as string;
   }
 
-  /** Bytes held per slot in columns, and in the arena (live and dead): what the index costs. */
+  /** Bytes of the columns' buffers and of the arena (live and dead): what the index costs (its metrics gauge). */
   get bytes(): number {
-    return this.capacity * (5 * 8 + 4 + 1 + 1 + 16 + 1 + 4 + 2 + 4 + 4 + 3 * 4) + this.arena.length;
+    let n = this.arena.length;
+    for (const col of [
+      this.id,
+      this.seq,
+      this.until,
+      this.created,
+      this.alert,
+      this.tuple,
+      this.family,
+      this.prefix,
+      this.words,
+      this.state,
+      this.offset,
+      this.uuidLength,
+      this.valueLength,
+      this.valueHash,
+      this.nextByValue,
+      this.nextByNet,
+      this.heapPos,
+    ])
+      n += col.byteLength;
+    return n;
   }
 }

@@ -319,12 +319,12 @@ export function routes(state: FuzzState): Route[] {
       query: query({ with_content: v.bool }),
     },
     {
-      name: 'GET /v1/allowlists/:name',
+      name: 'GET /v1/allowlists/:allowlist_name',
       listener: 'lapi',
       methods: ['GET', 'HEAD'],
       auth: 'machine',
-      path: '/v1/allowlists/:name',
-      params: { name: segment(fc.constantFrom('fuzz-list-0', 'fuzz-list-1', 'nope')) },
+      path: '/v1/allowlists/:allowlist_name',
+      params: { allowlist_name: segment(fc.constantFrom('fuzz-list-0', 'fuzz-list-1', 'nope')) },
       query: query({ with_content: v.bool }),
     },
     {
