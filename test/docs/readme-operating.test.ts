@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { MAIN, runMain, spawnEnv } from '../cli/helpers.js';
+import { firewallBouncerPush, firewallWindow } from '../helpers/usage-payloads.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+
+/** The shell lines of the README's "Operating Lapis" section, trailing comments removed. */
+function operatingCommands(): string[] {
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf('\n## Operating Lapis\n');
+  assert.ok(start >= 0, 'README has an "Operating Lapis" section');
+  const end = text.indexOf('\n## ', start + 1);
+  const section = text.slice(start, end);
+  const lines: string[] = [];
+  for (const block of section.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    for (const raw of block[1]!.split('\n')) {
+      const line = raw.replace(/\s+#\s.*$/, '').trim();
+      if (line !== '' && !line.startsWith('#')) lines.push(line);
+    }
+  }
+  return lines;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.once('error', reject);
+  });
+}
+
+/**
+ * Every command the README's "Operating Lapis" section shows is run here, against a real `lapis serve`, with the
+ * addresses the README assumes mapped to this server's. A line no case below knows fails the test: the section
+ * cannot show an untested command.
+ */
+test("README 'Operating Lapis': every command works against a running server", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lapis-readme-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const metricsPort = await freePort();
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    [
+      'config_paths:',
+      `  data_dir: ${dir}`,
+      'api:',
+      '  server:',
+      '    listen_uri: 127.0.0.1:0',
+      '  admin:',
+      '    listen_uri: 127.0.0.1:0',
+      'prometheus:',
+      '  enabled: true',
+      '  listen_addr: 127.0.0.1',
+      `  listen_port: ${metricsPort}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [MAIN, 'serve', '-c', config], { env: spawnEnv() });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  await waitUntil(() => out.includes('Lapis admin API listening on'), 20_000, `lapis serve started: ${out}`);
+  const lapiUrl = `http://${/Lapis Local API listening on (127\.0\.0\.1:\d+)/.exec(out)![1]}`;
+  const adminUrl = `http://${/Lapis admin API listening on (127\.0\.0\.1:\d+)/.exec(out)![1]}`;
+
+  // some traffic for the tables: a bouncer that queries and pushes its usage metrics
+  const key = 'readme-bouncer-key-0123456789abcdef';
+  const add = await runMain(['bouncers', 'add', 'fw01', '--key', key, '-c', config]);
+  assert.equal(add.code, 0, add.stderr);
+  const q = await fetch(`${lapiUrl}/v1/decisions?ip=192.0.2.8`, { headers: { 'X-Api-Key': key } });
+  assert.equal(q.status, 200);
+  const window = firewallWindow({
+    active: [3, 1, 2],
+    droppedBytes: [100, 40],
+    droppedPackets: [2, 1],
+    processedBytes: [5000, 100],
+    processedPackets: [50, 2],
+  });
+  const push = await fetch(`${lapiUrl}/v1/usage-metrics`, {
+    method: 'POST',
+    headers: { 'X-Api-Key': key, 'Content-Type': 'application/json', 'User-Agent': 'crowdsec-firewall-bouncer/v0.0.31' },
+    body: firewallBouncerPush(Math.floor(Date.now() / 1000), window),
+  });
+  assert.equal(push.status, 201);
+
+  const commands = operatingCommands();
+  assert.ok(commands.length >= 7, commands.join('\n'));
+  for (const line of commands) {
+    await t.test(line, async () => {
+      let m: RegExpExecArray | null;
+      if ((m = /^npx lapis ([^>]+?)(?:\s*>\s*(\S+))?$/.exec(line))) {
+        const args = m[1]!.split(/\s+/).map((a) => (a.startsWith('./') ? join(dir, a.slice(2)) : a));
+        const r = await runMain([...args, '-c', config], { timeoutMs: 30_000 });
+        assert.equal(r.code, 0, `${line}\n${r.stderr}`);
+        assert.equal(r.stderr, '');
+        if (m[2]) writeFileSync(join(dir, m[2]), r.stdout);
+        checkOutput(args, r.stdout, dir);
+      } else if ((m = /^curl -s http:\/\/127\.0\.0\.1:8081(\/\S+)$/.exec(line))) {
+        const res = await fetch(`${adminUrl}${m[1]}`);
+        assert.equal(res.status, 200);
+        const body = await res.text();
+        // the document the CLI printed above is the one the listener serves
+        if (m[1] === '/openapi.json' && existsSync(join(dir, 'lapi.json')))
+          assert.equal(body, readFileSync(join(dir, 'lapi.json'), 'utf8'));
+        assert.equal((JSON.parse(body) as { openapi: string }).openapi, '3.1.0');
+      } else if (/^kill -HUP /.test(line)) {
+        const before = out.length;
+        child.kill('SIGHUP');
+        await waitUntil(() => out.slice(before).includes('"msg":"reloaded: '), 10_000, `reload logged: ${out.slice(before)}`);
+        assert.equal(child.exitCode, null);
+      } else {
+        assert.fail(`the README shows '${line}', which this test does not run`);
+      }
+    });
+  }
+});
+
+/** What each CLI command of the section must have printed. */
+function checkOutput(args: string[], stdout: string, dir: string): void {
+  switch (args[0]) {
+    case 'status':
+      assert.doesNotMatch(stdout, /FAIL/);
+      break;
+    case 'metrics':
+      assert.match(stdout, /Local API Metrics/);
+      assert.match(stdout, /Bouncer Metrics/);
+      break;
+    case 'bouncers':
+      assert.match(stdout, /fw01/);
+      assert.match(stdout, /Bouncer Metrics \(fw01\)/);
+      break;
+    case 'backup':
+      assert.ok(existsSync(args[1]!), args[1]);
+      break;
+    case 'openapi':
+      assert.equal((JSON.parse(stdout) as { openapi: string }).openapi, '3.1.0');
+      break;
+    default:
+      assert.fail(`no check for 'lapis ${args.join(' ')}' (${dir})`);
+  }
+}
