@@ -8,6 +8,8 @@
  *   --node-args="…"       extra node flags for the server, e.g. --node-args="--max-semi-space-size=2" (BENCH_NODE_ARGS)
  *   --json FILE           also write the report as JSON: the header, the rows as printed, and each phase's raw
  *                         figures (BENCH_JSON)
+ *   --metrics             the server exports Prometheus metrics, and `lapis metrics` prints its tables after the
+ *                         report (BENCH_METRICS=1); off by default, so figures compare with earlier runs
  *
  * Starts the Local API as a child process on 127.0.0.1 with a fresh store, loads N decisions
  * through the public API (`POST /v1/alerts`, 1,000 decisions per alert, as `cscli decisions import`), then
@@ -16,6 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,6 +51,7 @@ interface Options {
   nodeArgs: string[];
   db: 'sqlite' | 'postgres';
   json: string | undefined;
+  metrics: boolean;
 }
 
 function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -75,6 +79,7 @@ function options(env: NodeJS.ProcessEnv): Options {
       'node-args': { type: 'string' },
       db: { type: 'string' },
       json: { type: 'string' },
+      metrics: { type: 'boolean' },
     },
   });
   const db = argv.db ?? env.BENCH_DB ?? 'sqlite';
@@ -88,7 +93,19 @@ function options(env: NodeJS.ProcessEnv): Options {
     nodeArgs: (argv['node-args'] ?? env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     db,
     json: argv.json ?? env.BENCH_JSON,
+    metrics: argv.metrics ?? env.BENCH_METRICS === '1',
   };
+}
+
+/** A port free on 127.0.0.1 now (the stream phase restarts the server on the same config). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+    srv.once('error', reject);
+  });
 }
 
 /** The run's temp dir and PostgreSQL database, removed at exit, on a signal, or on failure. */
@@ -146,9 +163,11 @@ async function main(o: Options, s: Scratch): Promise<void> {
     psql(`CREATE DATABASE ${s.pgDatabase}`);
     dbYaml = `db_config:\n  type: postgresql\n  host: 127.0.0.1\n  port: 5432\n  user: postgres\n  db_name: ${s.pgDatabase}\n  sslmode: disable\n`;
   }
+  const metricsPort = o.metrics ? await freePort() : 0;
+  const metricsYaml = o.metrics ? `prometheus:\n  enabled: true\n  listen_addr: 127.0.0.1\n  listen_port: ${metricsPort}\n` : '';
   writeFileSync(
     cfgPath,
-    `api:\n  server:\n    listen_uri: 127.0.0.1:0\n  admin:\n    enabled: false\nconfig_paths:\n  data_dir: ${dataDir}\n${dbYaml}`,
+    `api:\n  server:\n    listen_uri: 127.0.0.1:0\n  admin:\n    enabled: false\nconfig_paths:\n  data_dir: ${dataDir}\n${dbYaml}${metricsYaml}`,
   );
   const config = loadConfig({ path: cfgPath, env: {} });
   await usingDb(config.db, async (db) => {
@@ -209,6 +228,14 @@ async function main(o: Options, s: Scratch): Promise<void> {
     const options = { decisions: N, seconds: SECONDS, connections: CONNS, db: o.db, nodeArgs: o.nodeArgs };
     writeFileSync(o.json, `${JSON.stringify({ header, options, rows, figures: ctx.figures }, null, 2)}\n`);
     log(`JSON report: ${o.json}`);
+  }
+  if (o.metrics) {
+    // what an operator would see of this run: `lapis metrics` against the server, still up
+    const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
+    const tables = execFileSync(process.execPath, [cli, 'metrics', '--url', `http://127.0.0.1:${metricsPort}/metrics`], {
+      encoding: 'utf8',
+    });
+    process.stdout.write(`\nlapis metrics after the run:\n${tables}`);
   }
   for (const p of profiles) {
     process.stdout.write(`\nCPU profile of the server, ${p.name} (${p.file}):\n`);
