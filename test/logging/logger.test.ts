@@ -41,10 +41,11 @@ test('createLogger redacts the shapes secrets travel in: request headers, errors
     assert.equal(out.includes(secret), false, `${secret} leaked: ${out}`);
   }
   assert.equal(out.includes('secret-token-7') || out.includes('secret-token-8'), false, out);
+  type Line = { req: { headers: unknown }; err: { message: string; headers: Record<string, string> }; body: unknown };
   const lines = out
     .trimEnd()
     .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, any>);
+    .map((l) => JSON.parse(l) as Line);
   // what is not a secret stays, so the lines still say what happened
   assert.deepEqual(lines[0]!.req.headers, {
     'x-api-key': '[redacted]',
