@@ -229,3 +229,17 @@ test('status over HTTPS: a certificate 10 days from its end warns (exit 0), an e
   assert.match(e.stdout, new RegExp(`^FAIL certificate ${p('expired.pem')} expired on 2020-02-01T00:00:00Z$`, 'm'));
   assert.equal(e.stderr, 'Error: lapis status: 2 check(s) failed: server, certificate\n');
 });
+
+test('status with api.server.listen_socket: the server is asked over the socket', async (t) => {
+  const dir = tempDir(t);
+  const socket = join(dir, 'lapis.sock');
+  // port 0 in listen_uri: only the socket can be reached, so an OK line proves it was used
+  const env = cliEnv(t, `api:\n  server:\n    listen_uri: 127.0.0.1:0\n    listen_socket: ${socket}\n`);
+  const server = await spawnServe(t, env.configPath);
+  const r = await cli(env, ['status']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`^OK {3}server {6}${socket} is up \\(\\d+ ms\\)$`, 'm'));
+  assert.equal(await server.stop(), 0);
+  const down = await cli(env, ['status']);
+  assert.match(down.stdout, new RegExp(`^FAIL server {6}${socket} is down: connect ENOENT ${socket}$`, 'm'));
+});
