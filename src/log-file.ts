@@ -4,10 +4,49 @@ import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { LogFileSettings } from './config/schema.js';
 import { ConfigError } from './errors.js';
 
-/** An open log file: pino writes to `stream`; `close()` flushes what is buffered and closes the file. */
+/** An open log file: pino writes to `destination`; `close()` flushes what is buffered and closes the file. */
 export interface LogFile {
+  /** Where lines go: they reach `stream` in batches. */
+  readonly destination: { write(line: string): boolean };
+  /** The rotating file itself (its `rotated` event). */
   readonly stream: RotatingFileStream;
   close(): Promise<void>;
+}
+
+/** The most a batch holds before it is written at once rather than at the end of the event-loop turn. */
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * pino's lines gathered into one write per event-loop turn (or per 64 KiB): rotating-file-stream awaits a file
+ * write per chunk it is given, some 35 µs each, so line by line a busy debug log would pile up in memory. A batch
+ * holds whole lines, so no line is split between two files; a rotation comes at most one batch late.
+ */
+class LineBatcher {
+  private parts: string[] = [];
+  private bytes = 0;
+  private scheduled = false;
+
+  constructor(private readonly out: RotatingFileStream) {}
+
+  write(line: string): boolean {
+    this.parts.push(line);
+    this.bytes += line.length;
+    if (this.bytes >= BATCH_BYTES) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return true;
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.parts.length === 0 || this.out.destroyed) return;
+    const chunk = this.parts.join('');
+    this.parts = [];
+    this.bytes = 0;
+    this.out.write(chunk);
+  }
 }
 
 const DAY_MS = 86_400_000;
@@ -64,11 +103,14 @@ export function openLogFile(settings: LogFileSettings, onError: (err: Error) => 
   stream.on('rotated', () => pruneOldLogs(settings.path, settings.maxAgeDays));
   stream.on('error', onError);
   stream.on('warning', onError);
+  const batcher = new LineBatcher(stream);
   let closing: Promise<void> | undefined;
   return {
+    destination: batcher,
     stream,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
+        batcher.flush();
         if (stream.writableFinished || stream.destroyed) return resolve();
         stream.once('finish', () => resolve());
         stream.once('error', () => resolve());

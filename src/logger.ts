@@ -62,5 +62,5 @@ export function openLogger(config: Config, stderr: { write(s: string): unknown }
     if (!said) stderr.write(`lapis: log file ${out.path}: ${err.message}\n`);
     said = true;
   });
-  return { logger: createLogger(config.logLevel, { destination: file.stream }), close: () => file.close() };
+  return { logger: createLogger(config.logLevel, { destination: file.destination }), close: () => file.close() };
 }

@@ -50,7 +50,7 @@ test('lapis.log: rotated by size into lapis.log.1.gz…, no more than log_max_fi
   const file = openLogFile({ path, maxSizeMb: 1, maxFiles: 2, maxAgeDays: 28, compress: true }, (err) => assert.fail(err));
   const line = `${JSON.stringify({ msg: 'x'.repeat(1000) })}\n`;
   // 3.5 MB: three rotations, of which the oldest falls past log_max_files
-  for (let i = 0; i < 3500; i++) file.stream.write(line.replace('"msg"', `"n":${i},"msg"`));
+  for (let i = 0; i < 3500; i++) file.destination.write(line.replace('"msg"', `"n":${i},"msg"`));
   await file.close();
   assert.deepEqual(readdirSync(dir).sort(), ['lapis.log', 'lapis.log.1.gz', 'lapis.log.2.gz']);
   const numbers = (text: string) =>
@@ -84,7 +84,7 @@ test('log_max_age: rotated files older than it are removed at the next rotation;
   old('lapis.log.2', 40);
   const file = openLogFile({ path, maxSizeMb: 1, maxFiles: 5, maxAgeDays: 30, compress: false }, (err) => assert.fail(err));
   const rotated = new Promise((r) => file.stream.once('rotated', r));
-  for (let i = 0; i < 1100; i++) file.stream.write(`${JSON.stringify({ n: i, msg: 'y'.repeat(1000) })}\n`);
+  for (let i = 0; i < 1100; i++) file.destination.write(`${JSON.stringify({ n: i, msg: 'y'.repeat(1000) })}\n`);
   await rotated;
   // the rotation shifted lapis.log.2 to .3 (it keeps its mtime); pruning runs once it is done
   await waitUntil(() => !existsSync(join(dir, 'lapis.log.3')), 3000, 'the 40-day-old file pruned');
