@@ -129,3 +129,22 @@ test('lapis serve with log_media: file: JSON lines in <log_dir>/lapis.log, nothi
     ['shutting down', 'Lapis Local API stopped'],
   );
 });
+
+test('SIGHUP with log_media: file: the new log level applies to the same file, which is not reopened', async (t) => {
+  const logDir = tempDir(t);
+  const yaml = (level: string) =>
+    `common:\n  log_media: file\n  log_dir: ${logDir}\n  log_level: ${level}\napi:\n  server:\n    listen_uri: 127.0.0.1:0\n`;
+  const env = cliEnv(t, yaml('info'));
+  const logFile = join(logDir, 'lapis.log');
+  const server = await spawnServe(t, env.configPath);
+  await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'before' } });
+  writeFileSync(env.configPath, readFileSync(env.configPath, 'utf8').replace('log_level: info', 'log_level: debug'));
+  server.child.kill('SIGHUP');
+  await waitUntil(() => readFileSync(logFile, 'utf8').includes('"msg":"reloaded'), 5000, 'the reload line');
+  await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'after' } });
+  assert.equal(await server.stop(), 0, server.stderr());
+  const text = readFileSync(logFile, 'utf8');
+  assert.equal(text.includes('"request_id":"before"'), false, 'no request line at info');
+  assert.match(text, /"request_id":"after".*"msg":"request"/);
+  assert.deepEqual(readdirSync(logDir), ['lapis.log']);
+});

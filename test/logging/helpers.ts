@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { After } from '../helpers/context.js';
 import { MAIN, spawnEnv } from '../cli/helpers.js';
 
@@ -15,11 +16,19 @@ export interface Served {
   stop(): Promise<number | null>;
 }
 
+/** `<log_dir>/lapis.log` when the config file says `log_media: file` (the tests write it plainly). */
+function logFileOf(configPath: string): string | undefined {
+  const text = readFileSync(configPath, 'utf8');
+  const dir = /^\s*log_dir: (.+)$/m.exec(text)?.[1];
+  return /^\s*log_media: file$/m.test(text) && dir ? join(dir.trim(), 'lapis.log') : undefined;
+}
+
 /**
  * Spawns `lapis serve -c CONFIG` and resolves once its listening lines are written, on stdout or, when
  * `logFile` is given, in that file (log_media: file leaves stdout empty).
  */
 export function spawnServe(t: After, configPath: string, logFile?: string): Promise<Served> {
+  logFile ??= logFileOf(configPath);
   const child = spawn(process.execPath, [MAIN, 'serve', '-c', configPath], { env: spawnEnv() });
   let out = '';
   let err = '';
