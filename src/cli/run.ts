@@ -62,6 +62,7 @@ import { serveCommand } from './serve.js';
 import { lapisVersion } from '../version.js';
 import { backupCommand } from './backup.js';
 import { openApiCommand } from './openapi.js';
+import { statusCommand as lapisStatusCommand } from './status.js';
 
 export const ROOT: GroupCommand = {
   name: 'lapis',
@@ -72,6 +73,7 @@ export const ROOT: GroupCommand = {
     migrateCommand,
     backupCommand,
     openApiCommand,
+    lapisStatusCommand,
     {
       name: 'machines',
       aliases: ['machine'],

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { createLogger } from '../logger.js';
+import { createLogger, openLogger } from '../logger.js';
 import { startServer, type RunningServer } from '../server.js';
 import type { LeafCommand } from './args.js';
 import { CliError } from './context.js';
@@ -36,15 +36,26 @@ export const serveCommand: LeafCommand = {
   args: { min: 0, max: 0 },
   async run(ctx) {
     const config = ctx.config();
-    const logger = createLogger(config.logLevel);
-    const server = await serve(config, logger, ctx.io.env);
-    if (!ctx.io.untilStopped) return server.close();
-    // the reload logs what it did, or why it did nothing; a failed reload leaves the server as it was
-    const stopReloading = ctx.io.onHangup?.(() => void server.reload());
-    const signal = await ctx.io.untilStopped();
-    stopReloading?.();
-    logger.info({ signal }, 'shutting down');
-    await server.close();
-    logger.info('Lapis Local API stopped');
+    const { logger, close } = openLogger(config);
+    let server: RunningServer;
+    try {
+      server = await serve(config, logger, ctx.io.env);
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    try {
+      if (!ctx.io.untilStopped) return await server.close();
+      // the reload logs what it did, or why it did nothing; a failed reload leaves the server as it was
+      const stopReloading = ctx.io.onHangup?.(() => void server.reload());
+      const signal = await ctx.io.untilStopped();
+      stopReloading?.();
+      logger.info({ signal }, 'shutting down');
+      await server.close();
+      logger.info('Lapis Local API stopped');
+    } finally {
+      // with log_media: file, the lines still buffered reach the file before the process exits
+      await close();
+    }
   },
 };

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseGoDuration } from '../domain/duration.js';
 import { ConfigError } from '../errors.js';
 import { checkSchema, checkSemantics, parseListen, parseMs, parseRanges, parseSslMode } from './check.js';
+import { parseLogOutput } from './log.js';
 import { parseMirror } from './mirror.js';
 import { dropNulls, mergeOverlay } from './overlay.js';
 import type { Config, DbTls, Limits, MetricsLevel, RawConfig, Retention } from './schema.js';
@@ -111,6 +112,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const dataDir = resolve(raw.config_paths.data_dir ?? env.LAPIS_DATA_DIR ?? 'data');
   const db = raw.db_config;
   const mirror = parseMirror(raw.blocklist_mirror);
+  const log = parseLogOutput(raw.common);
   const config: Config = {
     source: path === undefined ? null : resolve(path),
     dataDir,
@@ -149,6 +151,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       trustedIps: parseRanges('prometheus.trusted_ips', raw.prometheus.trusted_ips),
     },
     logLevel: server.log_level ?? raw.common.log_level ?? 'info',
+    log: log.output,
     notificationDir: raw.config_paths.notification_dir,
     limits: parseLimits(server.limits),
     jwtSecret: env.CS_LAPI_SECRET || null,
@@ -158,7 +161,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     tlsCacheMs: parseMs('api.server.tls.cache_expiration', server.tls?.cache_expiration, parseGoDuration) ?? 3_600_000,
     retention: parseRetention(db.flush),
     mirror: mirror.mirror,
-    warnings: [...ignoredKeyWarnings(raw), ...mirror.warnings],
+    warnings: [...ignoredKeyWarnings(raw), ...log.warnings, ...mirror.warnings],
   };
   return deepFreeze(config);
 }

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Config } from './schema.js';
 
 /**
@@ -11,7 +12,15 @@ function restartView(c: Config): Record<string, unknown> {
   // db.tls is parsed from the ssl* keys, listed on their own
   const { tls: _dbTls, ...db } = c.db;
   const mirror = c.mirror && { ...c.mirror, tls: c.mirror.tls !== null };
+  // the log file is opened once, when serve starts
+  const file = c.log.media === 'file' ? c.log : undefined;
   return {
+    'common.log_media': c.log.media,
+    'common.log_dir': file && dirname(file.path),
+    'common.log_max_size': file?.maxSizeMb,
+    'common.log_max_files': file?.maxFiles,
+    'common.log_max_age': file?.maxAgeDays,
+    'common.compress_logs': file?.compress,
     'config_paths.data_dir': c.dataDir,
     ...prefixed('db_config', db),
     ...prefixed('api.server', server),

@@ -217,15 +217,19 @@ export const ConfigSchema = Type.Object(
     common: Section({
       daemonize: Ignored,
       pid_dir: Ignored,
-      log_media: Ignored,
-      log_dir: Ignored,
+      /** stdout or file (checked at load); upstream's syslog is accepted with a warning. */
+      log_media: Str('stdout'),
+      /** With `file`: the directory of `lapis.log`, which must exist. */
+      log_dir: Str('/var/log/'),
       log_level: Str(),
       force_color_logs: Ignored,
-      log_format: Ignored,
-      log_max_size: Ignored,
-      log_max_age: Ignored,
-      log_max_files: Ignored,
-      compress_logs: Ignored,
+      /** Lapis writes JSON lines: `json` or unset; upstream's `text` is accepted with a warning. */
+      log_format: Str(),
+      /** Rotation, as upstream's lumberjack settings: 0 or unset means the default (500 MB, 28 days, 3 files, compressed). */
+      log_max_size: Type.Optional(Type.Integer({ minimum: 0 })),
+      log_max_age: Type.Optional(Type.Integer({ minimum: 0 })),
+      log_max_files: Type.Optional(Type.Integer({ minimum: 0 })),
+      compress_logs: Type.Optional(Type.Boolean()),
       working_dir: Ignored,
     }),
     config_paths: Section({
@@ -331,6 +335,18 @@ export interface MirrorConfig {
   readonly supportedTypes: readonly string[];
 }
 
+/** `common.log_media: file`: `<log_dir>/lapis.log`, rotated by size. */
+export interface LogFileSettings {
+  readonly path: string;
+  readonly maxSizeMb: number;
+  readonly maxFiles: number;
+  readonly maxAgeDays: number;
+  readonly compress: boolean;
+}
+
+/** The server's log output: stdout, or a rotated file. */
+export type LogOutput = { readonly media: 'stdout' } | ({ readonly media: 'file' } & LogFileSettings);
+
 /** The loaded configuration: the file's keys with defaults applied, plus what was derived from them. */
 export interface Config {
   /** The file it came from, or null for the embedded default. */
@@ -357,6 +373,8 @@ export interface Config {
     }
   >;
   readonly logLevel: string;
+  /** Where the server's log lines go (`common.log_*`). */
+  readonly log: LogOutput;
   /** `config_paths.notification_dir`: the notifier files profiles refer to. */
   readonly notificationDir: string | undefined;
   /** `api.server.limits`, durations in milliseconds. */

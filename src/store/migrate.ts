@@ -16,19 +16,30 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261205-0006-blocklists': m0006,
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: the migrator runs before the typed tables exist
+function migrator(db: Kysely<any>): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableName: 'lapis_migrations',
+    migrationLockTableName: 'lapis_migrations_lock',
+  });
+}
+
+/** The code's migrations, split into those `db` has applied and those pending. Applies nothing, creates no table. */
+// biome-ignore lint/suspicious/noExplicitAny: read before the typed tables may exist
+export async function migrationState(db: Kysely<any>): Promise<{ applied: string[]; pending: string[] }> {
+  const all = await migrator(db).getMigrations();
+  return { applied: all.filter((m) => m.executedAt).map((m) => m.name), pending: all.filter((m) => !m.executedAt).map((m) => m.name) };
+}
+
 /**
  * Brings the schema up to date. Never throws for "nothing to do"; throws with the failing
  * migration's name when one fails.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the migrator runs before the typed tables exist
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => MIGRATIONS },
-    migrationTableName: 'lapis_migrations',
-    migrationLockTableName: 'lapis_migrations_lock',
-  });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  const result: MigrationResultSet = await migrator(db).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);

@@ -28,6 +28,11 @@ test('restartKeys: what a reload re-reads is never named; what only a restart ap
       `${BASE}  admin:\n    enabled: false\nprometheus:\n  listen_port: 7070\n`,
       ['api.admin.enabled', 'prometheus.listen_port'],
     ],
+    [
+      'the log output (the level alone is reloaded)',
+      `${BASE}common:\n  log_level: debug\n  log_media: file\n  log_dir: /var/log/lapis\n  log_max_files: 7\n`,
+      ['common.log_media', 'common.log_dir', 'common.log_max_size', 'common.log_max_files', 'common.log_max_age', 'common.compress_logs'],
+    ],
   ];
   for (const [what, yaml, keys] of cases) {
     assert.deepEqual(restartKeys(base, testConfig(dir, yaml)), keys, what);
