@@ -47,7 +47,8 @@ function freePort(): Promise<number> {
 test("README 'Operating Lapis': every command works against a running server", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lapis-readme-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const metricsPort = await freePort();
+  // fixed ports: `lapis status` and `lapis metrics` find the server through the config, as a user's would
+  const [lapiPort, metricsPort] = [await freePort(), await freePort()];
   const config = join(dir, 'config.yaml');
   writeFileSync(
     config,
@@ -56,7 +57,7 @@ test("README 'Operating Lapis': every command works against a running server", a
       `  data_dir: ${dir}`,
       'api:',
       '  server:',
-      '    listen_uri: 127.0.0.1:0',
+      `    listen_uri: 127.0.0.1:${lapiPort}`,
       '  admin:',
       '    listen_uri: 127.0.0.1:0',
       'prometheus:',
