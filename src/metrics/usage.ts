@@ -85,56 +85,34 @@ export function registerUsageMetrics(registry: Registry, db: Db, cacheMs = CACHE
     }
     return cached.snapshot;
   };
-  new Gauge({
-    name: 'lapis_bouncer_usage_sum',
-    help: 'Bouncer usage counters (dropped, processed...) as pushed to /v1/usage-metrics, summed over the stored windows.',
-    labelNames: BOUNCER_LABELS,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      for (const b of s.bouncers)
-        for (const x of b.series)
-          if (!x.gauge)
-            this.set(
-              {
-                bouncer: b.bouncer,
-                type: b.type,
-                metric: x.name,
-                unit: x.unit,
-                origin: x.origin,
-                remediation: x.remediation,
-                ip_type: x.ipType,
-              },
-              x.value,
-            );
-    },
-  });
-  new Gauge({
-    name: 'lapis_bouncer_usage_latest',
-    help: 'Bouncer usage gauges (active_decisions...) as pushed to /v1/usage-metrics, the latest value.',
-    labelNames: BOUNCER_LABELS,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      for (const b of s.bouncers)
-        for (const x of b.series)
-          if (x.gauge)
-            this.set(
-              {
-                bouncer: b.bouncer,
-                type: b.type,
-                metric: x.name,
-                unit: x.unit,
-                origin: x.origin,
-                remediation: x.remediation,
-                ip_type: x.ipType,
-              },
-              x.value,
-            );
-    },
-  });
+  // counters (summed over the windows) and gauges (the latest value) of the same series, in two families
+  const bouncerFamily = (name: string, help: string, gauges: boolean) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: BOUNCER_LABELS,
+      registers: [registry],
+      async collect() {
+        const s = await snapshot();
+        this.reset();
+        for (const b of s.bouncers)
+          for (const x of b.series) {
+            if (x.gauge !== gauges) continue;
+            const labels = { bouncer: b.bouncer, type: b.type, metric: x.name, unit: x.unit, origin: x.origin };
+            this.set({ ...labels, remediation: x.remediation, ip_type: x.ipType }, x.value);
+          }
+      },
+    });
+  bouncerFamily(
+    'lapis_bouncer_usage_sum',
+    'Bouncer usage counters (dropped, processed...) as pushed to /v1/usage-metrics, summed over the stored windows.',
+    false,
+  );
+  bouncerFamily(
+    'lapis_bouncer_usage_latest',
+    'Bouncer usage gauges (active_decisions...) as pushed to /v1/usage-metrics, the latest value.',
+    true,
+  );
   new Gauge({
     name: 'lapis_bouncer_usage_since_timestamp_seconds',
     help: "The oldest stored usage-metrics window of each bouncer (unix seconds): where lapis_bouncer_usage_sum's sums start.",

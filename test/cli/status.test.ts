@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
@@ -13,17 +12,9 @@ import { hasOpenssl } from '../helpers/pki.js';
 import { filePki, tlsYaml } from '../helpers/tls.js';
 import { spawnServe } from '../logging/helpers.js';
 import { cli, cliEnv, runMain, withEnvDb, type CliEnv } from './helpers.js';
+import { freePort } from '../helpers/ports.js';
 
 const MIN = 60_000;
-
-/** A port nothing listens on any more: status reads listen_uri, so the server cannot take `:0`. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function envOnPort(t: TestContext, yaml = ''): Promise<{ env: CliEnv; port: number }> {
   const port = await freePort();

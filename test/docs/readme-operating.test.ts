@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { test } from 'node:test';
 import { MAIN, runMain, spawnEnv } from '../cli/helpers.js';
 import { firewallBouncerPush, firewallWindow } from '../helpers/usage-payloads.js';
 import { waitUntil } from '../helpers/wait.js';
+import { freePort } from '../helpers/ports.js';
 
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
@@ -27,16 +27,6 @@ function operatingCommands(): string[] {
     }
   }
   return lines;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
 }
 
 /**

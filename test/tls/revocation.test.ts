@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { parseCrlFile } from '../../src/auth/tls-crl.js';
@@ -10,17 +9,10 @@ import { ocspRequest, ocspStatus, ocspUrls, parseOcspResponse, postOcsp } from '
 import { TlsAuth, type PeerCertificate, type TlsSettings } from '../../src/auth/tls.js';
 import { hasOpenssl, type Pki } from '../helpers/pki.js';
 import { filePki } from '../helpers/tls.js';
+import { freePort } from '../helpers/ports.js';
 
 const skip = !hasOpenssl && 'no openssl';
 const silent = pino({ level: 'silent' });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const ocspPort = hasOpenssl ? await freePort() : 0;
 const pki: Pki = hasOpenssl ? filePki({ ocspUrl: `http://127.0.0.1:${ocspPort}` }) : (undefined as never);

@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { createAdminKey } from '../../../src/store/admin-keys.js';
@@ -13,20 +12,10 @@ import { createMachine } from '../../../src/store/machines.js';
 import { openSqlite } from '../../../src/store/sqlite-driver.js';
 import { tempDir } from '../../helpers/app.js';
 import { freshDbConfig, type TestDialect } from '../../helpers/dialect.js';
+// the Prometheus listener logs no address, so it cannot be `:0`
+export { freePort } from '../../helpers/ports.js';
 
 type After = { after(fn: () => unknown): void };
-
-/** A port free right now (the Prometheus listener logs no address, so it cannot be `:0`). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A config file for a `lapis serve` child, on a fresh database of `engine`, in a temp dir. */
 export interface ServerEnv {
