@@ -37,23 +37,30 @@ export const serveCommand: LeafCommand = {
   async run(ctx) {
     const config = ctx.config();
     const { logger, close } = openLogger(config);
-    let server: RunningServer;
+    let server: RunningServer | undefined;
+    let hangupWhileStarting = false;
+    // from the start: a SIGHUP while the store opens must not end the process (node's default); it is honoured
+    // once the server listens. The reload logs what it did, or why it did nothing, leaving the server as it was.
+    const stopReloading = ctx.io.onHangup?.(() => {
+      if (server) void server.reload();
+      else hangupWhileStarting = true;
+    });
     try {
       server = await serve(config, logger, ctx.io.env);
     } catch (err) {
+      stopReloading?.();
       await close();
       throw err;
     }
     try {
+      if (hangupWhileStarting) void server.reload();
       if (!ctx.io.untilStopped) return await server.close();
-      // the reload logs what it did, or why it did nothing; a failed reload leaves the server as it was
-      const stopReloading = ctx.io.onHangup?.(() => void server.reload());
       const signal = await ctx.io.untilStopped();
-      stopReloading?.();
       logger.info({ signal }, 'shutting down');
       await server.close();
       logger.info('Lapis Local API stopped');
     } finally {
+      stopReloading?.();
       // with log_media: file, the lines still buffered reach the file before the process exits
       await close();
     }
