@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { localRegistry } from '../helpers/local-registry.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -13,17 +14,28 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 
 /**
  * What a user gets from `npm pack` / the registry: the tarball installed globally into a temporary prefix, its
- * `lapis` bin run by its shebang (with this test's node first on PATH). Dependencies come from the npm cache
- * that `npm ci` filled, the registry answering only for their metadata (the package source CI installs from).
- * The packing skips `prepack`: `npm test` has just built dist/.
+ * `lapis` bin run by its shebang (with this test's node first on PATH). Dependencies come from a registry on
+ * 127.0.0.1 serving the locked packages out of the npm cache `npm ci` filled (helpers/local-registry.ts), so
+ * that nothing leaves the machine; better-sqlite3's prebuilt-binary download is pointed there too, answered 404,
+ * and it compiles, as it does everywhere here. The packing skips `prepack`: `npm test` has just built dist/.
  */
 test('npm pack → npm install -g --prefix: `lapis --version` and `lapis serve` work from the installed bin', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lapis-pack-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cache = (await run('npm', ['config', 'get', 'cache'])).stdout.trim();
+  const registry = await localRegistry(join(ROOT, 'package-lock.json'), cache);
+  t.after(() => registry.close());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
     npm_config_nodedir: process.env.npm_config_nodedir ?? '/usr',
+    npm_config_registry: registry.url,
+    npm_config_better_sqlite3_binary_host: `${registry.url}-/prebuilds`,
+    npm_config_update_notifier: 'false',
+    // and a request meant for any other host would fail, not leave: through a proxy that does not exist
+    npm_config_proxy: 'http://127.0.0.1:9',
+    npm_config_https_proxy: 'http://127.0.0.1:9',
+    npm_config_noproxy: '127.0.0.1',
   };
   delete env.NODE_NO_WARNINGS;
 
@@ -44,10 +56,15 @@ test('npm pack → npm install -g --prefix: `lapis --version` and `lapis serve` 
   );
 
   const prefix = join(dir, 'prefix');
-  await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, info!.filename)], {
+  await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', join(dir, info!.filename)], {
     env,
     timeout: 600_000,
   });
+  // everything came from the local registry (the prebuilt binary excepted, which it does not hold)
+  assert.deepEqual(
+    registry.misses.filter((m) => !m.startsWith('/-/prebuilds/')),
+    [],
+  );
   const bin = join(prefix, 'bin', 'lapis');
 
   const version = await run(bin, ['--version'], { env });
