@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { MAIN, runMain, spawnEnv } from '../cli/helpers.js';
+import { runMain } from '../cli/helpers.js';
 import { cscliAlert, UA } from '../helpers/actors.js';
 import { freePort } from '../helpers/ports.js';
-import { waitUntil } from '../helpers/wait.js';
+import { startServe } from '../helpers/serve-process.js';
 
 const run = promisify(execFile);
 const CSCLI = '/usr/bin/cscli';
@@ -56,14 +56,7 @@ test('real cscli metrics reads the Local API tables from Lapis, the same ones la
     `common:\n  log_media: stdout\n  log_level: error\nconfig_paths:\n  config_dir: ${dir}\n  data_dir: ${dir}\n${prometheus}`,
   );
 
-  const child = spawn(process.execPath, [MAIN, 'serve', '-c', config], { env: spawnEnv() });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  await waitUntil(() => out.includes('Lapis Local API listening on'), 20_000, `lapis serve started: ${out}`);
+  await startServe(t, config);
   const url = `http://127.0.0.1:${lapiPort}`;
 
   // traffic: a machine pushes one alert with a decision, a bouncer asks twice (one hit, one miss)

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { MAIN, runMain, spawnEnv } from '../cli/helpers.js';
+import { runMain } from '../cli/helpers.js';
 import { firewallBouncerPush, firewallWindow } from '../helpers/usage-payloads.js';
-import { waitUntil } from '../helpers/wait.js';
 import { freePort } from '../helpers/ports.js';
+import { startServe } from '../helpers/serve-process.js';
 
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
@@ -57,16 +56,10 @@ test("README 'Operating Lapis': every command works against a running server", a
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [MAIN, 'serve', '-c', config], { env: spawnEnv() });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  await waitUntil(() => out.includes('Lapis admin API listening on'), 20_000, `lapis serve started: ${out}`);
-  const lapiUrl = `http://${/Lapis Local API listening on (127\.0\.0\.1:\d+)/.exec(out)![1]}`;
-  const adminUrl = `http://${/Lapis admin API listening on (127\.0\.0\.1:\d+)/.exec(out)![1]}`;
+  const server = await startServe(t, config);
+  const lapiUrl = `http://${server.address}`;
+  const admin = await server.waitLine(0, (l) => /^Lapis admin API listening on /.test(String(l.msg)), 'the admin listening line');
+  const adminUrl = `http://${String(admin.msg).replace('Lapis admin API listening on ', '')}`;
 
   // some traffic for the tables: a bouncer that queries and pushes its usage metrics
   const key = 'readme-bouncer-key-0123456789abcdef';
@@ -109,10 +102,9 @@ test("README 'Operating Lapis': every command works against a running server", a
           assert.equal(body, readFileSync(join(dir, 'lapi.json'), 'utf8'));
         assert.equal((JSON.parse(body) as { openapi: string }).openapi, '3.1.0');
       } else if (/^kill -HUP /.test(line)) {
-        const before = out.length;
-        child.kill('SIGHUP');
-        await waitUntil(() => out.slice(before).includes('"msg":"reloaded: '), 10_000, `reload logged: ${out.slice(before)}`);
-        assert.equal(child.exitCode, null);
+        const reload = await server.hangup();
+        assert.match(String(reload.msg), /^reloaded: /);
+        assert.equal(server.child.exitCode, null);
       } else {
         assert.fail(`the README shows '${line}', which this test does not run`);
       }

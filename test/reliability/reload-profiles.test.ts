@@ -12,7 +12,7 @@ import { UA } from '../helpers/actors.js';
 import { agentAlerts } from '../helpers/fixture-alerts.js';
 import { cliEnv } from '../cli/helpers.js';
 import { startReceiver } from '../notify/helpers.js';
-import { startServe } from './reload-process.js';
+import { startServe } from '../helpers/serve-process.js';
 
 const banFor = (duration: string, extra = '') =>
   `name: ban_${duration}\nfilters:\n - Alert.Remediation == true\ndecisions:\n - type: ban\n   duration: ${duration}\n${extra}on_success: break\n`;

@@ -13,7 +13,7 @@ import { tempDir, withTestDb } from '../helpers/app.js';
 import { hasOpenssl } from '../helpers/pki.js';
 import { readAnswer } from '../helpers/raw-http.js';
 import { filePki, https, tlsYaml } from '../helpers/tls.js';
-import { startServe } from './reload-process.js';
+import { startServe } from '../helpers/serve-process.js';
 
 const skip = !hasOpenssl && 'no openssl';
 const pki = hasOpenssl ? filePki() : (undefined as never);

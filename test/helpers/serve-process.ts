@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { MAIN, spawnEnv } from '../cli/helpers.js';
-import { waitUntil } from '../helpers/wait.js';
+import { waitUntil } from './wait.js';
 
 /** A `lapis serve` child process and the JSON lines it has logged so far. */
 export interface ServeProcess {
